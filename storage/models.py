@@ -1,0 +1,247 @@
+"""The tables of DESIGN.md, as SQLModel classes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UtcDateTime, utc_now
+
+
+class Role(StrEnum):
+    OFFICIAL = "official"
+    COORDINATOR = "coordinator"
+    STAFF = "staff"
+
+
+class LocalityKind(StrEnum):
+    MUNICIPALITY = "municipality"
+    REGIONAL_GOVERNMENT = "regional_government"
+    ASSOCIATION = "association"
+
+
+class Compact(StrEnum):
+    GCM = "gcm"
+    GCR = "gcr"
+
+
+class WorkflowState(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    DELIVERED = "delivered"
+    WITHDRAWN = "withdrawn"
+
+
+class Stage(StrEnum):
+    PLANNING = "planning"
+    IN_PROGRESS = "in_progress"
+    FULFILLED = "fulfilled"
+
+
+class SupportType(StrEnum):
+    FINANCIAL = "financial"
+    MATERIAL = "material"
+    TECHNICAL = "technical"
+    PATHWAYS = "pathways"
+    POLICY = "policy"
+    OTHER = "other"
+
+
+class TargetGroup(StrEnum):
+    MIGRANTS = "migrants"
+    REFUGEES = "refugees"
+    ASYLUM_SEEKERS = "asylum_seekers"
+    IDPS = "idps"
+    STATELESS = "stateless"
+    RETURNEES = "returnees"
+    HOST_COMMUNITIES = "host_communities"
+
+
+class AccessRequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+GCM_OBJECTIVES = range(1, 24)
+GCR_OBJECTIVES = range(1, 5)
+
+
+def _created() -> Any:
+    return Field(default_factory=utc_now, sa_type=UtcDateTime, nullable=False)
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+def _fk(target: str, *, nullable: bool = True, index: bool = True) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey(target), nullable=nullable, index=index),
+    )
+
+
+class Locality(SQLModel, table=True):
+    """A local or regional government (LRG)."""
+
+    __table_args__ = (UniqueConstraint("name_key", "country", name="uq_locality_name_country"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    name_key: str = Field(max_length=200, index=True)
+    country: str = Field(max_length=2, index=True)
+    kind: str = Field(default=LocalityKind.MUNICIPALITY.value, max_length=32)
+    parent_id: int | None = _fk("locality.id")
+    created_at: datetime = _created()
+
+
+class Member(SQLModel, table=True):
+    """A person who has talked to the bot; a role once they are let in."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    display_name: str = Field(default="", max_length=200)
+    role: str | None = Field(default=None, max_length=16)
+    locality_id: int | None = _fk("locality.id")
+    language: str = Field(default="en", max_length=16)
+    time_zone: str = Field(default="UTC", max_length=64)
+    active: bool = Field(default=True)
+    created_at: datetime = _created()
+    last_seen_at: datetime = _created()
+
+
+class Invite(SQLModel, table=True):
+    """A way in: a random token, stored only as its hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=16)
+    locality_id: int | None = _fk("locality.id")
+    expires_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    uses_left: int = Field(default=1)
+    created_by_id: int | None = _fk("member.id")
+    created_at: datetime = _created()
+
+
+class AccessRequest(SQLModel, table=True):
+    """Someone without an invite asking to be let in as an official."""
+
+    __tablename__ = "access_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = _fk("member.id", nullable=False)
+    name: str = Field(max_length=200)
+    position: str = Field(max_length=200)
+    locality_name: str = Field(max_length=200)
+    country: str = Field(max_length=2)
+    status: str = Field(default=AccessRequestStatus.PENDING.value, max_length=16)
+    decided_by_id: int | None = _fk("member.id", index=False)
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_at: datetime = _created()
+
+
+class Forum(SQLModel, table=True):
+    """A UN forum at which pledges are delivered."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    location: str = Field(default="", max_length=200)
+    compacts: list[str] = _json_list()
+    starts_on: date | None = None
+    ends_on: date | None = None
+    pledge_deadline: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    deadline_time_zone: str = Field(default="UTC", max_length=64)
+    reminder_offsets: list[int] = Field(
+        default_factory=lambda: [30, 14, 7, 3, 1], sa_column=Column(JSON, nullable=False)
+    )
+    is_open: bool = Field(default=True)
+    created_at: datetime = _created()
+
+
+class Pledge(SQLModel, table=True):
+    """A locality's pledge toward one or both compacts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str | None = Field(default=None, max_length=20, unique=True)
+    locality_id: int = _fk("locality.id", nullable=False)
+    forum_id: int | None = _fk("forum.id")
+    compacts: list[str] = _json_list()
+    title: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=3000)
+    gcm_objectives: list[int] = _json_list()
+    gcr_objectives: list[int] = _json_list()
+    support_types: list[str] = _json_list()
+    target_groups: list[str] = _json_list()
+    starts_on: date | None = None
+    ends_on: date | None = None
+    ongoing: bool = Field(default=False)
+    amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
+    currency: str | None = Field(default=None, max_length=3)
+    partner_ids: list[int] = _json_list()
+    language: str = Field(default="en", max_length=16)
+    state: str = Field(default=WorkflowState.DRAFT.value, max_length=20, index=True)
+    stage: str = Field(default=Stage.PLANNING.value, max_length=20)
+    created_by_id: int = _fk("member.id", nullable=False, index=False)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+    submitted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class PledgeRevision(SQLModel, table=True):
+    """One change to a pledge: who, when, and each field's old and new value."""
+
+    __tablename__ = "pledge_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pledge_id: int = _fk("pledge.id", nullable=False)
+    member_id: int | None = _fk("member.id", index=False)
+    action: str = Field(max_length=20)
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _created()
+
+
+class ProgressReport(SQLModel, table=True):
+    """An implementation update on a pledge."""
+
+    __tablename__ = "progress_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pledge_id: int = _fk("pledge.id", nullable=False)
+    stage: str = Field(max_length=20)
+    narrative: str = Field(max_length=3000)
+    figures: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    member_id: int = _fk("member.id", nullable=False, index=False)
+    created_at: datetime = _created()
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """The last public reference number handed out in a year."""
+
+    __tablename__ = "reference_counter"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = Field(default=0)
+
+
+class ConversationState(SQLModel, table=True):
+    """The step a person is on and what it needs, written at every step."""
+
+    __tablename__ = "conversation_state"
+
+    member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("member.id"), primary_key=True, autoincrement=False)
+    )
+    flow: str = Field(max_length=32)
+    step: str = Field(max_length=32)
+    pledge_id: int | None = _fk("pledge.id")
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _created()
