@@ -196,6 +196,19 @@ class Pledge(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
+class PledgePartner(SQLModel, table=True):
+    """A partner locality of a joint pledge, kept in step with `Pledge.partner_ids` for lookups."""
+
+    __tablename__ = "pledge_partner"
+
+    pledge_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("pledge.id"), primary_key=True, autoincrement=False)
+    )
+    locality_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("locality.id"), primary_key=True, index=True)
+    )
+
+
 class PledgeRevision(SQLModel, table=True):
     """One change to a pledge: who, when, and each field's old and new value."""
 

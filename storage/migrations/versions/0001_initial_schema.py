@@ -2,16 +2,15 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 23:39:56.449136
+Create Date: 2026-11-27 23:41:44.293054
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
+import sqlmodel
 from alembic import op
 
-
-import storage.types  # noqa: F401
+import storage.types
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -20,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('forum',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -163,6 +162,16 @@ def upgrade() -> None:
     with op.batch_alter_table('conversation_state', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_conversation_state_pledge_id'), ['pledge_id'], unique=False)
 
+    op.create_table('pledge_partner',
+    sa.Column('pledge_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('locality_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['locality_id'], ['locality.id'], ),
+    sa.ForeignKeyConstraint(['pledge_id'], ['pledge.id'], ),
+    sa.PrimaryKeyConstraint('pledge_id', 'locality_id')
+    )
+    with op.batch_alter_table('pledge_partner', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pledge_partner_locality_id'), ['locality_id'], unique=False)
+
     op.create_table('pledge_revision',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('pledge_id', sa.Integer(), nullable=False),
@@ -196,7 +205,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('progress_report', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_progress_report_pledge_id'))
 
@@ -205,6 +214,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_pledge_revision_pledge_id'))
 
     op.drop_table('pledge_revision')
+    with op.batch_alter_table('pledge_partner', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pledge_partner_locality_id'))
+
+    op.drop_table('pledge_partner')
     with op.batch_alter_table('conversation_state', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_conversation_state_pledge_id'))
 

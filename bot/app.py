@@ -1,0 +1,87 @@
+"""Wiring the PTB Application: handlers, context, services, command menus."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.request import BaseRequest
+
+from bot.context import SERVICES_KEY, PledgeContext, Services
+from bot.errors import on_error
+from bot.members import load_member
+from bot.routing import route_callback, route_command, route_edited, route_message
+from conversations.menu import bot_commands
+
+log = logging.getLogger(__name__)
+
+PledgeApplication = Application[Any, PledgeContext, Any, Any, Any, Any]
+
+
+def build_application(
+    services: Services,
+    *,
+    token: str,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    rate_limiter: bool = True,
+) -> PledgeApplication:
+    """The bot, ready to initialise: over HTTP to Telegram, or over `request` (the stand-in)."""
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .context_types(ContextTypes(context=PledgeContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .post_init(_register_default_commands)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    else:
+        base = services.settings.telegram_api_base_url
+        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    if rate_limiter:
+        # Without retries the limiter only delays; with them a 429's retry_after is honoured.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application: PledgeApplication = builder.build()
+    application.bot_data[SERVICES_KEY] = services
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: PledgeApplication) -> None:
+    """Member loading first (group -1), then commands, buttons, messages; one error handler."""
+    application.add_handler(TypeHandler(Update, load_member), group=-1)
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND,
+                                           route_command))
+    application.add_handler(CallbackQueryHandler(route_callback))
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND,
+                                           route_message))
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, route_edited))
+    application.add_error_handler(on_error)
+
+
+async def _register_default_commands(application: PledgeApplication) -> None:
+    """The menu a newcomer sees, in each language; members get their role's menu on joining."""
+    services: Services = application.bot_data[SERVICES_KEY]
+    catalogs = services.catalogs
+    try:
+        await application.bot.set_my_commands(bot_commands(catalogs.translator(None), None))
+        for language in catalogs.languages:
+            await application.bot.set_my_commands(
+                bot_commands(catalogs.translator(language), None), language_code=language)
+    except TelegramError as error:
+        log.warning("could not register the command menu: %s", error)

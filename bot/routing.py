@@ -1,0 +1,107 @@
+"""Sending each update to the step it belongs to: by command, by button, or by stored state."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from telegram import Update
+
+from bot.context import PledgeContext
+from conversations import admin, my_pledges, onboarding, pledge_wizard
+from conversations.callbacks import Callback, unpack
+from conversations.common import ack, say
+from conversations.menu import BY_NAME
+
+CommandStep = Callable[[Update, PledgeContext], Awaitable[None]]
+CallbackStep = Callable[[Update, PledgeContext, Callback], Awaitable[None]]
+
+COMMAND_STEPS: Mapping[str, CommandStep] = {
+    "start": onboarding.start,
+    "help": onboarding.help_command,
+    "cancel": onboarding.cancel,
+    "language": onboarding.language,
+    "pledge": pledge_wizard.start_pledge,
+    "mypledges": my_pledges.my_pledges,
+    "invite": admin.invite,
+}
+
+CALLBACK_STEPS: Mapping[str, CallbackStep] = {
+    **pledge_wizard.CALLBACKS,
+    **my_pledges.CALLBACKS,
+    **admin.CALLBACKS,
+    "a.req": onboarding.on_request_access,
+    "l.set": onboarding.on_language,
+}
+
+MESSAGE_STEPS: Mapping[tuple[str, str], CommandStep] = {
+    **{(onboarding.ACCESS, step): onboarding.on_access_answer for step in onboarding.ACCESS_STEPS},
+    **my_pledges.MESSAGE_STEPS,
+    **admin.MESSAGE_STEPS,
+}
+
+
+async def route_command(update: Update, ctx: PledgeContext) -> None:
+    """A /command: run it if the person's role has it, otherwise say why not."""
+    message = update.effective_message
+    text = (message.text or "") if message else ""
+    name = text.split()[0][1:].split("@", 1)[0].lower() if text.startswith("/") else ""
+    command = BY_NAME.get(name)
+    ctx.args = text.split()[1:]  # a MessageHandler does not split arguments as CommandHandler does
+    t, role = ctx.t, ctx.member.role
+    if command is None:
+        await say(update, ctx, t.gettext("I do not know the command /%(command)s.",
+                                         command=name[:32]))
+        await say(update, ctx, onboarding.help_text(t, role))
+        return
+    if role not in command.roles:
+        if role is None:
+            await say(update, ctx, t.gettext("You need an invitation to use /%(command)s. "
+                                             "Without one, you can ask for access.",
+                                             command=name),
+                      onboarding.request_access_keyboard(t))
+        else:
+            await say(update, ctx, t.gettext("/%(command)s is not available to you.",
+                                             command=name))
+            await say(update, ctx, onboarding.help_text(t, role))
+        return
+    await COMMAND_STEPS[command.name](update, ctx)
+
+
+async def route_callback(update: Update, ctx: PledgeContext) -> None:
+    """A button press: to its action's step, or told that the button is no longer valid."""
+    callback = unpack(update.callback_query.data if update.callback_query else None)
+    if callback.action == "noop":
+        await ack(update)
+        return
+    step = CALLBACK_STEPS.get(callback.action)
+    if step is None:
+        await ack(update, ctx.t.plain("That button is no longer valid."), alert=True)
+        return
+    await step(update, ctx, callback)
+
+
+async def route_message(update: Update, ctx: PledgeContext) -> None:
+    """Anything but a command: the answer to the current step, or a helpful word if none."""
+    state, t = ctx.conversation, ctx.t
+    if state is not None:
+        if state.flow in pledge_wizard.FLOWS:
+            await pledge_wizard.on_message(update, ctx)
+            return
+        step = MESSAGE_STEPS.get((state.flow, state.step))
+        if step is not None:
+            await step(update, ctx)
+            return
+    if ctx.member.role is None:
+        await say(update, ctx, onboarding.help_text(t, None),
+                  onboarding.request_access_keyboard(t))
+        return
+    await say(update, ctx, t.gettext("I am not waiting for an answer from you just now. Here is "
+                                     "what you can do:"))
+    await say(update, ctx, onboarding.help_text(t, ctx.member.role))
+
+
+async def route_edited(update: Update, ctx: PledgeContext) -> None:
+    """An edited message: edits are not read, so say so rather than stay silent."""
+    if ctx.conversation is not None:
+        await say(update, ctx, ctx.t.gettext("I do not read edits to messages already sent. "
+                                             "Please send the corrected text as a new message."))

@@ -1,0 +1,168 @@
+"""Coordinators' work in chat: invitations and decisions on requests for access."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.context import PledgeContext
+from bot.i18n import Html, Translator
+from conversations.callbacks import Callback
+from conversations.common import ack, close_keyboard, notify, replace, say
+from conversations.keyboards import Option, choice_keyboard
+from conversations.onboarding import set_command_menu
+from conversations.parsing import check_length, clean_text, country_name, read_country
+from conversations.pledge_wizard import problem_text
+from conversations.vocabulary import ROLES, label
+from storage.access_requests import decide_access_request, get_access_request
+from storage.conversation_state import clear_state, set_state
+from storage.invites import create_invite
+from storage.localities import find_or_create_locality
+from storage.members import get_member, grant_role
+from storage.models import AccessRequestStatus, Role
+
+INVITE = "invite"
+LOCALITY, COUNTRY = "locality", "country"
+INVITE_DAYS = 14
+
+
+def deep_link(bot_username: str, token: str) -> str:
+    """The link that opens the bot and sends /start with the token."""
+    return f"https://t.me/{bot_username}?start={token}"
+
+
+def invite_message(t: Translator, role: Role, link: str, where: str) -> Html:
+    return t.gettext(
+        "✉️ Invitation for a new <b>%(role)s</b>%(where)s. Send this link to that person; it "
+        "works once and expires in %(days)s days:\n%(link)s",
+        role=label(t, ROLES, role.value), where=where, days=t.number(INVITE_DAYS), link=link)
+
+
+async def invite(update: Update, ctx: PledgeContext) -> None:
+    """/invite: which role the new person will have."""
+    t = ctx.t
+    options = [Option(r.value, label(t, ROLES, r.value)) for r in Role]
+    await say(update, ctx, t.gettext("Whom do you want to invite?"),
+              choice_keyboard(options, action="i.role", columns=3))
+
+
+async def on_role(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button: the role; officials also need their locality."""
+    role_code = callback.str_arg(0)
+    if role_code not in ROLES:
+        await ack(update, ctx.t.plain("That button is not valid."), alert=True)
+        return
+    await ack(update)
+    await close_keyboard(update)
+    role = Role(role_code)
+    if role is Role.OFFICIAL:
+        async with ctx.db() as session:
+            await set_state(session=session, member_id=ctx.member.id or 0, flow=INVITE,
+                            step=LOCALITY)
+        await say(update, ctx, ctx.t.gettext("Which city, region or association will the "
+                                             "official represent?"))
+        return
+    await _issue(update, ctx, role, None, None)
+
+
+async def on_invite_answer(update: Update, ctx: PledgeContext) -> None:
+    """The official's locality, then its country."""
+    state, message, t = ctx.conversation, update.effective_message, ctx.t
+    if state is None or message is None:
+        return
+    if message.text is None:
+        await say(update, ctx, t.gettext("Please send this as a text message, not a file, "
+                                         "picture or sticker."))
+        return
+    text = " ".join(clean_text(message.text).split())
+    if state.step == LOCALITY:
+        problem = check_length(text, minimum=2, maximum=120)
+        if problem:
+            await say(update, ctx, problem_text(t, problem))
+            return
+        async with ctx.db() as session:
+            await set_state(session=session, member_id=ctx.member.id or 0, flow=INVITE,
+                            step=COUNTRY, data={LOCALITY: text})
+        await say(update, ctx, t.gettext("In which country? Send its name or its two-letter "
+                                         "code (for example FR)."))
+        return
+    country = read_country(text, t.locale)
+    if country is None:
+        await say(update, ctx, t.gettext("I do not know the country “%(text)s”. Please send its "
+                                         "name or its two-letter code (for example FR).",
+                                         text=text[:60]))
+        return
+    await _issue(update, ctx, Role.OFFICIAL, str(state.data.get(LOCALITY, "")), country)
+
+
+async def _issue(update: Update, ctx: PledgeContext, role: Role, locality_name: str | None,
+                 country: str | None) -> None:
+    t = ctx.t
+    async with ctx.db() as session:
+        locality_id, where = None, ""
+        if locality_name and country:
+            locality = await find_or_create_locality(session=session, name=locality_name,
+                                                     country=country)
+            locality_id = locality.id
+            where = t.plain(" for %(locality)s, %(country)s", locality=locality.name,
+                            country=country_name(country, t.locale))
+        issued = await create_invite(session=session, role=role, locality_id=locality_id,
+                                     expires_in=timedelta(days=INVITE_DAYS),
+                                     created_by_id=ctx.member.id)
+        await clear_state(session=session, member_id=ctx.member.id or 0)
+    link = deep_link(ctx.bot.username, issued.token)
+    await say(update, ctx, invite_message(t, role, link, where))
+
+
+async def on_decision(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Buttons Approve / Reject on a request for access; the first coordinator decides."""
+    t = ctx.t
+    approve = callback.action == "a.ok"
+    if ctx.member.role != Role.COORDINATOR.value:
+        await ack(update, t.plain("Only coordinators decide on requests."), alert=True)
+        return
+    async with ctx.db() as session:
+        request = await get_access_request(session=session, request_id=callback.int_arg(0) or 0)
+        if request is None:
+            await ack(update, t.plain("That request is not available."), alert=True)
+            return
+        if not await decide_access_request(session=session, request=request, approve=approve,
+                                           decided_by_id=ctx.member.id or 0):
+            decided = label(t, {AccessRequestStatus.APPROVED.value: t.plain("approved"),
+                                AccessRequestStatus.REJECTED.value: t.plain("rejected")},
+                            request.status)
+            await ack(update, t.plain("Already decided: %(decision)s.", decision=decided),
+                      alert=True)
+            await close_keyboard(update)
+            return
+        person = await get_member(session=session, member_id=request.member_id)
+        if person is not None and approve:
+            locality = await find_or_create_locality(session=session, name=request.locality_name,
+                                                     country=request.country)
+            await grant_role(session=session, member=person, role=Role.OFFICIAL,
+                             locality_id=locality.id)
+    await ack(update)
+    outcome = (t.gettext("✅ Approved: %(name)s, %(locality)s.", name=request.name,
+                         locality=request.locality_name) if approve else
+               t.gettext("✖️ Rejected: %(name)s, %(locality)s.", name=request.name,
+                         locality=request.locality_name))
+    await replace(update, ctx, outcome, None)
+    if person is None:
+        return
+
+    def render(pt: Translator) -> tuple[Html, InlineKeyboardMarkup | None]:
+        if approve:
+            return pt.gettext("✅ Your request has been approved. Welcome! /pledge starts your "
+                              "first pledge; /help lists everything you can do."), None
+        return pt.gettext("Your request for access was not approved. If you think this is a "
+                          "mistake, please contact the coordinators of the Call to Local "
+                          "Action."), None
+
+    await notify(ctx, [person], render)
+    if approve:
+        await set_command_menu(ctx, person)
+
+
+CALLBACKS = {"i.role": on_role, "a.ok": on_decision, "a.no": on_decision}
+MESSAGE_STEPS = {(INVITE, LOCALITY): on_invite_answer, (INVITE, COUNTRY): on_invite_answer}

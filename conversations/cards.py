@@ -1,0 +1,108 @@
+"""A pledge as a person reads it: labels in their language, content as it was written."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.i18n import Html, Translator
+from conversations.parsing import country_name
+from conversations.vocabulary import (
+    COMPACT_SHORT,
+    STAGES,
+    SUPPORT_TYPES,
+    TARGET_GROUPS,
+    WORKFLOW_STATES,
+    label,
+    objective_label,
+)
+from storage.forums import forum_name
+from storage.models import Locality, Pledge
+from storage.pledges import PledgeView
+
+MAX_MESSAGE = 4096
+DESCRIPTION_PREVIEW = 300
+
+
+def compacts_text(t: Translator, compacts: Sequence[str]) -> str:
+    if not compacts:
+        return "—"
+    names = [label(t, COMPACT_SHORT, c) for c in sorted(compacts)]
+    return t.plain("%(first)s and %(second)s", first=names[0], second=names[1]) if len(
+        names) == 2 else names[0]
+
+
+def objectives_lines(t: Translator, pledge: Pledge, *, full: bool) -> list[str]:
+    lines: list[str] = []
+    for compact, chosen in (("gcm", pledge.gcm_objectives), ("gcr", pledge.gcr_objectives)):
+        if compact in pledge.compacts:
+            lines.extend(objective_label(t, compact, n, full=full) for n in sorted(chosen))
+    return lines
+
+
+def locality_text(t: Translator, locality: Locality | None) -> str:
+    if locality is None:
+        return "—"
+    return t.plain("%(name)s, %(country)s", name=locality.name,
+                   country=country_name(locality.country, t.locale))
+
+
+def pledge_card(t: Translator, view: PledgeView, *, heading: Html | None = None) -> Html:
+    """The whole pledge, fitted to one message: full objective titles where there is room."""
+    for full, description_limit in ((True, None), (False, None), (False, DESCRIPTION_PREVIEW)):
+        text = _render(t, view, heading=heading, full=full, description_limit=description_limit)
+        if len(text) <= MAX_MESSAGE:
+            return text
+    return text
+
+
+def _render(
+    t: Translator, view: PledgeView, *, heading: Html | None, full: bool,
+    description_limit: int | None,
+) -> Html:
+    p = view.pledge
+    description = p.description or "—"
+    if description_limit is not None and len(description) > description_limit:
+        description = description[:description_limit] + "…"
+    objectives = objectives_lines(t, p, full=full) or ["—"]
+    if p.ongoing:
+        ends = t.plain("ongoing")
+    else:
+        ends = t.date(p.ends_on) if p.ends_on else "—"
+    budget = t.money(p.amount, p.currency) if p.amount is not None and p.currency else t.plain(
+        "none given")
+    lines = [
+        heading or t.gettext("<b>%(title)s</b>", title=p.title or "—"),
+        t.gettext("Reference: %(reference)s", reference=p.reference or t.plain("not yet submitted")),
+        t.gettext("Status: %(state)s · %(stage)s", state=label(t, WORKFLOW_STATES, p.state),
+                  stage=label(t, STAGES, p.stage)),
+        t.gettext("Locality: %(locality)s", locality=locality_text(t, view.locality)),
+        "",
+        t.gettext("<b>Forum:</b> %(forum)s",
+                  forum=forum_name(view.forum, t.language) if view.forum else "—"),
+        t.gettext("<b>Compacts:</b> %(compacts)s", compacts=compacts_text(t, p.compacts)),
+        t.gettext("<b>Title:</b> %(title)s", title=p.title or "—"),
+        t.gettext("<b>Description:</b> %(description)s", description=description),
+        t.gettext("<b>Objectives:</b>"),
+        *(t.gettext("• %(objective)s", objective=o) for o in objectives),
+        t.gettext("<b>Support:</b> %(types)s",
+                  types=", ".join(label(t, SUPPORT_TYPES, s) for s in p.support_types) or "—"),
+        t.gettext("<b>Target groups:</b> %(groups)s",
+                  groups=", ".join(label(t, TARGET_GROUPS, g) for g in p.target_groups) or "—"),
+        t.gettext("<b>Dates:</b> %(start)s – %(end)s",
+                  start=t.date(p.starts_on) if p.starts_on else "—", end=ends),
+        t.gettext("<b>Budget:</b> %(budget)s", budget=budget),
+        t.gettext("<b>Partners:</b> %(partners)s",
+                  partners=", ".join(locality_text(t, loc) for loc in view.partners) or "—"),
+    ]
+    return Html("\n".join(lines))
+
+
+def pledge_line(t: Translator, pledge: Pledge, number: int) -> Html:
+    """One line of a list: number, reference or 'draft', title, state."""
+    return t.gettext(
+        "%(number)s. %(reference)s <b>%(title)s</b> — %(state)s",
+        number=t.number(number),
+        reference=pledge.reference or t.plain("(draft)"),
+        title=pledge.title or t.plain("(untitled)"),
+        state=label(t, WORKFLOW_STATES, pledge.state),
+    )

@@ -1,0 +1,45 @@
+"""The commands each role has: one list for /help, the command menu and the gatekeeper."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import BotCommand
+
+from bot.i18n import N_, Translator
+from storage.models import Role
+
+EVERYONE = frozenset({None, Role.OFFICIAL.value, Role.COORDINATOR.value, Role.STAFF.value})
+MEMBERS = frozenset({Role.OFFICIAL.value, Role.COORDINATOR.value, Role.STAFF.value})
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    description: str
+    roles: frozenset[str | None]
+
+
+COMMANDS = (
+    Command("pledge", N_("Write a new pledge or continue a draft"),
+            frozenset({Role.OFFICIAL.value})),
+    Command("mypledges", N_("Your locality's pledges: edit, report progress, withdraw"),
+            frozenset({Role.OFFICIAL.value})),
+    Command("invite", N_("Invite an official, a coordinator or staff"),
+            frozenset({Role.COORDINATOR.value})),
+    Command("start", N_("Start, or join with an invitation"), EVERYONE),
+    Command("language", N_("Change the language"), EVERYONE),
+    Command("cancel", N_("Leave what you are doing"), EVERYONE),
+    Command("help", N_("What this bot can do for you"), EVERYONE),
+)
+BY_NAME = {c.name: c for c in COMMANDS}
+
+
+def commands_for(role: str | None) -> list[Command]:
+    """The commands a role may use, in menu order."""
+    return [c for c in COMMANDS if role in c.roles]
+
+
+def bot_commands(t: Translator, role: str | None) -> list[BotCommand]:
+    """The command menu for a role, described in the reader's language."""
+    return [BotCommand(c.name, t.plain(c.description)) for c in commands_for(role)]

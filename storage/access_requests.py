@@ -1,0 +1,40 @@
+"""Requests for access from people who came without an invite."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import AccessRequest, AccessRequestStatus
+from storage.types import utc_now
+
+
+async def create_access_request(
+    *, session: AsyncSession, member_id: int, name: str, position: str, locality_name: str,
+    country: str,
+) -> AccessRequest:
+    """Record a request for coordinators to decide on."""
+    request = AccessRequest(
+        member_id=member_id, name=name, position=position, locality_name=locality_name,
+        country=country.upper(),
+    )
+    session.add(request)
+    await session.flush()
+    return request
+
+
+async def get_access_request(*, session: AsyncSession, request_id: int) -> AccessRequest | None:
+    """A request by id."""
+    return await session.get(AccessRequest, request_id)
+
+
+async def decide_access_request(
+    *, session: AsyncSession, request: AccessRequest, approve: bool, decided_by_id: int
+) -> bool:
+    """Approve or reject a pending request; False if someone already decided it."""
+    if request.status != AccessRequestStatus.PENDING.value:
+        return False
+    request.status = (AccessRequestStatus.APPROVED if approve else AccessRequestStatus.REJECTED).value
+    request.decided_by_id = decided_by_id
+    request.decided_at = utc_now()
+    session.add(request)
+    return True

@@ -1,0 +1,123 @@
+"""Shared fixtures: a migrated database, the services, the Bot API stand-in and the bot."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import PledgeApplication, build_application
+from bot.context import Services
+from bot.i18n import Catalogs
+from bot.settings import Settings
+from bot.standin import BotApiStandIn
+from storage.engine import SessionFactory, create_engine, session_factory, transaction
+from storage.invites import create_invite
+from storage.localities import find_or_create_locality
+from storage.models import Role
+from storage.migrate import upgrade
+
+POSTGRES_ENV = "PLEDGEBOT_TEST_POSTGRES_URL"
+
+
+def postgres_url() -> str:
+    """The PostgreSQL server to test against, or a skip that says how to enable it."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. "
+                    "postgresql+asyncpg://postgres@127.0.0.1:5432/test)")
+    return url
+
+
+async def fresh_postgres(url: str) -> AsyncEngine:
+    """An engine on an emptied public schema, so each test starts from nothing."""
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    return engine
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite unless a test module asks for both databases."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'pledgebot.sqlite3'}"
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    if database_url.startswith("postgresql"):
+        engine = await fresh_postgres(database_url)
+    else:
+        engine = create_engine(database_url)
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> SessionFactory:
+    return session_factory(engine)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(_env_file=None, database_url=database_url, data_dir=tmp_path,  # type: ignore[call-arg]
+                    telegram_bot_token=None)
+
+
+@pytest.fixture(scope="session")
+def catalogs() -> Catalogs:
+    return Catalogs()
+
+
+@pytest.fixture
+def services(settings: Settings, sessions: SessionFactory, catalogs: Catalogs) -> Services:
+    return Services(settings=settings, sessions=sessions, catalogs=catalogs)
+
+
+@pytest.fixture
+def standin() -> BotApiStandIn:
+    return BotApiStandIn()
+
+
+@pytest.fixture
+async def app(services: Services, standin: BotApiStandIn) -> AsyncIterator[PledgeApplication]:
+    """The real Application on the stand-in; any breach of Telegram's limits fails the test."""
+    application = build_application(services, token=standin.token, request=standin.request(),
+                                    get_updates_request=standin.request(), rate_limiter=False)
+    await application.initialize()
+    await application.post_init(application)  # type: ignore[misc]
+    yield application
+    await application.shutdown()
+    assert standin.violations == [], "\n".join(standin.violations)
+
+
+
+class Invitations:
+    """Invites made the way `pledgebot invite` makes them."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self.sessions = sessions
+
+    async def make(self, role: Role, *, locality: str | None = None, country: str = "FR",
+                   uses: int = 1, expires_in: timedelta = timedelta(days=14)) -> str:
+        async with transaction(self.sessions) as session:
+            locality_id = None
+            if locality is not None:
+                found = await find_or_create_locality(session=session, name=locality,
+                                                      country=country)
+                locality_id = found.id
+            issued = await create_invite(session=session, role=role, locality_id=locality_id,
+                                         uses=uses, expires_in=expires_in)
+        return issued.token
+
+
+@pytest.fixture
+def invitations(sessions: SessionFactory) -> Invitations:
+    return Invitations(sessions)
