@@ -121,7 +121,8 @@ def next_step(pledge: Pledge, current: str, *, revisit: bool) -> str:
 
 
 def step_position(pledge: Pledge, step: str) -> tuple[int, int]:
-    shown = [s for s in STEPS if applies(s, pledge)]
+    # Until the compacts are chosen, count both objective steps: the total only ever shrinks.
+    shown = [s for s in STEPS if applies(s, pledge) or not pledge.compacts]
     return (shown.index(step) + 1 if step in shown else len(shown)), len(shown)
 
 

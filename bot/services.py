@@ -1,0 +1,25 @@
+"""Building the shared services from the settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.context import Services
+from bot.i18n import Catalogs
+from bot.settings import Settings
+from storage.engine import create_engine, session_factory
+from storage.migrate import upgrade
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Services]:
+    """The database (brought up to date first) and the compiled catalogs; closed on exit."""
+    engine = create_engine(settings.effective_database_url)
+    try:
+        if migrate:
+            await upgrade(engine)
+        yield Services(settings=settings, sessions=session_factory(engine),
+                       catalogs=Catalogs(default_language=settings.default_language))
+    finally:
+        await engine.dispose()

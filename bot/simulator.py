@@ -1,0 +1,150 @@
+"""`pledgebot simulate`: a terminal chat with the real bot, no token and no network needed.
+
+The Application runs against the in-process Bot API stand-in and the configured database.
+Type a message to send it; a number presses that button of the last message with buttons.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.app import PledgeApplication, build_application
+from bot.context import Services
+from bot.standin import BotApiStandIn, SentMessage, SimulatedPerson
+from conversations.admin import deep_link
+from storage.engine import transaction
+from storage.invites import create_invite
+from storage.localities import find_or_create_locality
+from storage.models import Role
+
+HELP = """Commands of the simulator (everything else is sent to the bot as a message):
+  <number>                     press that button of the last message with buttons
+  :as NAME [LANGUAGE]          become another person (created on first use), e.g. :as Amina ar
+  :invite ROLE [LOCALITY CC]   make an invite, e.g. :invite official "Porto Alegre" BR
+  :doc  :photo  :sticker       send a file, a picture or a sticker instead of text
+  :who                         list the people in this simulation
+  :help                        this text
+  :quit                        leave"""
+
+FIRST_USER_ID = 1001
+
+
+@dataclass
+class Simulation:
+    """The people of one simulated session and who is typing now."""
+
+    standin: BotApiStandIn
+    application: PledgeApplication
+    services: Services
+    write: Callable[[str], None]
+    people: dict[str, SimulatedPerson] = field(default_factory=dict)
+    current: str = ""
+
+    def become(self, name: str, language: str | None = None) -> SimulatedPerson:
+        key = name.casefold()
+        if key not in self.people:
+            self.people[key] = self.standin.person(
+                self.application, user_id=FIRST_USER_ID + len(self.people), first_name=name,
+                language_code=language or self.services.settings.default_language)
+        self.current = key
+        return self.people[key]
+
+    @property
+    def person(self) -> SimulatedPerson:
+        return self.people[self.current]
+
+    def show(self, messages: list[SentMessage]) -> None:
+        for message in messages:
+            self.write(render(message, self._name_of(message.chat_id)))
+        for violation in self.standin.drain_violations():
+            self.write(f"!! Telegram would refuse this: {violation}")
+
+    def _name_of(self, chat_id: int) -> str:
+        for person in self.people.values():
+            if person.chat_id == chat_id:
+                return person.first_name
+        return str(chat_id)
+
+
+def render(message: SentMessage, recipient: str) -> str:
+    """A bot message as text, its buttons numbered."""
+    verb = "edited its message to" if message.edit_date else "→"
+    lines = [f"── bot {verb} {recipient} " + "─" * 20, message.text]
+    for number, button in enumerate(message.buttons(), start=1):
+        lines.append(f"   [{number}] {button.text}")
+    return "\n".join(lines)
+
+
+async def make_invite(services: Services, bot_username: str, role: Role,
+                      locality: str | None, country: str | None) -> str:
+    async with transaction(services.sessions) as session:
+        locality_id = None
+        if locality and country:
+            locality_id = (await find_or_create_locality(session=session, name=locality,
+                                                         country=country)).id
+        issued = await create_invite(session=session, role=role, locality_id=locality_id,
+                                     expires_in=timedelta(days=14))
+    return f"{deep_link(bot_username, issued.token)}\n   type: /start {issued.token}"
+
+
+async def simulate(services: Services, lines: AsyncIterator[str],
+                   write: Callable[[str], None]) -> None:
+    """Run the chat until the lines run out or `:quit`."""
+    standin = BotApiStandIn()
+    application = build_application(services, token=standin.token, request=standin.request(),
+                                    get_updates_request=standin.request(), rate_limiter=False)
+    async with application:
+        await application.post_init(application)  # type: ignore[misc]
+        simulation = Simulation(standin, application, services, write)
+        simulation.become("Alice")
+        write(HELP)
+        write("You are Alice. Start with ':invite coordinator', then '/start <token>'.")
+        async for raw in lines:
+            line = raw.strip()
+            if not line:
+                continue
+            if line in (":quit", ":q", ":exit"):
+                break
+            await _handle(simulation, line)
+
+
+async def _handle(simulation: Simulation, line: str) -> None:
+    person, write = simulation.person, simulation.write
+    if line.isdigit():
+        try:
+            simulation.show(await person.press(int(line) - 1))
+        except (LookupError, IndexError) as error:
+            write(f"(no such button: {error})")
+        return
+    if not line.startswith(":"):
+        simulation.show(await person.send(line))
+        return
+    try:
+        words = shlex.split(line[1:])
+    except ValueError as error:
+        write(f"(could not read that: {error})")
+        return
+    command, args = (words[0].lower(), words[1:]) if words else ("", [])
+    if command == "as" and args:
+        simulation.become(args[0], args[1] if len(args) > 1 else None)
+        write(f"(you are now {args[0]})")
+    elif command == "invite" and args and args[0] in {r.value for r in Role}:
+        role = Role(args[0])
+        if role is Role.OFFICIAL and len(args) < 3:
+            write('(an official needs a locality and a country: :invite official "Lyon" FR)')
+            return
+        link = await make_invite(simulation.services, simulation.standin.bot_username, role,
+                                 args[1] if len(args) > 2 else None,
+                                 args[2] if len(args) > 2 else None)
+        write(f"(invite: {link})")
+    elif command in ("doc", "photo", "sticker"):
+        sender = {"doc": person.send_document, "photo": person.send_photo,
+                  "sticker": person.send_sticker}[command]
+        simulation.show(await sender())
+    elif command == "who":
+        write("(" + ", ".join(p.first_name for p in simulation.people.values()) + ")")
+    else:
+        write(HELP)
