@@ -46,7 +46,6 @@ def build_application(
         .token(token)
         .context_types(ContextTypes(context=PledgeContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .post_init(_register_default_commands)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
@@ -74,7 +73,7 @@ def add_handlers(application: PledgeApplication) -> None:
     application.add_error_handler(on_error)
 
 
-async def _register_default_commands(application: PledgeApplication) -> None:
+async def register_default_commands(application: PledgeApplication) -> None:
     """The menu a newcomer sees, in each language; members get their role's menu on joining."""
     services: Services = application.bot_data[SERVICES_KEY]
     catalogs = services.catalogs

@@ -8,7 +8,7 @@ import signal
 
 from telegram import Update
 
-from bot.app import build_application
+from bot.app import build_application, register_default_commands
 from bot.services import open_services
 from bot.settings import Settings
 
@@ -26,6 +26,7 @@ async def run_bot(settings: Settings) -> None:
         application = build_application(services, token=token)
         async with application:  # initialise, and shut down however this block ends
             assert application.updater is not None
+            await register_default_commands(application)
             await application.start()
             await application.updater.start_polling(
                 allowed_updates=[Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY],

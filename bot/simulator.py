@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bot.app import PledgeApplication, build_application
+from bot.app import PledgeApplication, build_application, register_default_commands
 from bot.context import Services
 from bot.standin import BotApiStandIn, SentMessage, SimulatedPerson
 from conversations.admin import deep_link
@@ -97,7 +97,7 @@ async def simulate(services: Services, lines: AsyncIterator[str],
     application = build_application(services, token=standin.token, request=standin.request(),
                                     get_updates_request=standin.request(), rate_limiter=False)
     async with application:
-        await application.post_init(application)  # type: ignore[misc]
+        await register_default_commands(application)
         simulation = Simulation(standin, application, services, write)
         simulation.become("Alice")
         write(HELP)

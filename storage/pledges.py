@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -147,10 +149,12 @@ async def _sync_partners(session: AsyncSession, pledge: Pledge) -> None:
 
 async def next_reference(*, session: AsyncSession, year: int) -> str:
     """The next public reference of a year, e.g. CLA-2027-0042, unique across processes."""
-    counter = await session.get(ReferenceCounter, year)
-    if counter is None:
-        session.add(ReferenceCounter(year=year, last=0))
-        await session.flush()
+    # Two first submissions of a year may race to create its counter: let one insert win.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.exec(
+        insert(ReferenceCounter).values(year=year, last=0).on_conflict_do_nothing(
+            index_elements=["year"])
+    )
     # One UPDATE … RETURNING is atomic on SQLite and PostgreSQL alike.
     result = await session.exec(
         update(ReferenceCounter)
@@ -166,17 +170,17 @@ async def submit_pledge(*, session: AsyncSession, pledge: Pledge, member_id: int
     if pledge.state not in (WorkflowState.DRAFT.value, WorkflowState.CHANGES_REQUESTED.value):
         raise ValueError(f"a {pledge.state} pledge cannot be submitted")
     now = utc_now()
+    changes: dict[str, Any] = {}
     if pledge.reference is None:
         pledge.reference = await next_reference(session=session, year=now.year)
+        changes["reference"] = [None, pledge.reference]
     previous = pledge.state
     pledge.state = WorkflowState.SUBMITTED.value
     pledge.submitted_at = now
     pledge.updated_at = now
     session.add(pledge)
-    await _record(
-        session, pledge, member_id, "submitted",
-        {"state": [previous, pledge.state], "reference": [None, pledge.reference]},
-    )
+    changes["state"] = [previous, pledge.state]
+    await _record(session, pledge, member_id, "submitted", changes)
     return pledge
 
 

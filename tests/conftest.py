@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import PledgeApplication, build_application
+from bot.app import PledgeApplication, build_application, register_default_commands
 from bot.context import Services
 from bot.i18n import Catalogs
 from bot.settings import Settings
@@ -92,7 +92,7 @@ async def app(services: Services, standin: BotApiStandIn) -> AsyncIterator[Pledg
     application = build_application(services, token=standin.token, request=standin.request(),
                                     get_updates_request=standin.request(), rate_limiter=False)
     await application.initialize()
-    await application.post_init(application)  # type: ignore[misc]
+    await register_default_commands(application)
     yield application
     await application.shutdown()
     assert standin.violations == [], "\n".join(standin.violations)

@@ -1,0 +1,121 @@
+"""`pledgebot run` as a real process, long-polling the stand-in over HTTP, then SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from bot.standin import BotApiStandIn, SentMessage, SimUser
+from bot.standin_server import StandInServer
+from storage.engine import create_engine, session_factory, transaction
+from storage.invites import create_invite
+from storage.localities import find_or_create_locality
+from storage.migrate import upgrade
+from storage.models import Role
+
+SETTLE = 0.4  # seconds without a new bot message before an action counts as answered
+TIMEOUT = 20.0
+
+
+class HttpPerson:
+    """A person whose updates reach the bot only through getUpdates over HTTP."""
+
+    def __init__(self, standin: BotApiStandIn, user: SimUser) -> None:
+        self.standin, self.user = standin, user
+
+    async def _act(self, update: dict[str, object]) -> list[SentMessage]:
+        self.standin.clock.advance(2.0)
+        mark = self.standin.history_mark()
+        self.standin.push_update(update)
+        deadline = time.monotonic() + TIMEOUT
+        seen, quiet_since = mark, time.monotonic()
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            now_mark = self.standin.history_mark()
+            if now_mark != seen:
+                seen, quiet_since = now_mark, time.monotonic()
+            elif seen > mark and time.monotonic() - quiet_since > SETTLE:
+                return self.standin.messages_since(mark, self.user.user_id)
+        raise TimeoutError(f"the bot did not answer {update}")
+
+    async def send(self, text: str) -> list[SentMessage]:
+        return await self._act(self.standin.message_update(self.user, text))
+
+    async def press(self, label: str) -> list[SentMessage]:
+        message = next(m for m in reversed(self.standin.chat_messages(self.user.user_id))
+                       if m.buttons())
+        matches = [b for b in message.buttons() if label in b.text]
+        assert len(matches) == 1, [b.text for b in message.buttons()]
+        data = matches[0].callback_data
+        assert data is not None
+        return await self._act(self.standin.callback_update(self.user, message, data))
+
+
+async def _prepare_database(url: str) -> tuple[str, str]:
+    engine = create_engine(url)
+    await upgrade(engine)
+    async with transaction(session_factory(engine)) as session:
+        coordinator = await create_invite(session=session, role=Role.COORDINATOR,
+                                          locality_id=None)
+        lyon = await find_or_create_locality(session=session, name="Lyon", country="FR")
+        official = await create_invite(session=session, role=Role.OFFICIAL, locality_id=lyon.id)
+    await engine.dispose()
+    return coordinator.token, official.token
+
+
+async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    coordinator_token, official_token = await _prepare_database(url)
+    standin = BotApiStandIn()
+    server = StandInServer(standin)
+    port = await server.start()
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": standin.token, "DATABASE_URL": url,
+           "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "DEBUG"}
+    log_path = tmp_path / "bot.log"  # a file, not a pipe: a full pipe would stall the bot
+    with log_path.open("wb") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", env=env, cwd=tmp_path,
+            stdout=log_file, stderr=log_file)
+    try:
+        coordinator = HttpPerson(standin, SimUser(501, "Coco"))
+        official = HttpPerson(standin, SimUser(502, "Olga"))
+        assert "Coordinator" in (await coordinator.send(f"/start {coordinator_token}"))[0].text
+        assert "Lyon" in (await official.send(f"/start {official_token}"))[0].text
+        await official.send("/pledge")
+        await official.press("Global Refugee Forum 2027")
+        await official.press("Global Compact on Refugees")
+        await official.send("Homes for refugee families")
+        await official.send("The city will provide 200 homes for refugee families by 2028.")
+        await official.press("GCR 1")
+        await official.press("Done")
+        await official.press("Material")
+        await official.press("Done")
+        await official.press("Refugees")
+        await official.press("Done")
+        await official.send("2027-03-01")
+        await official.send("2028-12-31")
+        await official.press("No budget")
+        await official.press("No partners")
+        replies = await official.press("Submit")
+        assert any("CLA-" in m.text for m in replies)
+        last = standin.last_message(501)
+        assert last is not None and "New pledge submitted" in last.text
+        newcomer_menu = sorted(c["command"] for c in standin.commands())
+        assert newcomer_menu == ["cancel", "help", "language", "start"]
+        official_menu = [c["command"] for c in standin.commands(scope={"type": "chat",
+                                                                       "chat_id": 502})]
+        assert "pledge" in official_menu and "invite" not in official_menu
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), TIMEOUT)
+        await server.stop()
+    log = log_path.read_text()
+    assert process.returncode == 0, log[-3000:]
+    assert "stopped" in log
+    assert "bot7000000001" not in log and standin.token not in log  # the token never in logs
+    assert "[REDACTED]" in log  # httpx did log the URLs, with the token taken out
+    assert standin.violations == []
