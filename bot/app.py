@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -17,8 +19,6 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.request import BaseRequest
 
 from bot.context import SERVICES_KEY, PledgeContext, Services
@@ -54,7 +54,7 @@ def build_application(
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     if rate_limiter:
         # Without retries the limiter only delays; with them a 429's retry_after is honoured.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application: PledgeApplication = builder.build()
     application.bot_data[SERVICES_KEY] = services
     add_handlers(application)
@@ -64,11 +64,13 @@ def build_application(
 def add_handlers(application: PledgeApplication) -> None:
     """Member loading first (group -1), then commands, buttons, messages; one error handler."""
     application.add_handler(TypeHandler(Update, load_member), group=-1)
-    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND,
-                                           route_command))
+    application.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, route_command)
+    )
     application.add_handler(CallbackQueryHandler(route_callback))
-    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND,
-                                           route_message))
+    application.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, route_message)
+    )
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, route_edited))
     application.add_error_handler(on_error)
 
@@ -81,6 +83,7 @@ async def register_default_commands(application: PledgeApplication) -> None:
         await application.bot.set_my_commands(bot_commands(catalogs.translator(None), None))
         for language in catalogs.languages:
             await application.bot.set_my_commands(
-                bot_commands(catalogs.translator(language), None), language_code=language)
+                bot_commands(catalogs.translator(language), None), language_code=language
+            )
     except TelegramError as error:
         log.warning("could not register the command menu: %s", error)

@@ -115,18 +115,25 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> str:
     async with open_services(settings) as services, transaction(services.sessions) as session:
         locality_id = None
         if country is not None:
-            locality_id = (await find_or_create_locality(
-                session=session, name=args.locality, country=country)).id
+            locality_id = (
+                await find_or_create_locality(session=session, name=args.locality, country=country)
+            ).id
         issued = await create_invite(
-            session=session, role=role, locality_id=locality_id, uses=args.uses,
-            expires_in=timedelta(days=args.expires_days))
+            session=session,
+            role=role,
+            locality_id=locality_id,
+            uses=args.uses,
+            expires_in=timedelta(days=args.expires_days),
+        )
     if args.quiet:
         return issued.token
     username = await _bot_username(settings)
     if username is None:
-        return (f"Invitation for a {role.value} (valid {args.expires_days} days). Open the bot "
-                f"and send:\n/start {issued.token}\n(set TELEGRAM_BOT_USERNAME or "
-                "TELEGRAM_BOT_TOKEN to get a t.me link)")
+        return (
+            f"Invitation for a {role.value} (valid {args.expires_days} days). Open the bot "
+            f"and send:\n/start {issued.token}\n(set TELEGRAM_BOT_USERNAME or "
+            "TELEGRAM_BOT_TOKEN to get a t.me link)"
+        )
     return deep_link(username, issued.token)
 
 
@@ -137,8 +144,9 @@ async def _bot_username(settings: Settings) -> str | None:
         return None
     base = settings.telegram_api_base_url
     try:
-        async with Bot(settings.telegram_bot_token.get_secret_value(),
-                       base_url=f"{base}/bot") as bot:
+        async with Bot(
+            settings.telegram_bot_token.get_secret_value(), base_url=f"{base}/bot"
+        ) as bot:
             return bot.username
     except TelegramError as error:
         raise CommandError(f"could not ask Telegram for the bot's name: {error}") from None

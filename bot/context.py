@@ -31,13 +31,16 @@ class PledgeContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
     """A callback context that carries the member who sent the update."""
 
     def __init__(
-        self, application: Application[Any, Any, Any, Any, Any, Any], chat_id: int | None = None,
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
         user_id: int | None = None,
     ) -> None:
         super().__init__(application, chat_id=chat_id, user_id=user_id)
         self._member: Member | None = None
         self._translator: Translator | None = None
         self.conversation: ConversationState | None = None
+        self.callback_answered = False
 
     @property
     def services(self) -> Services:

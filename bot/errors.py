@@ -26,8 +26,11 @@ def describe(update: object, ctx: PledgeContext) -> str:
         parts.append(f"button={update.callback_query.data!r}")
     elif update.effective_message:
         message = update.effective_message
-        kind = "command" if (message.text or "").startswith("/") else (
-            "text" if message.text else "other")
+        kind = (
+            "command"
+            if (message.text or "").startswith("/")
+            else ("text" if message.text else "other")
+        )
         parts.append(f"message={kind}")
     if ctx.has_member and ctx.conversation is not None:
         parts.append(f"step={ctx.conversation.flow}/{ctx.conversation.step}")
@@ -42,13 +45,10 @@ async def on_error(update: object, ctx: PledgeContext) -> None:
     if isinstance(ctx.error, Forbidden):
         return  # the person blocked the bot: there is no one to apologise to
     t = await _translator_for(update, ctx)
-    text = t.gettext("Sorry, something went wrong on our side. What you had entered is "
-                         "saved; please try again in a moment.")
-    try:
-        if update.callback_query is not None:
-            await update.callback_query.answer()
-    except TelegramError:
-        pass
+    text = t.gettext(
+        "Sorry, something went wrong on our side. What you had entered is "
+        "saved; please try again in a moment."
+    )
     try:
         await ctx.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML)
     except TelegramError as error:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
@@ -65,7 +66,7 @@ class Translator:
 
     def pgettext(self, context: str, message: str, /, **values: object) -> Html:
         """Like gettext, for a message whose meaning depends on `context`."""
-        return _interpolate(self.translations.pgettext(context, message), values)
+        return _interpolate(str(self.translations.pgettext(context, message)), values)
 
     def ngettext(self, singular: str, plural: str, n: int, /, **values: object) -> Html:
         """The plural form for `n`; `%(count)s` is `n` formatted for the locale."""
@@ -76,7 +77,9 @@ class Translator:
         return str(format_date(value, format=format, locale=self.locale))
 
     def datetime(self, value: datetime, *, time_zone: str = "UTC", format: str = "medium") -> str:
-        return str(format_datetime(value, format=format, tzinfo=time_zone, locale=self.locale))
+        return str(
+            format_datetime(value, format=format, tzinfo=ZoneInfo(time_zone), locale=self.locale)
+        )
 
     def number(self, value: int | Decimal) -> str:
         return str(format_decimal(value, locale=self.locale))
@@ -114,11 +117,11 @@ class Catalogs:
             return None
         wanted = tag.replace("-", "_")
         found = Locale.negotiate([wanted], self.languages, sep="_")
-        if found is None:
-            # Negotiation wants exact regions; fall back to the base language.
-            base = wanted.split("_", 1)[0].lower()
-            found = base if base in self._translations else None
-        return str(found) if found else None
+        if found is not None:
+            return str(found)
+        # Negotiation wants exact regions; fall back to the base language.
+        base = wanted.split("_", 1)[0].lower()
+        return base if base in self._translations else None
 
     def translator(self, language: str | None) -> Translator:
         """A translator for `language`, or for the default language if it is not available."""

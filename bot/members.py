@@ -28,7 +28,10 @@ async def load_member(update: Update, ctx: PledgeContext) -> None:
         ctx.conversation = await get_state(session=session, member_id=member.id or 0)
     ctx.set_member(member, catalogs.translator(member.language))
     if chat is not None and chat.type != ChatType.PRIVATE:
-        if update.effective_message is not None and (update.effective_message.text or "").startswith("/"):
+        if update.effective_message is not None and (
+            update.effective_message.text or ""
+        ).startswith("/"):
             await update.effective_message.reply_text(
-                ctx.t.gettext("Please write to me in a private chat."))
+                ctx.t.gettext("Please write to me in a private chat.")
+            )
         raise ApplicationHandlerStop

@@ -11,13 +11,42 @@ from conversations import admin, my_pledges, onboarding, pledge_wizard
 from conversations.callbacks import Callback, unpack
 from conversations.common import ack, say
 from conversations.menu import BY_NAME
+from storage.models import ConversationState
 
 CommandStep = Callable[[Update, PledgeContext], Awaitable[None]]
 CallbackStep = Callable[[Update, PledgeContext, Callback], Awaitable[None]]
 
+ReaskStep = Callable[[Update, PledgeContext, ConversationState], Awaitable[bool]]
+
+# Each flow's way of repeating the question its person is on.
+REASK_STEPS: Mapping[str, ReaskStep] = {
+    onboarding.ACCESS: onboarding.reask,
+    pledge_wizard.WIZARD: pledge_wizard.reask,
+    pledge_wizard.EDIT: pledge_wizard.reask,
+    my_pledges.PROGRESS: my_pledges.reask,
+    admin.INVITE: admin.reask,
+}
+
+
+async def help_command(update: Update, ctx: PledgeContext) -> None:
+    """/help: the commands of the reader's role; then the question they were on, if any."""
+    await onboarding.help_command(update, ctx)
+    state = ctx.conversation
+    reask = REASK_STEPS.get(state.flow) if state is not None else None
+    if state is not None and reask is not None:
+        await say(
+            update,
+            ctx,
+            ctx.t.gettext(
+                "You were in the middle of something; here it is again (or /cancel to leave it)."
+            ),
+        )
+        await reask(update, ctx, state)
+
+
 COMMAND_STEPS: Mapping[str, CommandStep] = {
     "start": onboarding.start,
-    "help": onboarding.help_command,
+    "help": help_command,
     "cancel": onboarding.cancel,
     "language": onboarding.language,
     "pledge": pledge_wizard.start_pledge,
@@ -49,19 +78,25 @@ async def route_command(update: Update, ctx: PledgeContext) -> None:
     ctx.args = text.split()[1:]  # a MessageHandler does not split arguments as CommandHandler does
     t, role = ctx.t, ctx.member.role
     if command is None:
-        await say(update, ctx, t.gettext("I do not know the command /%(command)s.",
-                                         command=name[:32]))
+        await say(
+            update, ctx, t.gettext("I do not know the command /%(command)s.", command=name[:32])
+        )
         await say(update, ctx, onboarding.help_text(t, role))
         return
     if role not in command.roles:
         if role is None:
-            await say(update, ctx, t.gettext("You need an invitation to use /%(command)s. "
-                                             "Without one, you can ask for access.",
-                                             command=name),
-                      onboarding.request_access_keyboard(t))
+            await say(
+                update,
+                ctx,
+                t.gettext(
+                    "You need an invitation to use /%(command)s. "
+                    "Without one, you can ask for access.",
+                    command=name,
+                ),
+                onboarding.request_access_keyboard(t),
+            )
         else:
-            await say(update, ctx, t.gettext("/%(command)s is not available to you.",
-                                             command=name))
+            await say(update, ctx, t.gettext("/%(command)s is not available to you.", command=name))
             await say(update, ctx, onboarding.help_text(t, role))
         return
     await COMMAND_STEPS[command.name](update, ctx)
@@ -71,13 +106,16 @@ async def route_callback(update: Update, ctx: PledgeContext) -> None:
     """A button press: to its action's step, or told that the button is no longer valid."""
     callback = unpack(update.callback_query.data if update.callback_query else None)
     if callback.action == "noop":
-        await ack(update)
+        await ack(update, ctx)
         return
     step = CALLBACK_STEPS.get(callback.action)
     if step is None:
-        await ack(update, ctx.t.plain("That button is no longer valid."), alert=True)
+        await ack(update, ctx, ctx.t.plain("That button is no longer valid."), alert=True)
         return
-    await step(update, ctx, callback)
+    try:
+        await step(update, ctx, callback)
+    finally:
+        await ack(update, ctx)  # whatever happened, the phone's spinner stops
 
 
 async def route_message(update: Update, ctx: PledgeContext) -> None:
@@ -92,16 +130,24 @@ async def route_message(update: Update, ctx: PledgeContext) -> None:
             await step(update, ctx)
             return
     if ctx.member.role is None:
-        await say(update, ctx, onboarding.help_text(t, None),
-                  onboarding.request_access_keyboard(t))
+        await say(update, ctx, onboarding.help_text(t, None), onboarding.request_access_keyboard(t))
         return
-    await say(update, ctx, t.gettext("I am not waiting for an answer from you just now. Here is "
-                                     "what you can do:"))
+    await say(
+        update,
+        ctx,
+        t.gettext("I am not waiting for an answer from you just now. Here is what you can do:"),
+    )
     await say(update, ctx, onboarding.help_text(t, ctx.member.role))
 
 
 async def route_edited(update: Update, ctx: PledgeContext) -> None:
     """An edited message: edits are not read, so say so rather than stay silent."""
-    if ctx.conversation is not None:
-        await say(update, ctx, ctx.t.gettext("I do not read edits to messages already sent. "
-                                             "Please send the corrected text as a new message."))
+    await say(
+        update,
+        ctx,
+        ctx.t.gettext(
+            "I do not read edits to messages already sent. "
+            "Please send the corrected text as a new message."
+        ),
+        None if ctx.member.role else onboarding.request_access_keyboard(ctx.t),
+    )

@@ -31,8 +31,9 @@ async def run_bot(settings: Settings) -> None:
             await application.updater.start_polling(
                 allowed_updates=[Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY],
             )
-            log.info("pledgebot is running as @%s; stop with Ctrl+C or SIGTERM",
-                     application.bot.username)
+            log.info(
+                "pledgebot is running as @%s; stop with Ctrl+C or SIGTERM", application.bot.username
+            )
             await stop.wait()
             log.info("stopping: finishing the updates in hand")
             await application.updater.stop()

@@ -19,7 +19,10 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> AsyncIte
     try:
         if migrate:
             await upgrade(engine)
-        yield Services(settings=settings, sessions=session_factory(engine),
-                       catalogs=Catalogs(default_language=settings.default_language))
+        yield Services(
+            settings=settings,
+            sessions=session_factory(engine),
+            catalogs=Catalogs(default_language=settings.default_language),
+        )
     finally:
         await engine.dispose()

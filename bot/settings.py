@@ -48,7 +48,9 @@ class Settings(BaseSettings):
         elif value.startswith(("postgresql://", "postgres://")):
             value = "postgresql+asyncpg://" + value.split("://", 1)[1]
         if not value.startswith(tuple(f"{d}://" for d in SUPPORTED_DRIVERS)):
-            raise ValueError(f"must be an sqlite:// or postgresql:// URL, got {value.split(':')[0]!r}")
+            raise ValueError(
+                f"must be an sqlite:// or postgresql:// URL, got {value.split(':')[0]!r}"
+            )
         return value
 
     @field_validator("log_level")

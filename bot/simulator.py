@@ -47,8 +47,11 @@ class Simulation:
         key = name.casefold()
         if key not in self.people:
             self.people[key] = self.standin.person(
-                self.application, user_id=FIRST_USER_ID + len(self.people), first_name=name,
-                language_code=language or self.services.settings.default_language)
+                self.application,
+                user_id=FIRST_USER_ID + len(self.people),
+                first_name=name,
+                language_code=language or self.services.settings.default_language,
+            )
         self.current = key
         return self.people[key]
 
@@ -78,24 +81,33 @@ def render(message: SentMessage, recipient: str) -> str:
     return "\n".join(lines)
 
 
-async def make_invite(services: Services, bot_username: str, role: Role,
-                      locality: str | None, country: str | None) -> str:
+async def make_invite(
+    services: Services, bot_username: str, role: Role, locality: str | None, country: str | None
+) -> str:
     async with transaction(services.sessions) as session:
         locality_id = None
         if locality and country:
-            locality_id = (await find_or_create_locality(session=session, name=locality,
-                                                         country=country)).id
-        issued = await create_invite(session=session, role=role, locality_id=locality_id,
-                                     expires_in=timedelta(days=14))
+            locality_id = (
+                await find_or_create_locality(session=session, name=locality, country=country)
+            ).id
+        issued = await create_invite(
+            session=session, role=role, locality_id=locality_id, expires_in=timedelta(days=14)
+        )
     return f"{deep_link(bot_username, issued.token)}\n   type: /start {issued.token}"
 
 
-async def simulate(services: Services, lines: AsyncIterator[str],
-                   write: Callable[[str], None]) -> None:
+async def simulate(
+    services: Services, lines: AsyncIterator[str], write: Callable[[str], None]
+) -> None:
     """Run the chat until the lines run out or `:quit`."""
     standin = BotApiStandIn()
-    application = build_application(services, token=standin.token, request=standin.request(),
-                                    get_updates_request=standin.request(), rate_limiter=False)
+    application = build_application(
+        services,
+        token=standin.token,
+        request=standin.request(),
+        get_updates_request=standin.request(),
+        rate_limiter=False,
+    )
     async with application:
         await register_default_commands(application)
         simulation = Simulation(standin, application, services, write)
@@ -136,13 +148,20 @@ async def _handle(simulation: Simulation, line: str) -> None:
         if role is Role.OFFICIAL and len(args) < 3:
             write('(an official needs a locality and a country: :invite official "Lyon" FR)')
             return
-        link = await make_invite(simulation.services, simulation.standin.bot_username, role,
-                                 args[1] if len(args) > 2 else None,
-                                 args[2] if len(args) > 2 else None)
+        link = await make_invite(
+            simulation.services,
+            simulation.standin.bot_username,
+            role,
+            args[1] if len(args) > 2 else None,
+            args[2] if len(args) > 2 else None,
+        )
         write(f"(invite: {link})")
     elif command in ("doc", "photo", "sticker"):
-        sender = {"doc": person.send_document, "photo": person.send_photo,
-                  "sticker": person.send_sticker}[command]
+        sender = {
+            "doc": person.send_document,
+            "photo": person.send_photo,
+            "sticker": person.send_sticker,
+        }[command]
         simulation.show(await sender())
     elif command == "who":
         write("(" + ", ".join(p.first_name for p in simulation.people.values()) + ")")

@@ -21,21 +21,42 @@ KEYWORDS = ("plain",)
 
 
 def _pybabel(*args: str) -> None:
-    CommandLineInterface().run(["pybabel", "-q", *args])
+    CommandLineInterface().run(["pybabel", "-q", *args])  # type: ignore[no-untyped-call]
 
 
 def extract(output: Path = TEMPLATE) -> None:
     """Collect every translatable string of the source into the template."""
     keyword_args = [arg for k in KEYWORDS for arg in ("-k", k)]
-    _pybabel("extract", *keyword_args, "--no-location", "--sort-output", "--no-wrap",
-             "--project", "pledgebot", "--copyright-holder", "pledgebot contributors",
-             "-o", str(output), *(str(PROJECT_DIR / s) for s in SOURCES))
+    _pybabel(
+        "extract",
+        *keyword_args,
+        "--no-location",
+        "--sort-output",
+        "--no-wrap",
+        "--project",
+        "pledgebot",
+        "--copyright-holder",
+        "pledgebot contributors",
+        "-o",
+        str(output),
+        *(str(PROJECT_DIR / s) for s in SOURCES),
+    )
 
 
 def update() -> None:
     """Carry new and changed strings from the template into every language's catalog."""
-    _pybabel("update", "-i", str(TEMPLATE), "-d", str(LOCALES_DIR), "-D", DOMAIN,
-             "--no-wrap", "--ignore-obsolete", "--no-fuzzy-matching")
+    _pybabel(
+        "update",
+        "-i",
+        str(TEMPLATE),
+        "-d",
+        str(LOCALES_DIR),
+        "-D",
+        DOMAIN,
+        "--no-wrap",
+        "--ignore-obsolete",
+        "--no-fuzzy-matching",
+    )
 
 
 def compile_all() -> None:
@@ -45,8 +66,18 @@ def compile_all() -> None:
 
 def init(language: str) -> None:
     """Start a catalog for a new language."""
-    _pybabel("init", "-i", str(TEMPLATE), "-d", str(LOCALES_DIR), "-D", DOMAIN, "-l", language,
-             "--no-wrap")
+    _pybabel(
+        "init",
+        "-i",
+        str(TEMPLATE),
+        "-d",
+        str(LOCALES_DIR),
+        "-D",
+        DOMAIN,
+        "-l",
+        language,
+        "--no-wrap",
+    )
 
 
 @dataclass(frozen=True)
@@ -68,10 +99,14 @@ def check() -> list[Problem]:
         extract(fresh)
         wanted = {m.id for m in _read(fresh) if m.id}
     have = {m.id for m in _read(TEMPLATE) if m.id} if TEMPLATE.exists() else set()
-    problems += [Problem(TEMPLATE.name, f"missing from the template: {i!r}")
-                 for i in sorted(wanted - have, key=str)]
-    problems += [Problem(TEMPLATE.name, f"no longer in the source: {i!r}")
-                 for i in sorted(have - wanted, key=str)]
+    problems += [
+        Problem(TEMPLATE.name, f"missing from the template: {i!r}")
+        for i in sorted(wanted - have, key=str)
+    ]
+    problems += [
+        Problem(TEMPLATE.name, f"no longer in the source: {i!r}")
+        for i in sorted(have - wanted, key=str)
+    ]
     for po_path in sorted(LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         language = po_path.parent.parent.name
         catalog = _read(po_path)

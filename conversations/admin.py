@@ -20,7 +20,7 @@ from storage.conversation_state import clear_state, set_state
 from storage.invites import create_invite
 from storage.localities import find_or_create_locality
 from storage.members import get_member, grant_role
-from storage.models import AccessRequestStatus, Role
+from storage.models import AccessRequestStatus, ConversationState, Role
 
 INVITE = "invite"
 LOCALITY, COUNTRY = "locality", "country"
@@ -36,34 +36,61 @@ def invite_message(t: Translator, role: Role, link: str, where: str) -> Html:
     return t.gettext(
         "✉️ Invitation for a new <b>%(role)s</b>%(where)s. Send this link to that person; it "
         "works once and expires in %(days)s days:\n%(link)s",
-        role=label(t, ROLES, role.value), where=where, days=t.number(INVITE_DAYS), link=link)
+        role=label(t, ROLES, role.value),
+        where=where,
+        days=t.number(INVITE_DAYS),
+        link=link,
+    )
 
 
 async def invite(update: Update, ctx: PledgeContext) -> None:
     """/invite: which role the new person will have."""
     t = ctx.t
     options = [Option(r.value, label(t, ROLES, r.value)) for r in Role]
-    await say(update, ctx, t.gettext("Whom do you want to invite?"),
-              choice_keyboard(options, action="i.role", columns=3))
+    await say(
+        update,
+        ctx,
+        t.gettext("Whom do you want to invite?"),
+        choice_keyboard(options, action="i.role", columns=3),
+    )
+
+
+def is_coordinator(ctx: PledgeContext) -> bool:
+    return ctx.member.role == Role.COORDINATOR.value
 
 
 async def on_role(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: the role; officials also need their locality."""
+    if not is_coordinator(ctx):
+        await ack(update, ctx, ctx.t.plain("Only coordinators invite people."), alert=True)
+        return
     role_code = callback.str_arg(0)
     if role_code not in ROLES:
-        await ack(update, ctx.t.plain("That button is not valid."), alert=True)
+        await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
         return
-    await ack(update)
+    await ack(update, ctx)
     await close_keyboard(update)
     role = Role(role_code)
     if role is Role.OFFICIAL:
         async with ctx.db() as session:
-            await set_state(session=session, member_id=ctx.member.id or 0, flow=INVITE,
-                            step=LOCALITY)
-        await say(update, ctx, ctx.t.gettext("Which city, region or association will the "
-                                             "official represent?"))
+            await set_state(
+                session=session, member_id=ctx.member.id or 0, flow=INVITE, step=LOCALITY
+            )
+        await say(update, ctx, invite_question(ctx.t, LOCALITY))
         return
     await _issue(update, ctx, role, None, None)
+
+
+def invite_question(t: Translator, step: str) -> Html:
+    if step == LOCALITY:
+        return t.gettext("Which city, region or association will the official represent?")
+    return t.gettext("In which country? Send its name or its two-letter code (for example FR).")
+
+
+async def reask(update: Update, ctx: PledgeContext, state: ConversationState) -> bool:
+    """Ask the invitation's current question again."""
+    await say(update, ctx, invite_question(ctx.t, state.step))
+    return True
 
 
 async def on_invite_answer(update: Update, ctx: PledgeContext) -> None:
@@ -71,9 +98,17 @@ async def on_invite_answer(update: Update, ctx: PledgeContext) -> None:
     state, message, t = ctx.conversation, update.effective_message, ctx.t
     if state is None or message is None:
         return
+    if not is_coordinator(ctx):
+        async with ctx.db() as session:
+            await clear_state(session=session, member_id=ctx.member.id or 0)
+        await say(update, ctx, t.gettext("Only coordinators invite people."))
+        return
     if message.text is None:
-        await say(update, ctx, t.gettext("Please send this as a text message, not a file, "
-                                         "picture or sticker."))
+        await say(
+            update,
+            ctx,
+            t.gettext("Please send this as a text message, not a file, picture or sticker."),
+        )
         return
     text = " ".join(clean_text(message.text).split())
     if state.step == LOCALITY:
@@ -82,34 +117,53 @@ async def on_invite_answer(update: Update, ctx: PledgeContext) -> None:
             await say(update, ctx, problem_text(t, problem))
             return
         async with ctx.db() as session:
-            await set_state(session=session, member_id=ctx.member.id or 0, flow=INVITE,
-                            step=COUNTRY, data={LOCALITY: text})
-        await say(update, ctx, t.gettext("In which country? Send its name or its two-letter "
-                                         "code (for example FR)."))
+            await set_state(
+                session=session,
+                member_id=ctx.member.id or 0,
+                flow=INVITE,
+                step=COUNTRY,
+                data={LOCALITY: text},
+            )
+        await say(update, ctx, invite_question(t, COUNTRY))
         return
     country = read_country(text, t.locale)
     if country is None:
-        await say(update, ctx, t.gettext("I do not know the country “%(text)s”. Please send its "
-                                         "name or its two-letter code (for example FR).",
-                                         text=text[:60]))
+        await say(
+            update,
+            ctx,
+            t.gettext(
+                "I do not know the country “%(text)s”. Please send its "
+                "name or its two-letter code (for example FR).",
+                text=text[:60],
+            ),
+        )
         return
     await _issue(update, ctx, Role.OFFICIAL, str(state.data.get(LOCALITY, "")), country)
 
 
-async def _issue(update: Update, ctx: PledgeContext, role: Role, locality_name: str | None,
-                 country: str | None) -> None:
+async def _issue(
+    update: Update, ctx: PledgeContext, role: Role, locality_name: str | None, country: str | None
+) -> None:
     t = ctx.t
     async with ctx.db() as session:
         locality_id, where = None, ""
         if locality_name and country:
-            locality = await find_or_create_locality(session=session, name=locality_name,
-                                                     country=country)
+            locality = await find_or_create_locality(
+                session=session, name=locality_name, country=country
+            )
             locality_id = locality.id
-            where = t.plain(" for %(locality)s, %(country)s", locality=locality.name,
-                            country=country_name(country, t.locale))
-        issued = await create_invite(session=session, role=role, locality_id=locality_id,
-                                     expires_in=timedelta(days=INVITE_DAYS),
-                                     created_by_id=ctx.member.id)
+            where = t.plain(
+                " for %(locality)s, %(country)s",
+                locality=locality.name,
+                country=country_name(country, t.locale),
+            )
+        issued = await create_invite(
+            session=session,
+            role=role,
+            locality_id=locality_id,
+            expires_in=timedelta(days=INVITE_DAYS),
+            created_by_id=ctx.member.id,
+        )
         await clear_state(session=session, member_id=ctx.member.id or 0)
     link = deep_link(ctx.bot.username, issued.token)
     await say(update, ctx, invite_message(t, role, link, where))
@@ -120,44 +174,65 @@ async def on_decision(update: Update, ctx: PledgeContext, callback: Callback) ->
     t = ctx.t
     approve = callback.action == "a.ok"
     if ctx.member.role != Role.COORDINATOR.value:
-        await ack(update, t.plain("Only coordinators decide on requests."), alert=True)
+        await ack(update, ctx, t.plain("Only coordinators decide on requests."), alert=True)
         return
     async with ctx.db() as session:
         request = await get_access_request(session=session, request_id=callback.int_arg(0) or 0)
         if request is None:
-            await ack(update, t.plain("That request is not available."), alert=True)
+            await ack(update, ctx, t.plain("That request is not available."), alert=True)
             return
-        if not await decide_access_request(session=session, request=request, approve=approve,
-                                           decided_by_id=ctx.member.id or 0):
-            decided = label(t, {AccessRequestStatus.APPROVED.value: t.plain("approved"),
-                                AccessRequestStatus.REJECTED.value: t.plain("rejected")},
-                            request.status)
-            await ack(update, t.plain("Already decided: %(decision)s.", decision=decided),
-                      alert=True)
+        if not await decide_access_request(
+            session=session, request=request, approve=approve, decided_by_id=ctx.member.id or 0
+        ):
+            decided = label(
+                t,
+                {
+                    AccessRequestStatus.APPROVED.value: t.plain("approved"),
+                    AccessRequestStatus.REJECTED.value: t.plain("rejected"),
+                },
+                request.status,
+            )
+            await ack(
+                update, ctx, t.plain("Already decided: %(decision)s.", decision=decided), alert=True
+            )
             await close_keyboard(update)
             return
         person = await get_member(session=session, member_id=request.member_id)
-        if person is not None and approve:
-            locality = await find_or_create_locality(session=session, name=request.locality_name,
-                                                     country=request.country)
-            await grant_role(session=session, member=person, role=Role.OFFICIAL,
-                             locality_id=locality.id)
-    await ack(update)
-    outcome = (t.gettext("✅ Approved: %(name)s, %(locality)s.", name=request.name,
-                         locality=request.locality_name) if approve else
-               t.gettext("✖️ Rejected: %(name)s, %(locality)s.", name=request.name,
-                         locality=request.locality_name))
+        # Someone who joined by invitation meanwhile keeps the role that invitation gave.
+        if person is not None and approve and person.role is None:
+            locality = await find_or_create_locality(
+                session=session, name=request.locality_name, country=request.country
+            )
+            await grant_role(
+                session=session, member=person, role=Role.OFFICIAL, locality_id=locality.id
+            )
+    await ack(update, ctx)
+    outcome = (
+        t.gettext(
+            "✅ Approved: %(name)s, %(locality)s.",
+            name=request.name,
+            locality=request.locality_name,
+        )
+        if approve
+        else t.gettext(
+            "✖️ Rejected: %(name)s, %(locality)s.", name=request.name, locality=request.locality_name
+        )
+    )
     await replace(update, ctx, outcome, None)
     if person is None:
         return
 
     def render(pt: Translator) -> tuple[Html, InlineKeyboardMarkup | None]:
         if approve:
-            return pt.gettext("✅ Your request has been approved. Welcome! /pledge starts your "
-                              "first pledge; /help lists everything you can do."), None
-        return pt.gettext("Your request for access was not approved. If you think this is a "
-                          "mistake, please contact the coordinators of the Call to Local "
-                          "Action."), None
+            return pt.gettext(
+                "✅ Your request has been approved. Welcome! /pledge starts your "
+                "first pledge; /help lists everything you can do."
+            ), None
+        return pt.gettext(
+            "Your request for access was not approved. If you think this is a "
+            "mistake, please contact the coordinators of the Call to Local "
+            "Action."
+        ), None
 
     await notify(ctx, [person], render)
     if approve:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from bot.i18n import Html, Translator
 from conversations.parsing import country_name
@@ -27,8 +28,11 @@ def compacts_text(t: Translator, compacts: Sequence[str]) -> str:
     if not compacts:
         return "—"
     names = [label(t, COMPACT_SHORT, c) for c in sorted(compacts)]
-    return t.plain("%(first)s and %(second)s", first=names[0], second=names[1]) if len(
-        names) == 2 else names[0]
+    return (
+        t.plain("%(first)s and %(second)s", first=names[0], second=names[1])
+        if len(names) == 2
+        else names[0]
+    )
 
 
 def objectives_lines(t: Translator, pledge: Pledge, *, full: bool) -> list[str]:
@@ -42,8 +46,18 @@ def objectives_lines(t: Translator, pledge: Pledge, *, full: bool) -> list[str]:
 def locality_text(t: Translator, locality: Locality | None) -> str:
     if locality is None:
         return "—"
-    return t.plain("%(name)s, %(country)s", name=locality.name,
-                   country=country_name(locality.country, t.locale))
+    return t.plain(
+        "%(name)s, %(country)s",
+        name=locality.name,
+        country=country_name(locality.country, t.locale),
+    )
+
+
+def end_text(t: Translator, ongoing: bool, ends_on: date | None) -> str:
+    """'ongoing', the end date, or a dash."""
+    if ongoing:
+        return t.plain("ongoing")
+    return t.date(ends_on) if ends_on else "—"
 
 
 def pledge_card(t: Translator, view: PledgeView, *, heading: Html | None = None) -> Html:
@@ -56,7 +70,11 @@ def pledge_card(t: Translator, view: PledgeView, *, heading: Html | None = None)
 
 
 def _render(
-    t: Translator, view: PledgeView, *, heading: Html | None, full: bool,
+    t: Translator,
+    view: PledgeView,
+    *,
+    heading: Html | None,
+    full: bool,
     description_limit: int | None,
 ) -> Html:
     p = view.pledge
@@ -64,35 +82,51 @@ def _render(
     if description_limit is not None and len(description) > description_limit:
         description = description[:description_limit] + "…"
     objectives = objectives_lines(t, p, full=full) or ["—"]
-    if p.ongoing:
-        ends = t.plain("ongoing")
-    else:
-        ends = t.date(p.ends_on) if p.ends_on else "—"
-    budget = t.money(p.amount, p.currency) if p.amount is not None and p.currency else t.plain(
-        "none given")
+    ends = end_text(t, p.ongoing, p.ends_on)
+    budget = (
+        t.money(p.amount, p.currency)
+        if p.amount is not None and p.currency
+        else t.plain("none given")
+    )
     lines = [
         heading or t.gettext("<b>%(title)s</b>", title=p.title or "—"),
-        t.gettext("Reference: %(reference)s", reference=p.reference or t.plain("not yet submitted")),
-        t.gettext("Status: %(state)s · %(stage)s", state=label(t, WORKFLOW_STATES, p.state),
-                  stage=label(t, STAGES, p.stage)),
+        t.gettext(
+            "Reference: %(reference)s", reference=p.reference or t.plain("not yet submitted")
+        ),
+        t.gettext(
+            "Status: %(state)s · %(stage)s",
+            state=label(t, WORKFLOW_STATES, p.state),
+            stage=label(t, STAGES, p.stage),
+        ),
         t.gettext("Locality: %(locality)s", locality=locality_text(t, view.locality)),
         "",
-        t.gettext("<b>Forum:</b> %(forum)s",
-                  forum=forum_name(view.forum, t.language) if view.forum else "—"),
+        t.gettext(
+            "<b>Forum:</b> %(forum)s",
+            forum=forum_name(view.forum, t.language) if view.forum else "—",
+        ),
         t.gettext("<b>Compacts:</b> %(compacts)s", compacts=compacts_text(t, p.compacts)),
         t.gettext("<b>Title:</b> %(title)s", title=p.title or "—"),
         t.gettext("<b>Description:</b> %(description)s", description=description),
         t.gettext("<b>Objectives:</b>"),
         *(t.gettext("• %(objective)s", objective=o) for o in objectives),
-        t.gettext("<b>Support:</b> %(types)s",
-                  types=", ".join(label(t, SUPPORT_TYPES, s) for s in p.support_types) or "—"),
-        t.gettext("<b>Target groups:</b> %(groups)s",
-                  groups=", ".join(label(t, TARGET_GROUPS, g) for g in p.target_groups) or "—"),
-        t.gettext("<b>Dates:</b> %(start)s – %(end)s",
-                  start=t.date(p.starts_on) if p.starts_on else "—", end=ends),
+        t.gettext(
+            "<b>Support:</b> %(types)s",
+            types=", ".join(label(t, SUPPORT_TYPES, s) for s in p.support_types) or "—",
+        ),
+        t.gettext(
+            "<b>Target groups:</b> %(groups)s",
+            groups=", ".join(label(t, TARGET_GROUPS, g) for g in p.target_groups) or "—",
+        ),
+        t.gettext(
+            "<b>Dates:</b> %(start)s – %(end)s",
+            start=t.date(p.starts_on) if p.starts_on else "—",
+            end=ends,
+        ),
         t.gettext("<b>Budget:</b> %(budget)s", budget=budget),
-        t.gettext("<b>Partners:</b> %(partners)s",
-                  partners=", ".join(locality_text(t, loc) for loc in view.partners) or "—"),
+        t.gettext(
+            "<b>Partners:</b> %(partners)s",
+            partners=", ".join(locality_text(t, loc) for loc in view.partners) or "—",
+        ),
     ]
     return Html("\n".join(lines))
 

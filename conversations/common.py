@@ -28,16 +28,22 @@ async def say(
     if chat is None:
         return None
     return await ctx.bot.send_message(
-        chat.id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+        chat.id,
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
         disable_web_page_preview=True,
     )
 
 
-async def ack(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+async def ack(
+    update: Update, ctx: PledgeContext, text: str | None = None, *, alert: bool = False
+) -> None:
     """Answer a button press so the phone stops its spinner (at most once per press)."""
     query = update.callback_query
-    if query is None:
+    if query is None or ctx.callback_answered:
         return
+    ctx.callback_answered = True
     if text is not None and len(text) > MAX_ALERT:
         text = text[: MAX_ALERT - 1] + "…"
     try:
@@ -70,7 +76,9 @@ async def replace(
             return  # a double tap: Telegram would answer "message is not modified"
         try:
             await query.edit_message_text(
-                text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
                 disable_web_page_preview=True,
             )
             return
@@ -113,7 +121,10 @@ async def notify(
         text, keyboard = render(ctx.services.catalogs.translator(member.language))
         try:
             message = await ctx.bot.send_message(
-                member.telegram_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+                member.telegram_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
                 disable_web_page_preview=True,
             )
             deliveries.append(Delivery(member, message, blocked=False))

@@ -54,7 +54,11 @@ def page_count(total: int, per_page: int) -> int:
 
 
 def choice_keyboard(
-    options: Sequence[Option], *, action: str, args: Sequence[int | str] = (), columns: int = 1,
+    options: Sequence[Option],
+    *,
+    action: str,
+    args: Sequence[int | str] = (),
+    columns: int = 1,
     extra: Sequence[Sequence[InlineKeyboardButton]] = (),
 ) -> InlineKeyboardMarkup:
     """One button per option; pressing one sends (action, *args, code)."""
@@ -80,8 +84,13 @@ def multi_select_keyboard(
     page = min(max(page, 0), pages - 1)
     shown = options[page * per_page : (page + 1) * per_page]
     buttons = [
-        button((SELECTED_MARK if o.code in selected else "") + o.label,
-               toggle_action, *args, o.code, page)
+        button(
+            (SELECTED_MARK if o.code in selected else "") + o.label,
+            toggle_action,
+            *args,
+            o.code,
+            page,
+        )
         for o in shown
     ]
     keyboard = rows(buttons, columns)

@@ -21,12 +21,19 @@ class Command:
 
 
 COMMANDS = (
-    Command("pledge", N_("Write a new pledge or continue a draft"),
-            frozenset({Role.OFFICIAL.value})),
-    Command("mypledges", N_("Your locality's pledges: edit, report progress, withdraw"),
-            frozenset({Role.OFFICIAL.value})),
-    Command("invite", N_("Invite an official, a coordinator or staff"),
-            frozenset({Role.COORDINATOR.value})),
+    Command(
+        "pledge", N_("Write a new pledge or continue a draft"), frozenset({Role.OFFICIAL.value})
+    ),
+    Command(
+        "mypledges",
+        N_("Your locality's pledges: edit, report progress, withdraw"),
+        frozenset({Role.OFFICIAL.value}),
+    ),
+    Command(
+        "invite",
+        N_("Invite an official, a coordinator or staff"),
+        frozenset({Role.COORDINATOR.value}),
+    ),
     Command("start", N_("Start, or join with an invitation"), EVERYONE),
     Command("language", N_("Change the language"), EVERYONE),
     Command("cancel", N_("Leave what you are doing"), EVERYONE),

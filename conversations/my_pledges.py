@@ -16,7 +16,7 @@ from conversations.pledge_card import show_pledge_card
 from conversations.pledge_wizard import EDIT, STEPS, applies, go_to, problem_text, step_name
 from conversations.vocabulary import STAGES, label
 from storage.conversation_state import clear_state, set_state
-from storage.models import Pledge, Stage
+from storage.models import ConversationState, Pledge, Stage
 from storage.pledges import (
     PledgePage,
     add_progress_report,
@@ -37,12 +37,21 @@ def list_message(t: Translator, page: PledgePage, number: int) -> tuple[Html, In
     """One page of the list: a numbered line per pledge and a button for each."""
     pages = page_count(page.total, PER_PAGE)
     first = number * PER_PAGE + 1
-    lines = [t.ngettext("<b>Your pledges</b> (%(count)s in all)",
-                        "<b>Your pledges</b> (%(count)s in all)", page.total)]
+    lines = [
+        t.ngettext(
+            "<b>Your pledges</b> (%(count)s in all)",
+            "<b>Your pledges</b> (%(count)s in all)",
+            page.total,
+        )
+    ]
     lines += [pledge_line(t, p, first + i) for i, p in enumerate(page.pledges)]
     buttons = [
-        button(f"{t.number(first + i)}. {p.reference or p.title or t.plain('(untitled)')}",
-               "m.open", p.id or 0, number)
+        button(
+            f"{t.number(first + i)}. {p.reference or p.title or t.plain('(untitled)')}",
+            "m.open",
+            p.id or 0,
+            number,
+        )
         for i, p in enumerate(page.pledges)
     ]
     keyboard = rows(buttons, 2)
@@ -53,8 +62,12 @@ def list_message(t: Translator, page: PledgePage, number: int) -> tuple[Html, In
 
 
 async def _page(ctx: PledgeContext, session: AsyncSession, number: int) -> PledgePage:
-    return await list_locality_pledges(session=session, locality_id=ctx.member.locality_id or 0,
-                                       offset=number * PER_PAGE, limit=PER_PAGE)
+    return await list_locality_pledges(
+        session=session,
+        locality_id=ctx.member.locality_id or 0,
+        offset=number * PER_PAGE,
+        limit=PER_PAGE,
+    )
 
 
 async def my_pledges(update: Update, ctx: PledgeContext) -> None:
@@ -63,8 +76,9 @@ async def my_pledges(update: Update, ctx: PledgeContext) -> None:
         await clear_state(session=session, member_id=ctx.member.id or 0)
         page = await _page(ctx, session, 0)
     if page.total == 0:
-        await say(update, ctx, ctx.t.gettext("Your locality has no pledges yet. /pledge starts "
-                                             "one."))
+        await say(
+            update, ctx, ctx.t.gettext("Your locality has no pledges yet. /pledge starts one.")
+        )
         return
     text, keyboard = list_message(ctx.t, page, 0)
     await say(update, ctx, text, keyboard)
@@ -78,22 +92,27 @@ async def on_list(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         if number and not page.pledges:  # the list shrank since that button was made
             number = max(page_count(page.total, PER_PAGE) - 1, 0)
             page = await _page(ctx, session, number)
-    await ack(update)
+    await ack(update, ctx)
     if page.total == 0:
-        await replace(update, ctx, ctx.t.gettext("Your locality has no pledges yet. /pledge "
-                                                 "starts one."))
+        await replace(
+            update, ctx, ctx.t.gettext("Your locality has no pledges yet. /pledge starts one.")
+        )
         return
     text, keyboard = list_message(ctx.t, page, number)
     await replace(update, ctx, text, keyboard)
 
 
-async def _visible(update: Update, ctx: PledgeContext, session: AsyncSession,
-                   callback: Callback) -> Pledge | None:
+async def _visible(
+    update: Update, ctx: PledgeContext, session: AsyncSession, callback: Callback
+) -> Pledge | None:
     pledge_id = callback.int_arg(0)
-    pledge = (await get_visible_pledge(session=session, pledge_id=pledge_id, member=ctx.member)
-              if pledge_id else None)
+    pledge = (
+        await get_visible_pledge(session=session, pledge_id=pledge_id, member=ctx.member)
+        if pledge_id
+        else None
+    )
     if pledge is None:
-        await ack(update, ctx.t.plain("That pledge is not available."), alert=True)
+        await ack(update, ctx, ctx.t.plain("That pledge is not available."), alert=True)
     return pledge
 
 
@@ -103,7 +122,7 @@ async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         pledge = await _visible(update, ctx, session, callback)
         if pledge is None:
             return
-        await ack(update)
+        await ack(update, ctx)
         await show_pledge_card(update, ctx, session, pledge, page=callback.int_arg(1) or 0)
 
 
@@ -114,18 +133,26 @@ async def on_edit(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         if pledge is None:
             return
         if not can_edit(ctx.member, pledge):
-            await ack(update, ctx.t.plain("This pledge can no longer be changed."), alert=True)
+            await ack(update, ctx, ctx.t.plain("This pledge can no longer be changed."), alert=True)
             return
-        await ack(update)
+        await ack(update, ctx)
         assert pledge.id is not None
         t = ctx.t
-        fields = [button(step_name(t, s), "m.field", pledge.id, s) for s in STEPS
-                  if applies(s, pledge)]
+        fields = [
+            button(step_name(t, s), "m.field", pledge.id, s) for s in STEPS if applies(s, pledge)
+        ]
         keyboard = InlineKeyboardMarkup(
-            [*rows(fields, 2), [button(t.plain("‹ Back"), "m.open", pledge.id,
-                                       callback.int_arg(1) or 0)]])
-        await replace(update, ctx, t.gettext("Which part of <b>%(title)s</b> do you want to "
-                                             "change?", title=pledge.title), keyboard)
+            [
+                *rows(fields, 2),
+                [button(t.plain("‹ Back"), "m.open", pledge.id, callback.int_arg(1) or 0)],
+            ]
+        )
+        await replace(
+            update,
+            ctx,
+            t.gettext("Which part of <b>%(title)s</b> do you want to change?", title=pledge.title),
+            keyboard,
+        )
 
 
 async def on_field(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -136,9 +163,9 @@ async def on_field(update: Update, ctx: PledgeContext, callback: Callback) -> No
             return
         step = callback.str_arg(1) or ""
         if not can_edit(ctx.member, pledge) or step not in STEPS or not applies(step, pledge):
-            await ack(update, ctx.t.plain("This pledge can no longer be changed."), alert=True)
+            await ack(update, ctx, ctx.t.plain("This pledge can no longer be changed."), alert=True)
             return
-        await ack(update)
+        await ack(update, ctx)
         await close_keyboard(update)
         await go_to(update, ctx, session, pledge, step, flow=EDIT, revisit=True)
 
@@ -146,7 +173,8 @@ async def on_field(update: Update, ctx: PledgeContext, callback: Callback) -> No
 def stage_keyboard(t: Translator, pledge: Pledge) -> InlineKeyboardMarkup:
     assert pledge.id is not None
     return InlineKeyboardMarkup(
-        [[button(label(t, STAGES, s.value), "m.stage", pledge.id, s.value)] for s in Stage])
+        [[button(label(t, STAGES, s.value), "m.stage", pledge.id, s.value)] for s in Stage]
+    )
 
 
 async def on_progress(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -156,13 +184,20 @@ async def on_progress(update: Update, ctx: PledgeContext, callback: Callback) ->
         if pledge is None:
             return
         if not can_report(ctx.member, pledge):
-            await ack(update, ctx.t.plain("Progress can be reported once a pledge is "
-                                          "submitted."), alert=True)
+            await ack(
+                update,
+                ctx,
+                ctx.t.plain("Progress can be reported once a pledge is submitted."),
+                alert=True,
+            )
             return
-        await ack(update)
-        await say(update, ctx, ctx.t.gettext(
-            "Where does <b>%(title)s</b> stand now?", title=pledge.title),
-            stage_keyboard(ctx.t, pledge))
+        await ack(update, ctx)
+        await say(
+            update,
+            ctx,
+            ctx.t.gettext("Where does <b>%(title)s</b> stand now?", title=pledge.title),
+            stage_keyboard(ctx.t, pledge),
+        )
 
 
 async def on_stage(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -173,16 +208,34 @@ async def on_stage(update: Update, ctx: PledgeContext, callback: Callback) -> No
         if pledge is None:
             return
         if stage not in STAGES or not can_report(ctx.member, pledge):
-            await ack(update, ctx.t.plain("That button is not valid."), alert=True)
+            await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
-        await set_state(session=session, member_id=ctx.member.id or 0, flow=PROGRESS,
-                        step=NARRATIVE, pledge_id=pledge.id, data={"stage": stage})
-        await ack(update, label(ctx.t, STAGES, stage))
+        await set_state(
+            session=session,
+            member_id=ctx.member.id or 0,
+            flow=PROGRESS,
+            step=NARRATIVE,
+            pledge_id=pledge.id,
+            data={"stage": stage},
+        )
+        await ack(update, ctx, label(ctx.t, STAGES, stage))
         await close_keyboard(update)
-        await say(update, ctx, ctx.t.gettext(
-            "Stage: <b>%(stage)s</b>. Now tell us in a few sentences what has been done "
-            "(up to %(limit)s characters).", stage=label(ctx.t, STAGES, stage),
-            limit=ctx.t.number(NARRATIVE_LIMITS[1])))
+        await say(update, ctx, narrative_question(ctx.t, stage))
+
+
+def narrative_question(t: Translator, stage: str) -> Html:
+    return t.gettext(
+        "Stage: <b>%(stage)s</b>. Now tell us in a few sentences what has been done "
+        "(up to %(limit)s characters).",
+        stage=label(t, STAGES, stage),
+        limit=t.number(NARRATIVE_LIMITS[1]),
+    )
+
+
+async def reask(update: Update, ctx: PledgeContext, state: ConversationState) -> bool:
+    """Ask for the progress narrative again."""
+    await say(update, ctx, narrative_question(ctx.t, state.data.get("stage", Stage.PLANNING.value)))
+    return True
 
 
 async def on_narrative(update: Update, ctx: PledgeContext) -> None:
@@ -191,8 +244,11 @@ async def on_narrative(update: Update, ctx: PledgeContext) -> None:
     if state is None or message is None:
         return
     if message.text is None:
-        await say(update, ctx, t.gettext("Please send this as a text message, not a file, "
-                                         "picture or sticker."))
+        await say(
+            update,
+            ctx,
+            t.gettext("Please send this as a text message, not a file, picture or sticker."),
+        )
         return
     text = clean_text(message.text)
     problem = check_length(text, minimum=NARRATIVE_LIMITS[0], maximum=NARRATIVE_LIMITS[1])
@@ -200,16 +256,24 @@ async def on_narrative(update: Update, ctx: PledgeContext) -> None:
         await say(update, ctx, problem_text(t, problem))
         return
     async with ctx.db() as session:
-        pledge = await get_visible_pledge(session=session, pledge_id=state.pledge_id or 0,
-                                          member=ctx.member)
+        pledge = await get_visible_pledge(
+            session=session, pledge_id=state.pledge_id or 0, member=ctx.member
+        )
         await clear_state(session=session, member_id=ctx.member.id or 0)
         if pledge is None or not can_report(ctx.member, pledge):
-            await say(update, ctx, t.gettext("That pledge is no longer available. /mypledges "
-                                             "shows your pledges."))
+            await say(
+                update,
+                ctx,
+                t.gettext("That pledge is no longer available. /mypledges shows your pledges."),
+            )
             return
-        await add_progress_report(session=session, pledge=pledge,
-                                  stage=Stage(state.data.get("stage", Stage.PLANNING.value)),
-                                  narrative=text, member_id=ctx.member.id or 0)
+        await add_progress_report(
+            session=session,
+            pledge=pledge,
+            stage=Stage(state.data.get("stage", Stage.PLANNING.value)),
+            narrative=text,
+            member_id=ctx.member.id or 0,
+        )
         await say(update, ctx, t.gettext("📈 Progress report saved. Thank you!"))
         await show_pledge_card(update, ctx, session, pledge)
 
@@ -221,18 +285,31 @@ async def on_withdraw(update: Update, ctx: PledgeContext, callback: Callback) ->
         if pledge is None:
             return
         if not can_edit(ctx.member, pledge):
-            await ack(update, ctx.t.plain("This pledge can no longer be withdrawn."), alert=True)
+            await ack(
+                update, ctx, ctx.t.plain("This pledge can no longer be withdrawn."), alert=True
+            )
             return
         assert pledge.id is not None
         t = ctx.t
-        keyboard = InlineKeyboardMarkup([[
-            button(t.plain("Yes, withdraw it"), "m.withdrawyes", pledge.id),
-            button(t.plain("No, keep it"), "m.open", pledge.id, callback.int_arg(1) or 0),
-        ]])
-        await ack(update)
-        await say(update, ctx, t.gettext(
-            "Withdraw <b>%(title)s</b>? It stays on record as withdrawn and can no longer be "
-            "changed.", title=pledge.title), keyboard)
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    button(t.plain("Yes, withdraw it"), "m.withdrawyes", pledge.id),
+                    button(t.plain("No, keep it"), "m.open", pledge.id, callback.int_arg(1) or 0),
+                ]
+            ]
+        )
+        await ack(update, ctx)
+        await say(
+            update,
+            ctx,
+            t.gettext(
+                "Withdraw <b>%(title)s</b>? It stays on record as withdrawn and can no longer be "
+                "changed.",
+                title=pledge.title,
+            ),
+            keyboard,
+        )
 
 
 async def on_withdraw_confirmed(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -242,18 +319,28 @@ async def on_withdraw_confirmed(update: Update, ctx: PledgeContext, callback: Ca
         if pledge is None:
             return
         if not can_edit(ctx.member, pledge):
-            await ack(update, ctx.t.plain("This pledge can no longer be withdrawn."), alert=True)
+            await ack(
+                update, ctx, ctx.t.plain("This pledge can no longer be withdrawn."), alert=True
+            )
             return
         await withdraw_pledge(session=session, pledge=pledge, member_id=ctx.member.id or 0)
-        await ack(update)
+        await ack(update, ctx)
         await close_keyboard(update)
-        await say(update, ctx, ctx.t.gettext("The pledge <b>%(title)s</b> is withdrawn.",
-                                             title=pledge.title))
+        await say(
+            update,
+            ctx,
+            ctx.t.gettext("The pledge <b>%(title)s</b> is withdrawn.", title=pledge.title),
+        )
 
 
 CALLBACKS = {
-    "m.list": on_list, "m.open": on_open, "m.edit": on_edit, "m.field": on_field,
-    "m.progress": on_progress, "m.stage": on_stage, "m.withdraw": on_withdraw,
+    "m.list": on_list,
+    "m.open": on_open,
+    "m.edit": on_edit,
+    "m.field": on_field,
+    "m.progress": on_progress,
+    "m.stage": on_stage,
+    "m.withdraw": on_withdraw,
     "m.withdrawyes": on_withdraw_confirmed,
 }
 MESSAGE_STEPS = {(PROGRESS, NARRATIVE): on_narrative}

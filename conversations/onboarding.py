@@ -15,14 +15,14 @@ from conversations.common import ack, close_keyboard, notify, say
 from conversations.keyboards import Option, button, choice_keyboard
 from conversations.menu import bot_commands, commands_for
 from conversations.parsing import check_length, clean_text, country_name, read_country
-from conversations.pledge_wizard import problem_text, resend_current
+from conversations.pledge_wizard import problem_text
 from conversations.vocabulary import ROLES, label
-from storage.access_requests import create_access_request
+from storage.access_requests import create_access_request, get_pending_request
 from storage.conversation_state import clear_state, set_state
 from storage.invites import InviteProblem, redeem_invite
 from storage.localities import get_locality
 from storage.members import grant_role, list_coordinators, set_member_language
-from storage.models import AccessRequest, Member, Role
+from storage.models import AccessRequest, ConversationState, Member, Role
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,23 @@ FIELD_LIMITS = (2, 120)
 def help_text(t: Translator, role: str | None) -> Html:
     """The commands the reader's role allows, each with what it does."""
     if role is None:
-        intro = t.gettext("pledgebot collects local governments' pledges to the Global Compact "
-                          "for Migration and the Global Compact on Refugees. To take part you "
-                          "need an invitation from a coordinator; without one, you can ask "
-                          "for access.")
+        intro = t.gettext(
+            "pledgebot collects local governments' pledges to the Global Compact "
+            "for Migration and the Global Compact on Refugees. To take part you "
+            "need an invitation from a coordinator; without one, you can ask "
+            "for access."
+        )
     else:
-        intro = t.gettext("You are registered as <b>%(role)s</b>. Here is what you can do:",
-                          role=label(t, ROLES, role))
-    lines = [t.gettext("/%(command)s — %(description)s", command=c.name,
-                       description=t.plain(c.description)) for c in commands_for(role)]
+        intro = t.gettext(
+            "You are registered as <b>%(role)s</b>. Here is what you can do:",
+            role=label(t, ROLES, role),
+        )
+    lines = [
+        t.gettext(
+            "/%(command)s — %(description)s", command=c.name, description=t.plain(c.description)
+        )
+        for c in commands_for(role)
+    ]
     return Html("\n".join([intro, "", *lines]))
 
 
@@ -55,8 +63,9 @@ async def set_command_menu(ctx: PledgeContext, member: Member) -> None:
     """Show this person the commands of their role, in their language."""
     t = ctx.services.catalogs.translator(member.language)
     try:
-        await ctx.bot.set_my_commands(bot_commands(t, member.role),
-                                      scope=BotCommandScopeChat(member.telegram_id))
+        await ctx.bot.set_my_commands(
+            bot_commands(t, member.role), scope=BotCommandScopeChat(member.telegram_id)
+        )
     except TelegramError as error:
         log.warning("could not set the command menu for member %s: %s", member.id, error)
 
@@ -67,9 +76,14 @@ async def start(update: Update, ctx: PledgeContext) -> None:
     token = ctx.args[0] if ctx.args else None
     if member.role is not None:
         if token:
-            await say(update, ctx, t.gettext(
-                "You are already registered as <b>%(role)s</b>; the invitation was not used.",
-                role=label(t, ROLES, member.role)))
+            await say(
+                update,
+                ctx,
+                t.gettext(
+                    "You are already registered as <b>%(role)s</b>; the invitation was not used.",
+                    role=label(t, ROLES, member.role),
+                ),
+            )
         await say(update, ctx, help_text(t, member.role))
         return
     if token is None:
@@ -79,24 +93,42 @@ async def start(update: Update, ctx: PledgeContext) -> None:
         outcome = await redeem_invite(session=session, token=token[:64])
         if isinstance(outcome, InviteProblem):
             reason = {
-                InviteProblem.UNKNOWN: t.gettext("This invitation is not valid. Please check "
-                                                 "the link you received."),
-                InviteProblem.EXPIRED: t.gettext("This invitation has expired. Please ask the "
-                                                 "coordinator who sent it for a new one."),
-                InviteProblem.USED: t.gettext("This invitation has already been used. Please "
-                                              "ask the coordinator who sent it for a new one."),
+                InviteProblem.UNKNOWN: t.gettext(
+                    "This invitation is not valid. Please check the link you received."
+                ),
+                InviteProblem.EXPIRED: t.gettext(
+                    "This invitation has expired. Please ask the "
+                    "coordinator who sent it for a new one."
+                ),
+                InviteProblem.USED: t.gettext(
+                    "This invitation has already been used. Please "
+                    "ask the coordinator who sent it for a new one."
+                ),
             }[outcome]
-            await say(update, ctx, Html(reason + "\n\n" + t.gettext(
-                "You can also ask for access here.")), request_access_keyboard(t))
+            await say(
+                update,
+                ctx,
+                Html(reason + "\n\n" + t.gettext("You can also ask for access here.")),
+                request_access_keyboard(t),
+            )
             return
         role = Role(outcome.role)
-        await grant_role(session=session, member=member, role=role,
-                         locality_id=outcome.locality_id)
+        await grant_role(session=session, member=member, role=role, locality_id=outcome.locality_id)
         await clear_state(session=session, member_id=member.id or 0)
         where = await _locality_words(t, session, member)
-    await say(update, ctx, Html(t.gettext("👋 Welcome! You have joined as <b>%(role)s</b>%("
-                                          "where)s.", role=label(t, ROLES, role), where=where)
-                                + "\n\n" + help_text(t, member.role)))
+    await say(
+        update,
+        ctx,
+        Html(
+            t.gettext(
+                "👋 Welcome! You have joined as <b>%(role)s</b>%(where)s.",
+                role=label(t, ROLES, role),
+                where=where,
+            )
+            + "\n\n"
+            + help_text(t, member.role)
+        ),
+    )
     await set_command_menu(ctx, member)
 
 
@@ -106,19 +138,21 @@ async def _locality_words(t: Translator, session: AsyncSession, member: Member) 
     locality = await get_locality(session=session, locality_id=member.locality_id)
     if locality is None:
         return ""
-    return t.plain(" for %(locality)s, %(country)s", locality=locality.name,
-                   country=country_name(locality.country, t.locale))
+    return t.plain(
+        " for %(locality)s, %(country)s",
+        locality=locality.name,
+        country=country_name(locality.country, t.locale),
+    )
 
 
 async def help_command(update: Update, ctx: PledgeContext) -> None:
-    """/help: the commands of the reader's role; then the question they were on, if any."""
-    await say(update, ctx, help_text(ctx.t, ctx.member.role),
-              None if ctx.member.role else request_access_keyboard(ctx.t))
-    if ctx.conversation is not None:
-        await say(update, ctx, ctx.t.gettext("You were in the middle of something; here it is "
-                                             "again (or /cancel to leave it)."))
-        async with ctx.db() as session:
-            await resend_step(update, ctx, session)
+    """/help: the commands of the reader's role."""
+    await say(
+        update,
+        ctx,
+        help_text(ctx.t, ctx.member.role),
+        None if ctx.member.role else request_access_keyboard(ctx.t),
+    )
 
 
 async def cancel(update: Update, ctx: PledgeContext) -> None:
@@ -129,8 +163,11 @@ async def cancel(update: Update, ctx: PledgeContext) -> None:
     if not left:
         await say(update, ctx, ctx.t.gettext("There is nothing to cancel."))
     elif state is not None and state.pledge_id is not None:
-        await say(update, ctx, ctx.t.gettext("Stopped. Your pledge is saved as it was; /pledge "
-                                             "continues it."))
+        await say(
+            update,
+            ctx,
+            ctx.t.gettext("Stopped. Your pledge is saved as it was; /pledge continues it."),
+        )
     else:
         await say(update, ctx, ctx.t.gettext("Stopped."))
 
@@ -141,10 +178,16 @@ async def cancel(update: Update, ctx: PledgeContext) -> None:
 async def language(update: Update, ctx: PledgeContext) -> None:
     """/language: every available language, each in its own name."""
     catalogs = ctx.services.catalogs
-    options = [Option(code, ("✅ " if code == ctx.t.language else "") + catalogs.native_name(code))
-               for code in catalogs.languages]
-    await say(update, ctx, ctx.t.gettext("Choose your language:"),
-              choice_keyboard(options, action="l.set", columns=2))
+    options = [
+        Option(code, ("✅ " if code == ctx.t.language else "") + catalogs.native_name(code))
+        for code in catalogs.languages
+    ]
+    await say(
+        update,
+        ctx,
+        ctx.t.gettext("Choose your language:"),
+        choice_keyboard(options, action="l.set", columns=2),
+    )
 
 
 async def on_language(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -152,13 +195,13 @@ async def on_language(update: Update, ctx: PledgeContext, callback: Callback) ->
     catalogs = ctx.services.catalogs
     code = callback.str_arg(0)
     if code not in catalogs.languages:
-        await ack(update, ctx.t.plain("That language is not available."), alert=True)
+        await ack(update, ctx, ctx.t.plain("That language is not available."), alert=True)
         return
     async with ctx.db() as session:
         await set_member_language(session=session, member=ctx.member, language=code)
     t = catalogs.translator(code)
     ctx.set_member(ctx.member, t)
-    await ack(update, catalogs.native_name(code))
+    await ack(update, ctx, catalogs.native_name(code))
     await close_keyboard(update)
     await say(update, ctx, t.gettext("Done: I will write to you in English from now on."))
     if ctx.member.role is not None:
@@ -171,26 +214,46 @@ async def on_language(update: Update, ctx: PledgeContext, callback: Callback) ->
 def access_question(t: Translator, step: str) -> Html:
     questions = {
         NAME: t.gettext("What is your full name?"),
-        POSITION: t.gettext("What is your position (for example, migration focal point, "
-                            "Mayor's office)?"),
-        LOCALITY: t.gettext("Which city, region or association of local governments do you "
-                            "work for?"),
-        COUNTRY: t.gettext("In which country? Send its name or its two-letter code (for "
-                           "example FR)."),
+        POSITION: t.gettext(
+            "What is your position (for example, migration focal point, Mayor's office)?"
+        ),
+        LOCALITY: t.gettext(
+            "Which city, region or association of local governments do you work for?"
+        ),
+        COUNTRY: t.gettext(
+            "In which country? Send its name or its two-letter code (for example FR)."
+        ),
     }
     number = ACCESS_STEPS.index(step) + 1
-    return Html(t.gettext("<b>Request access · %(number)s of %(total)s</b>", number=number,
-                          total=len(ACCESS_STEPS)) + "\n" + questions[step])
+    return Html(
+        t.gettext(
+            "<b>Request access · %(number)s of %(total)s</b>",
+            number=number,
+            total=len(ACCESS_STEPS),
+        )
+        + "\n"
+        + questions[step]
+    )
 
 
 async def on_request_access(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: begin a request for access."""
     if ctx.member.role is not None:
-        await ack(update, ctx.t.plain("You are already registered."), alert=True)
+        await ack(update, ctx, ctx.t.plain("You are already registered."), alert=True)
         return
-    await ack(update)
+    await ack(update, ctx)
     await close_keyboard(update)
     async with ctx.db() as session:
+        if await get_pending_request(session=session, member_id=ctx.member.id or 0):
+            await say(
+                update,
+                ctx,
+                ctx.t.gettext(
+                    "Your request is already with the coordinators; I will tell you here as soon "
+                    "as they decide."
+                ),
+            )
+            return
         await set_state(session=session, member_id=ctx.member.id or 0, flow=ACCESS, step=NAME)
     await say(update, ctx, access_question(ctx.t, NAME))
 
@@ -201,17 +264,26 @@ async def on_access_answer(update: Update, ctx: PledgeContext) -> None:
     if state is None or message is None:
         return
     if message.text is None:
-        await say(update, ctx, t.gettext("Please send this as a text message, not a file, "
-                                         "picture or sticker."))
+        await say(
+            update,
+            ctx,
+            t.gettext("Please send this as a text message, not a file, picture or sticker."),
+        )
         return
     text = " ".join(clean_text(message.text).split())
     data = dict(state.data)
     if state.step == COUNTRY:
         country = read_country(text, t.locale)
         if country is None:
-            await say(update, ctx, t.gettext("I do not know the country “%(text)s”. Please send "
-                                             "its name or its two-letter code (for example FR).",
-                                             text=text[:60]))
+            await say(
+                update,
+                ctx,
+                t.gettext(
+                    "I do not know the country “%(text)s”. Please send "
+                    "its name or its two-letter code (for example FR).",
+                    text=text[:60],
+                ),
+            )
             return
         data[COUNTRY] = country
     else:
@@ -223,17 +295,29 @@ async def on_access_answer(update: Update, ctx: PledgeContext) -> None:
     async with ctx.db() as session:
         if state.step != COUNTRY:
             step = ACCESS_STEPS[ACCESS_STEPS.index(state.step) + 1]
-            await set_state(session=session, member_id=ctx.member.id or 0, flow=ACCESS,
-                            step=step, data=data)
+            await set_state(
+                session=session, member_id=ctx.member.id or 0, flow=ACCESS, step=step, data=data
+            )
             await say(update, ctx, access_question(t, step))
             return
         request = await create_access_request(
-            session=session, member_id=ctx.member.id or 0, name=data[NAME],
-            position=data[POSITION], locality_name=data[LOCALITY], country=data[COUNTRY])
+            session=session,
+            member_id=ctx.member.id or 0,
+            name=data[NAME],
+            position=data[POSITION],
+            locality_name=data[LOCALITY],
+            country=data[COUNTRY],
+        )
         await clear_state(session=session, member_id=ctx.member.id or 0)
         coordinators = await list_coordinators(session=session)
-    await say(update, ctx, t.gettext("Thank you. Your request has gone to the coordinators; "
-                                     "I will tell you here as soon as they decide."))
+    await say(
+        update,
+        ctx,
+        t.gettext(
+            "Thank you. Your request has gone to the coordinators; "
+            "I will tell you here as soon as they decide."
+        ),
+    )
     if not coordinators:
         log.warning("access request %s has no coordinator to decide it", request.id)
     await notify(ctx, coordinators, lambda ct: access_request_card(ct, request))
@@ -245,21 +329,25 @@ def access_request_card(t: Translator, request: AccessRequest) -> tuple[Html, In
     text = t.gettext(
         "🙋 <b>Request for access</b>\nName: %(name)s\nPosition: %(position)s\n"
         "Locality: %(locality)s, %(country)s",
-        name=request.name, position=request.position, locality=request.locality_name,
-        country=country_name(request.country, t.locale))
-    keyboard = InlineKeyboardMarkup([[
-        button(t.plain("✅ Approve"), "a.ok", request.id),
-        button(t.plain("✖️ Reject"), "a.no", request.id),
-    ]])
+        name=request.name,
+        position=request.position,
+        locality=request.locality_name,
+        country=country_name(request.country, t.locale),
+    )
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                button(t.plain("✅ Approve"), "a.ok", request.id),
+                button(t.plain("✖️ Reject"), "a.no", request.id),
+            ]
+        ]
+    )
     return text, keyboard
 
 
-async def resend_step(update: Update, ctx: PledgeContext, session: AsyncSession) -> None:
-    """Ask again whatever the person was last asked, in any flow."""
-    state = ctx.conversation
-    if state is None:
-        return
-    if state.flow == ACCESS and state.step in ACCESS_STEPS:
-        await say(update, ctx, access_question(ctx.t, state.step))
-        return
-    await resend_current(update, ctx, session)
+async def reask(update: Update, ctx: PledgeContext, state: ConversationState) -> bool:
+    """Ask the access request's current question again."""
+    if state.step not in ACCESS_STEPS:
+        return False
+    await say(update, ctx, access_question(ctx.t, state.step))
+    return True

@@ -54,7 +54,7 @@ def read_date(text: str, locale: Locale) -> date | None:
     try:
         if match:
             return date(int(match[1]), int(match[2]), int(match[3]))
-        return parse_date(text.strip(), locale=locale)  # type: ignore[no-any-return]
+        return parse_date(text.strip(), locale=locale)
     except (ValueError, IndexError):
         return None
 
@@ -90,7 +90,12 @@ def read_country(text: str, locale: Locale) -> str | None:
         return wanted.upper()
     for names in (locale.territories, territories):
         for code, name in names.items():
-            if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES and _fold(name) == wanted:
+            if (
+                len(code) == 2
+                and code.isalpha()
+                and code not in NOT_COUNTRIES
+                and _fold(name) == wanted
+            ):
                 return str(code)
     return None
 

@@ -14,8 +14,9 @@ from storage.models import Member, Pledge, WorkflowState
 from storage.pledges import can_edit, can_report, load_pledge_view
 
 
-def card_keyboard(t: Translator, member: Member, pledge: Pledge, *, page: int = 0
-                  ) -> InlineKeyboardMarkup:
+def card_keyboard(
+    t: Translator, member: Member, pledge: Pledge, *, page: int = 0
+) -> InlineKeyboardMarkup:
     """What the reader may do with this pledge; a partner or a reader sees only Back."""
     assert pledge.id is not None
     rows = []
@@ -40,5 +41,6 @@ async def show_pledge_card(
 ) -> None:
     """Send the pledge card with the buttons the reader may use."""
     view = await load_pledge_view(session=session, pledge=pledge)
-    await say(update, ctx, pledge_card(ctx.t, view), card_keyboard(ctx.t, ctx.member, pledge,
-                                                                   page=page))
+    await say(
+        update, ctx, pledge_card(ctx.t, view), card_keyboard(ctx.t, ctx.member, pledge, page=page)
+    )

@@ -34,7 +34,7 @@ from storage.conversation_state import clear_state, get_state, set_state
 from storage.forums import forum_name, get_forum, list_open_forums
 from storage.localities import get_localities, get_locality, search_localities
 from storage.members import list_coordinators
-from storage.models import Compact, ConversationState, Pledge
+from storage.models import Compact, ConversationState, Pledge, Role
 from storage.pledges import (
     can_edit,
     create_draft,
@@ -54,9 +54,27 @@ DISCARD = "discard"
 FORUM, COMPACTS, TITLE, DESCRIPTION = "forum", "compacts", "title", "description"
 GCM, GCR, SUPPORT, GROUPS = "gcm", "gcr", "support", "groups"
 START, END, BUDGET, PARTNERS = "start", "end", "budget", "partners"
-STEPS = (FORUM, COMPACTS, TITLE, DESCRIPTION, GCM, GCR, SUPPORT, GROUPS, START, END, BUDGET,
-         PARTNERS)
+STEPS = (
+    FORUM,
+    COMPACTS,
+    TITLE,
+    DESCRIPTION,
+    GCM,
+    GCR,
+    SUPPORT,
+    GROUPS,
+    START,
+    END,
+    BUDGET,
+    PARTNERS,
+)
 
+MULTI_FIELDS = {
+    GCM: "gcm_objectives",
+    GCR: "gcr_objectives",
+    SUPPORT: "support_types",
+    GROUPS: "target_groups",
+}
 TITLE_LIMITS = (3, 200)
 DESCRIPTION_LIMITS = (20, 2000)
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
@@ -64,10 +82,18 @@ MAX_PARTNERS = 20
 OBJECTIVES_PER_PAGE = 8
 
 STEP_NAMES = {
-    FORUM: N_("Forum"), COMPACTS: N_("Compacts"), TITLE: N_("Title"),
-    DESCRIPTION: N_("Description"), GCM: N_("GCM objectives"), GCR: N_("GCR objectives"),
-    SUPPORT: N_("Support types"), GROUPS: N_("Target groups"), START: N_("Start date"),
-    END: N_("End date"), BUDGET: N_("Budget"), PARTNERS: N_("Partners"),
+    FORUM: N_("Forum"),
+    COMPACTS: N_("Compacts"),
+    TITLE: N_("Title"),
+    DESCRIPTION: N_("Description"),
+    GCM: N_("GCM objectives"),
+    GCR: N_("GCR objectives"),
+    SUPPORT: N_("Support types"),
+    GROUPS: N_("Target groups"),
+    START: N_("Start date"),
+    END: N_("End date"),
+    BUDGET: N_("Budget"),
+    PARTNERS: N_("Partners"),
 }
 
 
@@ -139,8 +165,12 @@ def _header(t: Translator, pledge: Pledge, step: str, flow: str) -> Html:
     if flow == EDIT:
         return t.gettext("<b>Change: %(field)s</b>", field=step_name(t, step))
     number, total = step_position(pledge, step)
-    return t.gettext("<b>Step %(number)s of %(total)s · %(field)s</b>", number=t.number(number),
-                     total=t.number(total), field=step_name(t, step))
+    return t.gettext(
+        "<b>Step %(number)s of %(total)s · %(field)s</b>",
+        number=t.number(number),
+        total=t.number(total),
+        field=step_name(t, step),
+    )
 
 
 def _now_line(t: Translator, value: str | None) -> Html:
@@ -163,26 +193,29 @@ def _multi_options(t: Translator, step: str) -> list[Option]:
 
 
 def _multi_selected(pledge: Pledge, step: str) -> list[str]:
-    values: list[Any] = {
-        GCM: pledge.gcm_objectives, GCR: pledge.gcr_objectives,
-        SUPPORT: pledge.support_types, GROUPS: pledge.target_groups,
-    }[step]
-    return [str(v) for v in values]
+    return [str(v) for v in getattr(pledge, MULTI_FIELDS[step])]
 
 
 def multi_keyboard(t: Translator, pledge: Pledge, step: str, page: int) -> InlineKeyboardMarkup:
     assert pledge.id is not None
     return multi_select_keyboard(
-        t, _multi_options(t, step), selected=_multi_selected(pledge, step),
-        toggle_action="w.tog", page_action="w.pg", done_action="w.done",
-        args=(pledge.id, step), page=page, per_page=OBJECTIVES_PER_PAGE,
+        t,
+        _multi_options(t, step),
+        selected=_multi_selected(pledge, step),
+        toggle_action="w.tog",
+        page_action="w.pg",
+        done_action="w.done",
+        args=(pledge.id, step),
+        page=page,
+        per_page=OBJECTIVES_PER_PAGE,
     )
 
 
 def date_example(t: Translator) -> str:
     sample = date(date.today().year + 1, 1, 31)
-    return t.plain("%(local)s or %(iso)s", local=t.date(sample, format="short"),
-                   iso=sample.isoformat())
+    return t.plain(
+        "%(local)s or %(iso)s", local=t.date(sample, format="short"), iso=sample.isoformat()
+    )
 
 
 def budget_example(t: Translator) -> str:
@@ -190,7 +223,11 @@ def budget_example(t: Translator) -> str:
 
 
 async def build_prompt(
-    t: Translator, session: AsyncSession, pledge: Pledge, step: str, flow: str,
+    t: Translator,
+    session: AsyncSession,
+    pledge: Pledge,
+    step: str,
+    flow: str,
     data: dict[str, Any],
 ) -> Prompt:
     """The question for a step, with its current answer and its buttons."""
@@ -200,8 +237,10 @@ async def build_prompt(
     if step == FORUM:
         forums = await list_open_forums(session=session)
         options = [Option(str(f.id), forum_name(f, t.language)) for f in forums]
-        return Prompt(_join(head, t.gettext("Which forum is this pledge for?")),
-                      choice_keyboard(options, action="w.forum", args=(pid,)))
+        return Prompt(
+            _join(head, t.gettext("Which forum is this pledge for?")),
+            choice_keyboard(options, action="w.forum", args=(pid,)),
+        )
     if step == COMPACTS:
         options = [
             Option(Compact.GCM.value, t.plain("Global Compact for Migration (GCM)")),
@@ -209,56 +248,119 @@ async def build_prompt(
             Option("both", t.plain("Both, in unison")),
         ]
         return Prompt(
-            _join(head, t.gettext("Which compact does this pledge serve?"),
-                  _now_line(t, compacts_text(t, pledge.compacts) if pledge.compacts else None)),
+            _join(
+                head,
+                t.gettext("Which compact does this pledge serve?"),
+                _now_line(t, compacts_text(t, pledge.compacts) if pledge.compacts else None),
+            ),
             choice_keyboard(options, action="w.compact", args=(pid,)),
         )
     if step == TITLE:
-        return Prompt(_join(head, t.gettext(
-            "Send the pledge's title, in a few words (up to %(limit)s characters).",
-            limit=t.number(TITLE_LIMITS[1])), _now_line(t, pledge.title)), None)
+        return Prompt(
+            _join(
+                head,
+                t.gettext(
+                    "Send the pledge's title, in a few words (up to %(limit)s characters).",
+                    limit=t.number(TITLE_LIMITS[1]),
+                ),
+                _now_line(t, pledge.title),
+            ),
+            None,
+        )
     if step == DESCRIPTION:
-        return Prompt(_join(head, t.gettext(
-            "Describe the pledge: what your government will do, for whom and how "
-            "(up to %(limit)s characters).", limit=t.number(DESCRIPTION_LIMITS[1])),
-            _now_line(t, pledge.description[:300] + ("…" if len(pledge.description) > 300
-                                                    else ""))), None)
+        return Prompt(
+            _join(
+                head,
+                t.gettext(
+                    "Describe the pledge: what your government will do, for whom and how "
+                    "(up to %(limit)s characters).",
+                    limit=t.number(DESCRIPTION_LIMITS[1]),
+                ),
+                _now_line(
+                    t, pledge.description[:300] + ("…" if len(pledge.description) > 300 else "")
+                ),
+            ),
+            None,
+        )
     if step in (GCM, GCR):
-        question = (t.gettext("Which objectives of the Global Compact for Migration does the "
-                              "pledge advance? Choose at least one; tap again to unselect.")
-                    if step == GCM else
-                    t.gettext("Which objectives of the Global Compact on Refugees does the pledge "
-                              "advance? Choose at least one; tap again to unselect."))
+        question = (
+            t.gettext(
+                "Which objectives of the Global Compact for Migration does the "
+                "pledge advance? Choose at least one; tap again to unselect."
+            )
+            if step == GCM
+            else t.gettext(
+                "Which objectives of the Global Compact on Refugees does the pledge "
+                "advance? Choose at least one; tap again to unselect."
+            )
+        )
         return Prompt(_join(head, question), multi_keyboard(t, pledge, step, data.get("page", 0)))
     if step == SUPPORT:
-        return Prompt(_join(head, t.gettext("What kind of support does the pledge offer? "
-                                            "Choose all that apply.")),
-                      multi_keyboard(t, pledge, step, 0))
+        return Prompt(
+            _join(
+                head,
+                t.gettext("What kind of support does the pledge offer? Choose all that apply."),
+            ),
+            multi_keyboard(t, pledge, step, 0),
+        )
     if step == GROUPS:
-        return Prompt(_join(head, t.gettext("Who will benefit? Choose all that apply.")),
-                      multi_keyboard(t, pledge, step, 0))
+        return Prompt(
+            _join(head, t.gettext("Who will benefit? Choose all that apply.")),
+            multi_keyboard(t, pledge, step, 0),
+        )
     if step == START:
-        return Prompt(_join(head, t.gettext("When does the pledge start? Send a date, like %("
-                                            "example)s.", example=date_example(t)),
-                            _now_line(t, t.date(pledge.starts_on) if pledge.starts_on else None)),
-                      None)
+        return Prompt(
+            _join(
+                head,
+                t.gettext(
+                    "When does the pledge start? Send a date, like %(example)s.",
+                    example=date_example(t),
+                ),
+                _now_line(t, t.date(pledge.starts_on) if pledge.starts_on else None),
+            ),
+            None,
+        )
     if step == END:
-        keyboard = InlineKeyboardMarkup([[button(t.plain("Ongoing, no end date"), "w.ongoing",
-                                                 pid)]])
-        now = t.plain("ongoing") if pledge.ongoing else (
-            t.date(pledge.ends_on) if pledge.ends_on else None)
-        return Prompt(_join(head, t.gettext("When does it end? Send a date, like %(example)s, or "
-                                            "tap Ongoing.", example=date_example(t)),
-                            _now_line(t, now)), keyboard)
+        keyboard = InlineKeyboardMarkup(
+            [[button(t.plain("Ongoing, no end date"), "w.ongoing", pid)]]
+        )
+        now = (
+            t.plain("ongoing")
+            if pledge.ongoing
+            else (t.date(pledge.ends_on) if pledge.ends_on else None)
+        )
+        return Prompt(
+            _join(
+                head,
+                t.gettext(
+                    "When does it end? Send a date, like %(example)s, or tap Ongoing.",
+                    example=date_example(t),
+                ),
+                _now_line(t, now),
+            ),
+            keyboard,
+        )
     if step == BUDGET:
-        keyboard = InlineKeyboardMarkup([[button(t.plain("No budget to state"), "w.nobudget",
-                                                 pid)]])
-        now = t.money(pledge.amount, pledge.currency) if pledge.amount is not None and \
-            pledge.currency else None
-        return Prompt(_join(head, t.gettext(
-            "Does the pledge have a budget? Send the amount and its currency code, like "
-            "%(example)s, or tap No budget.", example=budget_example(t)), _now_line(t, now)),
-            keyboard)
+        keyboard = InlineKeyboardMarkup(
+            [[button(t.plain("No budget to state"), "w.nobudget", pid)]]
+        )
+        now = (
+            t.money(pledge.amount, pledge.currency)
+            if pledge.amount is not None and pledge.currency
+            else None
+        )
+        return Prompt(
+            _join(
+                head,
+                t.gettext(
+                    "Does the pledge have a budget? Send the amount and its currency code, like "
+                    "%(example)s, or tap No budget.",
+                    example=budget_example(t),
+                ),
+                _now_line(t, now),
+            ),
+            keyboard,
+        )
     if step == PARTNERS:
         return await _partners_prompt(t, session, pledge, head, data)
     raise ValueError(f"unknown step {step!r}")
@@ -272,14 +374,21 @@ async def _partners_prompt(
     results = await get_localities(session=session, ids=data.get("results", []))
     shown = list({loc.id: loc for loc in [*partners, *results]}.values())
     buttons = [
-        button(("✅ " if loc.id in pledge.partner_ids else "") + locality_text(t, loc),
-               "w.partner", pledge.id, loc.id or 0)
+        button(
+            ("✅ " if loc.id in pledge.partner_ids else "") + locality_text(t, loc),
+            "w.partner",
+            pledge.id,
+            loc.id or 0,
+        )
         for loc in shown
     ]
-    done = button(t.plain("Done") if pledge.partner_ids else t.plain("No partners"),
-                  "w.pdone", pledge.id)
-    body = t.gettext("Is this a joint pledge with other local governments? Send part of a "
-                     "partner's name to find it, then tap it to add or remove it.")
+    done = button(
+        t.plain("Done") if pledge.partner_ids else t.plain("No partners"), "w.pdone", pledge.id
+    )
+    body = t.gettext(
+        "Is this a joint pledge with other local governments? Send part of a "
+        "partner's name to find it, then tap it to add or remove it."
+    )
     return Prompt(_join(head, body), InlineKeyboardMarkup([*rows(buttons, 1), [done]]))
 
 
@@ -287,23 +396,48 @@ async def _partners_prompt(
 
 
 async def go_to(
-    update: Update, ctx: PledgeContext, session: AsyncSession, pledge: Pledge, step: str, *,
-    flow: str, revisit: bool = False, data: dict[str, Any] | None = None,
+    update: Update,
+    ctx: PledgeContext,
+    session: AsyncSession,
+    pledge: Pledge,
+    step: str,
+    *,
+    flow: str,
+    revisit: bool = False,
+    data: dict[str, Any] | None = None,
 ) -> None:
     """Record the step in the database first, then ask its question."""
     assert pledge.id is not None
     if step == REVIEW:
         await show_review(update, ctx, session, pledge)
         return
+    if flow == WIZARD:
+        _remember_step(session, pledge, step)
     state_data = {"revisit": revisit, **(data or {})}
-    await set_state(session=session, member_id=ctx.member.id or 0, flow=flow, step=step,
-                    pledge_id=pledge.id, data=state_data)
+    await set_state(
+        session=session,
+        member_id=ctx.member.id or 0,
+        flow=flow,
+        step=step,
+        pledge_id=pledge.id,
+        data=state_data,
+    )
     prompt = await build_prompt(ctx.t, session, pledge, step, flow, state_data)
     await say(update, ctx, prompt.text, prompt.keyboard)
 
 
+def _remember_step(session: AsyncSession, pledge: Pledge, step: str) -> None:
+    # Where a draft resumes after /cancel or Save draft: bookkeeping, not content, so no revision.
+    if pledge.draft_step != step:
+        pledge.draft_step = step
+        session.add(pledge)
+
+
 async def advance(
-    update: Update, ctx: PledgeContext, session: AsyncSession, pledge: Pledge,
+    update: Update,
+    ctx: PledgeContext,
+    session: AsyncSession,
+    pledge: Pledge,
     state: ConversationState,
 ) -> None:
     """After a saved answer: the next step, the review card, or back to the pledge card."""
@@ -313,13 +447,27 @@ async def advance(
             await go_to(update, ctx, session, pledge, nxt, flow=EDIT, revisit=True)
             return
         await clear_state(session=session, member_id=ctx.member.id or 0)
-        await say(update, ctx, ctx.t.gettext("Saved. The change is recorded in the pledge's "
-                                              "history."))
+        await say(
+            update, ctx, ctx.t.gettext("Saved. The change is recorded in the pledge's history.")
+        )
         await show_pledge_card(update, ctx, session, pledge)
         return
     revisit = bool(state.data.get("revisit"))
-    await go_to(update, ctx, session, pledge, next_step(pledge, state.step, revisit=revisit),
-                flow=WIZARD, revisit=revisit)
+    await go_to(
+        update,
+        ctx,
+        session,
+        pledge,
+        next_step(pledge, state.step, revisit=revisit),
+        flow=WIZARD,
+        revisit=revisit,
+    )
+
+
+async def reask(update: Update, ctx: PledgeContext, state: ConversationState) -> bool:
+    """Ask the pledge step's question again."""
+    async with ctx.db() as session:
+        return await resend_current(update, ctx, session)
 
 
 async def resend_current(update: Update, ctx: PledgeContext, session: AsyncSession) -> bool:
@@ -344,14 +492,19 @@ async def resend_current(update: Update, ctx: PledgeContext, session: AsyncSessi
 def review_keyboard(t: Translator, pledge: Pledge) -> InlineKeyboardMarkup:
     """An edit button for every field, then Submit, Save draft and Cancel."""
     assert pledge.id is not None
-    edits = [button("✏️ " + step_name(t, s), "w.edit", pledge.id, s) for s in STEPS
-             if applies(s, pledge)]
-    return InlineKeyboardMarkup([
-        *rows(edits, 2),
-        [button(t.plain("✅ Submit"), "w.submit", pledge.id),
-         button(t.plain("💾 Save draft"), "w.save", pledge.id)],
-        [button(t.plain("✖️ Cancel pledge"), "w.discard", pledge.id)],
-    ])
+    edits = [
+        button("✏️ " + step_name(t, s), "w.edit", pledge.id, s) for s in STEPS if applies(s, pledge)
+    ]
+    return InlineKeyboardMarkup(
+        [
+            *rows(edits, 2),
+            [
+                button(t.plain("✅ Submit"), "w.submit", pledge.id),
+                button(t.plain("💾 Save draft"), "w.save", pledge.id),
+            ],
+            [button(t.plain("✖️ Cancel pledge"), "w.discard", pledge.id)],
+        ]
+    )
 
 
 async def show_review(
@@ -359,8 +512,15 @@ async def show_review(
 ) -> None:
     """The review card: every field, an edit button for each, and the ways out."""
     assert pledge.id is not None
-    await set_state(session=session, member_id=ctx.member.id or 0, flow=WIZARD, step=REVIEW,
-                    pledge_id=pledge.id, data={"revisit": True})
+    _remember_step(session, pledge, REVIEW)
+    await set_state(
+        session=session,
+        member_id=ctx.member.id or 0,
+        flow=WIZARD,
+        step=REVIEW,
+        pledge_id=pledge.id,
+        data={"revisit": True},
+    )
     t = ctx.t
     view = await load_pledge_view(session=session, pledge=pledge)
     heading = t.gettext("<b>Please check your pledge</b> before you submit it.")
@@ -379,30 +539,59 @@ async def start_pledge(update: Update, ctx: PledgeContext) -> None:
         if drafts:
             t = ctx.t
             options = [Option(str(d.id), d.title or t.plain("(untitled)")) for d in drafts]
-            keyboard = choice_keyboard(options, action="w.resume",
-                                       extra=[[button(t.plain("➕ Start a new pledge"), "w.new")]])
-            await say(update, ctx, t.gettext("You have saved drafts. Continue one, or start a "
-                                             "new pledge?"), keyboard)
+            keyboard = choice_keyboard(
+                options,
+                action="w.resume",
+                extra=[[button(t.plain("➕ Start a new pledge"), "w.new")]],
+            )
+            await say(
+                update,
+                ctx,
+                t.gettext("You have saved drafts. Continue one, or start a new pledge?"),
+                keyboard,
+            )
             return
         await _begin(update, ctx, session)
 
 
 async def _begin(update: Update, ctx: PledgeContext, session: AsyncSession) -> None:
     if not await list_open_forums(session=session):
-        await say(update, ctx, ctx.t.gettext(
-            "No forum is taking pledges at the moment. A coordinator opens forums; you will be "
-            "able to pledge as soon as one is open."))
+        await say(
+            update,
+            ctx,
+            ctx.t.gettext(
+                "No forum is taking pledges at the moment. A coordinator opens forums; you will be "
+                "able to pledge as soon as one is open."
+            ),
+        )
         return
     pledge = await create_draft(session=session, member=ctx.member, language=ctx.t.language)
-    await say(update, ctx, ctx.t.gettext(
-        "Let's write your pledge. Every answer is saved as you go: you can stop at any time and "
-        "continue later with /pledge. /cancel stops here."))
+    await say(
+        update,
+        ctx,
+        ctx.t.gettext(
+            "Let's write your pledge. Every answer is saved as you go: you can stop at any time "
+            "and continue later with /pledge. /cancel stops here."
+        ),
+    )
     await go_to(update, ctx, session, pledge, FORUM, flow=WIZARD)
+
+
+def is_official(ctx: PledgeContext) -> bool:
+    return ctx.member.role == Role.OFFICIAL.value and ctx.member.locality_id is not None
 
 
 async def on_new(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: start a new pledge although drafts exist."""
-    await ack(update)
+    if not is_official(ctx):
+        await ack(
+            update,
+            ctx,
+            ctx.t.plain("Only officials of a local government write pledges."),
+            alert=True,
+        )
+        return
+    await ack(update, ctx)
     await close_keyboard(update)
     async with ctx.db() as session:
         await _begin(update, ctx, session)
@@ -414,51 +603,64 @@ async def on_resume(update: Update, ctx: PledgeContext, callback: Callback) -> N
     async with ctx.db() as session:
         pledge = await get_pledge(session=session, pledge_id=pledge_id) if pledge_id else None
         if pledge is None or not can_edit(ctx.member, pledge):
-            await ack(update, ctx.t.plain("That pledge is not available."), alert=True)
+            await ack(update, ctx, ctx.t.plain("That pledge is not available."), alert=True)
             return
-        await ack(update)
+        await ack(update, ctx)
         await close_keyboard(update)
         await resume(update, ctx, session, pledge)
 
 
-async def resume(update: Update, ctx: PledgeContext, session: AsyncSession, pledge: Pledge
-                 ) -> None:
-    """Open a draft at its first unanswered step, or at its review card."""
-    gaps = missing_steps(pledge)
-    await go_to(update, ctx, session, pledge, gaps[0] if gaps else REVIEW, flow=WIZARD,
-                revisit=True)
+async def resume(update: Update, ctx: PledgeContext, session: AsyncSession, pledge: Pledge) -> None:
+    """Open a draft at the step where it stopped, and go on from there in order."""
+    step = pledge.draft_step if pledge.draft_step in (*STEPS, REVIEW) else FORUM
+    if step != REVIEW and not applies(step, pledge):
+        step = next_step(pledge, step, revisit=False)
+    await go_to(update, ctx, session, pledge, step, flow=WIZARD)
 
 
 # ---------------------------------------------------------------- guards
 
 
 async def _target(
-    update: Update, ctx: PledgeContext, session: AsyncSession, callback: Callback,
+    update: Update,
+    ctx: PledgeContext,
+    session: AsyncSession,
+    callback: Callback,
     steps: tuple[str, ...],
 ) -> tuple[Pledge, ConversationState] | None:
     """The pledge a button acts on, if the button belongs to the step the person is on."""
     pledge_id = callback.int_arg(0)
     pledge = await get_pledge(session=session, pledge_id=pledge_id) if pledge_id else None
     if pledge is None or not can_edit(ctx.member, pledge):
-        await ack(update, ctx.t.plain("That pledge is not available."), alert=True)
+        await ack(update, ctx, ctx.t.plain("That pledge is not available."), alert=True)
         return None
     state = await get_state(session=session, member_id=ctx.member.id or 0)
-    if (state is None or state.flow not in (WIZARD, EDIT) or state.pledge_id != pledge.id
-            or state.step not in steps):
-        await ack(update, ctx.t.plain("That button belongs to an earlier message; here is where "
-                                      "you are now."))
+    if (
+        state is None
+        or state.flow not in (WIZARD, EDIT)
+        or state.pledge_id != pledge.id
+        or state.step not in steps
+    ):
+        await ack(
+            update,
+            ctx,
+            ctx.t.plain("That button belongs to an earlier message; here is where you are now."),
+        )
         await close_keyboard(update)
         if not await resend_current(update, ctx, session):
-            await say(update, ctx, ctx.t.gettext("Nothing is waiting for an answer. /mypledges "
-                                                 "shows your pledges."))
+            await say(
+                update,
+                ctx,
+                ctx.t.gettext("Nothing is waiting for an answer. /mypledges shows your pledges."),
+            )
         return None
     return pledge, state
 
 
-async def _save(ctx: PledgeContext, session: AsyncSession, pledge: Pledge,
-                **changes: Any) -> None:
-    await update_pledge(session=session, pledge=pledge, changes=changes,
-                        member_id=ctx.member.id or 0)
+async def _save(ctx: PledgeContext, session: AsyncSession, pledge: Pledge, **changes: Any) -> None:
+    await update_pledge(
+        session=session, pledge=pledge, changes=changes, member_id=ctx.member.id or 0
+    )
 
 
 # ---------------------------------------------------------------- button steps
@@ -474,11 +676,13 @@ async def on_forum(update: Update, ctx: PledgeContext, callback: Callback) -> No
         forum_id = callback.int_arg(1)
         forum = await get_forum(session=session, forum_id=forum_id) if forum_id else None
         if forum is None or not forum.is_open:
-            await ack(update, ctx.t.plain("That forum is no longer taking pledges."), alert=True)
+            await ack(
+                update, ctx, ctx.t.plain("That forum is no longer taking pledges."), alert=True
+            )
             await resend_current(update, ctx, session)
             return
         await _save(ctx, session, pledge, forum_id=forum.id)
-        await ack(update, forum_name(forum, ctx.t.language))
+        await ack(update, ctx, forum_name(forum, ctx.t.language))
         await close_keyboard(update)
         await advance(update, ctx, session, pledge, state)
 
@@ -493,7 +697,7 @@ async def on_compact(update: Update, ctx: PledgeContext, callback: Callback) -> 
         choice = callback.str_arg(1)
         chosen = {"gcm": ["gcm"], "gcr": ["gcr"], "both": ["gcm", "gcr"]}.get(choice or "")
         if chosen is None:
-            await ack(update, ctx.t.plain("That button is not valid."), alert=True)
+            await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
         changes: dict[str, Any] = {"compacts": chosen}
         if "gcm" not in chosen:
@@ -501,7 +705,7 @@ async def on_compact(update: Update, ctx: PledgeContext, callback: Callback) -> 
         if "gcr" not in chosen:
             changes["gcr_objectives"] = []
         await _save(ctx, session, pledge, **changes)
-        await ack(update, compacts_text(ctx.t, chosen))
+        await ack(update, ctx, compacts_text(ctx.t, chosen))
         await close_keyboard(update)
         await advance(update, ctx, session, pledge, state)
 
@@ -516,15 +720,11 @@ def _parse_multi_value(step: str, raw: str | None) -> str | int | None:
     return raw if raw in labels else None
 
 
-MULTI_FIELDS = {GCM: "gcm_objectives", GCR: "gcr_objectives", SUPPORT: "support_types",
-                GROUPS: "target_groups"}
-
-
 async def on_toggle(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: choose or unchoose one option of a multi-select step."""
     step = callback.str_arg(1) or ""
     if step not in MULTI_FIELDS:
-        await ack(update, ctx.t.plain("That button is not valid."), alert=True)
+        await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
         return
     async with ctx.db() as session:
         found = await _target(update, ctx, session, callback, (step,))
@@ -533,14 +733,18 @@ async def on_toggle(update: Update, ctx: PledgeContext, callback: Callback) -> N
         pledge, _state = found
         value = _parse_multi_value(step, callback.str_arg(2))
         if value is None:
-            await ack(update, ctx.t.plain("That button is not valid."), alert=True)
+            await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
         field = MULTI_FIELDS[step]
         current: list[Any] = list(getattr(pledge, field))
         chosen = [v for v in current if v != value] if value in current else [*current, value]
-        await _save(ctx, session, pledge, **{field: sorted(chosen, key=str) if step not in (
-            GCM, GCR) else sorted(chosen)})
-        await ack(update)
+        await _save(
+            ctx,
+            session,
+            pledge,
+            **{field: sorted(chosen, key=str) if step not in (GCM, GCR) else sorted(chosen)},
+        )
+        await ack(update, ctx)
         await update_keyboard(update, multi_keyboard(ctx.t, pledge, step, callback.int_arg(3) or 0))
 
 
@@ -552,7 +756,7 @@ async def on_page(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         if found is None:
             return
         pledge, _state = found
-        await ack(update)
+        await ack(update, ctx)
         await update_keyboard(update, multi_keyboard(ctx.t, pledge, step, callback.int_arg(2) or 0))
 
 
@@ -565,9 +769,9 @@ async def on_done(update: Update, ctx: PledgeContext, callback: Callback) -> Non
             return
         pledge, state = found
         if not getattr(pledge, MULTI_FIELDS.get(step, "title")):
-            await ack(update, ctx.t.plain("Please choose at least one."), alert=True)
+            await ack(update, ctx, ctx.t.plain("Please choose at least one."), alert=True)
             return
-        await ack(update)
+        await ack(update, ctx)
         await close_keyboard(update)
         await advance(update, ctx, session, pledge, state)
 
@@ -580,7 +784,7 @@ async def on_ongoing(update: Update, ctx: PledgeContext, callback: Callback) -> 
             return
         pledge, state = found
         await _save(ctx, session, pledge, ongoing=True, ends_on=None)
-        await ack(update, ctx.t.plain("Ongoing"))
+        await ack(update, ctx, ctx.t.plain("Ongoing"))
         await close_keyboard(update)
         await advance(update, ctx, session, pledge, state)
 
@@ -593,7 +797,7 @@ async def on_no_budget(update: Update, ctx: PledgeContext, callback: Callback) -
             return
         pledge, state = found
         await _save(ctx, session, pledge, amount=None, currency=None)
-        await ack(update)
+        await ack(update, ctx)
         await close_keyboard(update)
         await advance(update, ctx, session, pledge, state)
 
@@ -608,21 +812,26 @@ async def on_partner(update: Update, ctx: PledgeContext, callback: Callback) -> 
         locality_id = callback.int_arg(1)
         locality = await get_locality(session=session, locality_id=locality_id or 0)
         if locality is None or locality.id == pledge.locality_id:
-            await ack(update, ctx.t.plain("That button is not valid."), alert=True)
+            await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
         partners = list(pledge.partner_ids)
         if locality.id in partners:
             partners.remove(locality.id)
         elif len(partners) >= MAX_PARTNERS:
-            await ack(update, ctx.t.plain("A pledge can name up to %(limit)s partners.",
-                                          limit=MAX_PARTNERS), alert=True)
+            await ack(
+                update,
+                ctx,
+                ctx.t.plain("A pledge can name up to %(limit)s partners.", limit=MAX_PARTNERS),
+                alert=True,
+            )
             return
         else:
             partners.append(locality.id or 0)
         await _save(ctx, session, pledge, partner_ids=partners)
-        await ack(update)
-        prompt = await _partners_prompt(ctx.t, session, pledge,
-                                        _header(ctx.t, pledge, PARTNERS, state.flow), state.data)
+        await ack(update, ctx)
+        prompt = await _partners_prompt(
+            ctx.t, session, pledge, _header(ctx.t, pledge, PARTNERS, state.flow), state.data
+        )
         await replace(update, ctx, prompt.text, prompt.keyboard)
 
 
@@ -633,7 +842,7 @@ async def on_partners_done(update: Update, ctx: PledgeContext, callback: Callbac
         if found is None:
             return
         pledge, state = found
-        await ack(update)
+        await ack(update, ctx)
         await close_keyboard(update)
         await advance(update, ctx, session, pledge, state)
 
@@ -650,9 +859,9 @@ async def on_edit(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         pledge, _state = found
         step = callback.str_arg(1) or ""
         if step not in STEPS or not applies(step, pledge):
-            await ack(update, ctx.t.plain("That button is not valid."), alert=True)
+            await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
-        await ack(update)
+        await ack(update, ctx)
         await close_keyboard(update)
         await go_to(update, ctx, session, pledge, step, flow=WIZARD, revisit=True)
 
@@ -667,30 +876,47 @@ async def on_submit(update: Update, ctx: PledgeContext, callback: Callback) -> N
         pledge, _state = found
         gaps = missing_steps(pledge)
         if gaps:
-            await ack(update, t.plain("Still missing: %(fields)s",
-                                      fields=", ".join(step_name(t, s) for s in gaps)), alert=True)
+            await ack(
+                update,
+                ctx,
+                t.plain(
+                    "Still missing: %(fields)s", fields=", ".join(step_name(t, s) for s in gaps)
+                ),
+                alert=True,
+            )
             await go_to(update, ctx, session, pledge, gaps[0], flow=WIZARD, revisit=True)
             return
         forum = await get_forum(session=session, forum_id=pledge.forum_id or 0)
         if forum is None or not forum.is_open:
-            await ack(update, t.plain("That forum is no longer taking pledges; please choose "
-                                      "another."), alert=True)
+            await ack(
+                update,
+                ctx,
+                t.plain("That forum is no longer taking pledges; please choose another."),
+                alert=True,
+            )
             await go_to(update, ctx, session, pledge, FORUM, flow=WIZARD, revisit=True)
             return
         await submit_pledge(session=session, pledge=pledge, member_id=ctx.member.id or 0)
         await clear_state(session=session, member_id=ctx.member.id or 0)
-        await ack(update, t.plain("Submitted"))
+        await ack(update, ctx, t.plain("Submitted"))
         await close_keyboard(update)
-        await say(update, ctx, t.gettext(
-            "✅ <b>Your pledge is submitted.</b> Its reference is <b>%(reference)s</b>. "
-            "Coordinators will review it; you can still edit it and report progress with "
-            "/mypledges.", reference=pledge.reference))
+        await say(
+            update,
+            ctx,
+            t.gettext(
+                "✅ <b>Your pledge is submitted.</b> Its reference is <b>%(reference)s</b>. "
+                "Coordinators will review it; you can still edit it and report progress with "
+                "/mypledges.",
+                reference=pledge.reference,
+            ),
+        )
         view = await load_pledge_view(session=session, pledge=pledge)
         coordinators = await list_coordinators(session=session)
 
     def render(ct: Translator) -> tuple[Html, InlineKeyboardMarkup | None]:
-        heading = ct.gettext("📥 <b>New pledge submitted</b>: %(reference)s",
-                             reference=pledge.reference)
+        heading = ct.gettext(
+            "📥 <b>New pledge submitted</b>: %(reference)s", reference=pledge.reference
+        )
         return pledge_card(ct, view, heading=heading), None
 
     await notify(ctx, coordinators, render)
@@ -703,21 +929,32 @@ async def on_save(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         if found is None:
             return
         await clear_state(session=session, member_id=ctx.member.id or 0)
-    await ack(update, ctx.t.plain("Draft saved"))
+    await ack(update, ctx, ctx.t.plain("Draft saved"))
     await close_keyboard(update)
-    await say(update, ctx, ctx.t.gettext("💾 Draft saved. Continue it any time with /pledge or "
-                                         "/mypledges."))
+    await say(
+        update,
+        ctx,
+        ctx.t.gettext("💾 Draft saved. Continue it any time with /pledge or /mypledges."),
+    )
 
 
 async def _ask_discard(update: Update, ctx: PledgeContext, pledge: Pledge) -> None:
     assert pledge.id is not None
     t = ctx.t
-    keyboard = InlineKeyboardMarkup([[
-        button(t.plain("Yes, cancel it"), "w.discardyes", pledge.id),
-        button(t.plain("No, go back"), "w.back", pledge.id),
-    ]])
-    await say(update, ctx, t.gettext("Cancel this pledge? The draft will be set aside as "
-                                     "withdrawn."), keyboard)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                button(t.plain("Yes, cancel it"), "w.discardyes", pledge.id),
+                button(t.plain("No, go back"), "w.back", pledge.id),
+            ]
+        ]
+    )
+    await say(
+        update,
+        ctx,
+        t.gettext("Cancel this pledge? The draft will be set aside as withdrawn."),
+        keyboard,
+    )
 
 
 async def on_discard(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -727,9 +964,15 @@ async def on_discard(update: Update, ctx: PledgeContext, callback: Callback) -> 
         if found is None:
             return
         pledge, state = found
-        await set_state(session=session, member_id=ctx.member.id or 0, flow=WIZARD, step=DISCARD,
-                        pledge_id=pledge.id, data=state.data)
-        await ack(update)
+        await set_state(
+            session=session,
+            member_id=ctx.member.id or 0,
+            flow=WIZARD,
+            step=DISCARD,
+            pledge_id=pledge.id,
+            data=state.data,
+        )
+        await ack(update, ctx)
         await close_keyboard(update)
         await _ask_discard(update, ctx, pledge)
 
@@ -743,7 +986,7 @@ async def on_discard_confirmed(update: Update, ctx: PledgeContext, callback: Cal
         pledge, _state = found
         await withdraw_pledge(session=session, pledge=pledge, member_id=ctx.member.id or 0)
         await clear_state(session=session, member_id=ctx.member.id or 0)
-    await ack(update)
+    await ack(update, ctx)
     await close_keyboard(update)
     await say(update, ctx, ctx.t.gettext("The pledge is cancelled. /pledge starts a new one."))
 
@@ -755,7 +998,7 @@ async def on_back_to_review(update: Update, ctx: PledgeContext, callback: Callba
         if found is None:
             return
         pledge, _state = found
-        await ack(update)
+        await ack(update, ctx)
         await close_keyboard(update)
         await show_review(update, ctx, session, pledge)
 
@@ -781,19 +1024,32 @@ def problem_text(t: Translator, problem: TextProblem) -> Html:
     if problem.code == "empty":
         return t.gettext("Please send some text.")
     if problem.code == "short":
-        return t.gettext("That is %(length)s characters; please write at least %(limit)s.",
-                         length=t.number(problem.length), limit=t.number(problem.limit))
-    return t.gettext("That is %(length)s characters; the limit is %(limit)s. Please shorten it "
-                     "and send it again — your message is still above.",
-                     length=t.number(problem.length), limit=t.number(problem.limit))
+        return t.gettext(
+            "That is %(length)s characters; please write at least %(limit)s.",
+            length=t.number(problem.length),
+            limit=t.number(problem.limit),
+        )
+    return t.gettext(
+        "That is %(length)s characters; the limit is %(limit)s. Please shorten it "
+        "and send it again — your message is still above.",
+        length=t.number(problem.length),
+        limit=t.number(problem.limit),
+    )
 
 
-TextStep = Callable[[Update, PledgeContext, AsyncSession, Pledge, ConversationState, str],
-                    Awaitable[Html | None]]
+TextStep = Callable[
+    [Update, PledgeContext, AsyncSession, Pledge, ConversationState, str], Awaitable[Html | None]
+]
 
 
-async def _on_title(update: Update, ctx: PledgeContext, session: AsyncSession, pledge: Pledge,
-                    state: ConversationState, text: str) -> Html | None:
+async def _on_title(
+    update: Update,
+    ctx: PledgeContext,
+    session: AsyncSession,
+    pledge: Pledge,
+    state: ConversationState,
+    text: str,
+) -> Html | None:
     problem = check_length(text, minimum=TITLE_LIMITS[0], maximum=TITLE_LIMITS[1])
     if problem:
         return problem_text(ctx.t, problem)
@@ -801,8 +1057,14 @@ async def _on_title(update: Update, ctx: PledgeContext, session: AsyncSession, p
     return None
 
 
-async def _on_description(update: Update, ctx: PledgeContext, session: AsyncSession,
-                          pledge: Pledge, state: ConversationState, text: str) -> Html | None:
+async def _on_description(
+    update: Update,
+    ctx: PledgeContext,
+    session: AsyncSession,
+    pledge: Pledge,
+    state: ConversationState,
+    text: str,
+) -> Html | None:
     problem = check_length(text, minimum=DESCRIPTION_LIMITS[0], maximum=DESCRIPTION_LIMITS[1])
     if problem:
         return problem_text(ctx.t, problem)
@@ -813,16 +1075,26 @@ async def _on_description(update: Update, ctx: PledgeContext, session: AsyncSess
 def _date_problem(t: Translator, text: str) -> tuple[date | None, Html | None]:
     parsed = read_date(text, t.locale)
     if parsed is None:
-        return None, t.gettext("I could not read that date. Please send it like %(example)s.",
-                               example=date_example(t))
+        return None, t.gettext(
+            "I could not read that date. Please send it like %(example)s.", example=date_example(t)
+        )
     if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
-        return None, t.gettext("Please send a date between %(first)s and %(last)s.",
-                               first=EARLIEST_YEAR, last=LATEST_YEAR)
+        return None, t.gettext(
+            "Please send a date between %(first)s and %(last)s.",
+            first=EARLIEST_YEAR,
+            last=LATEST_YEAR,
+        )
     return parsed, None
 
 
-async def _on_start(update: Update, ctx: PledgeContext, session: AsyncSession, pledge: Pledge,
-                    state: ConversationState, text: str) -> Html | None:
+async def _on_start(
+    update: Update,
+    ctx: PledgeContext,
+    session: AsyncSession,
+    pledge: Pledge,
+    state: ConversationState,
+    text: str,
+) -> Html | None:
     parsed, problem = _date_problem(ctx.t, text)
     if parsed is None:
         return problem
@@ -833,46 +1105,83 @@ async def _on_start(update: Update, ctx: PledgeContext, session: AsyncSession, p
     return None
 
 
-async def _on_end(update: Update, ctx: PledgeContext, session: AsyncSession, pledge: Pledge,
-                  state: ConversationState, text: str) -> Html | None:
+async def _on_end(
+    update: Update,
+    ctx: PledgeContext,
+    session: AsyncSession,
+    pledge: Pledge,
+    state: ConversationState,
+    text: str,
+) -> Html | None:
     parsed, problem = _date_problem(ctx.t, text)
     if parsed is None:
         return problem
     if pledge.starts_on and parsed < pledge.starts_on:
-        return ctx.t.gettext("The end date must be on or after the start date, %(start)s.",
-                             start=ctx.t.date(pledge.starts_on))
+        return ctx.t.gettext(
+            "The end date must be on or after the start date, %(start)s.",
+            start=ctx.t.date(pledge.starts_on),
+        )
     await _save(ctx, session, pledge, ends_on=parsed, ongoing=False)
     return None
 
 
-async def _on_budget(update: Update, ctx: PledgeContext, session: AsyncSession, pledge: Pledge,
-                     state: ConversationState, text: str) -> Html | None:
+async def _on_budget(
+    update: Update,
+    ctx: PledgeContext,
+    session: AsyncSession,
+    pledge: Pledge,
+    state: ConversationState,
+    text: str,
+) -> Html | None:
     money = read_money(text, ctx.t.locale)
     if money is None:
-        return ctx.t.gettext("Please send an amount above zero and a three-letter currency code "
-                             "(ISO 4217), like %(example)s.", example=budget_example(ctx.t))
+        return ctx.t.gettext(
+            "Please send an amount above zero and a three-letter currency code "
+            "(ISO 4217), like %(example)s.",
+            example=budget_example(ctx.t),
+        )
     await _save(ctx, session, pledge, amount=money[0], currency=money[1])
     return None
 
 
-async def _on_partner_search(update: Update, ctx: PledgeContext, session: AsyncSession,
-                             pledge: Pledge, state: ConversationState, text: str) -> Html | None:
+async def _on_partner_search(
+    update: Update,
+    ctx: PledgeContext,
+    session: AsyncSession,
+    pledge: Pledge,
+    state: ConversationState,
+    text: str,
+) -> Html | None:
     found = await search_localities(session=session, text=text, exclude_id=pledge.locality_id)
     if not found:
-        return ctx.t.gettext("No registered local government matches “%(text)s”. Try another "
-                             "part of the name, or tap Done.", text=text[:100])
+        return ctx.t.gettext(
+            "No registered local government matches “%(text)s”. Try another "
+            "part of the name, or tap Done.",
+            text=text[:100],
+        )
     data = {**state.data, "results": [loc.id for loc in found]}
-    await set_state(session=session, member_id=ctx.member.id or 0, flow=state.flow,
-                    step=state.step, pledge_id=pledge.id, data=data)
-    prompt = await _partners_prompt(ctx.t, session, pledge, _header(ctx.t, pledge, PARTNERS,
-                                                                     state.flow), data)
+    await set_state(
+        session=session,
+        member_id=ctx.member.id or 0,
+        flow=state.flow,
+        step=state.step,
+        pledge_id=pledge.id,
+        data=data,
+    )
+    prompt = await _partners_prompt(
+        ctx.t, session, pledge, _header(ctx.t, pledge, PARTNERS, state.flow), data
+    )
     await say(update, ctx, prompt.text, prompt.keyboard)
     return Html("")  # answered: stay on this step
 
 
 TEXT_STEPS: dict[str, TextStep] = {
-    TITLE: _on_title, DESCRIPTION: _on_description, START: _on_start, END: _on_end,
-    BUDGET: _on_budget, PARTNERS: _on_partner_search,
+    TITLE: _on_title,
+    DESCRIPTION: _on_description,
+    START: _on_start,
+    END: _on_end,
+    BUDGET: _on_budget,
+    PARTNERS: _on_partner_search,
 }
 
 
@@ -883,8 +1192,11 @@ async def on_message(update: Update, ctx: PledgeContext) -> None:
     async with ctx.db() as session:
         found = await _text_target(ctx, session)
         if found is None or message is None:
-            await say(update, ctx, t.gettext("That pledge is no longer available. /mypledges "
-                                             "shows your pledges."))
+            await say(
+                update,
+                ctx,
+                t.gettext("That pledge is no longer available. /mypledges shows your pledges."),
+            )
             return
         pledge, state = found
         handler = TEXT_STEPS.get(state.step)
@@ -893,8 +1205,11 @@ async def on_message(update: Update, ctx: PledgeContext) -> None:
             await resend_current(update, ctx, session)
             return
         if message.text is None:
-            await say(update, ctx, t.gettext("Please send this as a text message, not a file, "
-                                             "picture or sticker."))
+            await say(
+                update,
+                ctx,
+                t.gettext("Please send this as a text message, not a file, picture or sticker."),
+            )
             return
         problem = await handler(update, ctx, session, pledge, state, clean_text(message.text))
         if problem is None:
@@ -904,11 +1219,22 @@ async def on_message(update: Update, ctx: PledgeContext) -> None:
 
 
 CALLBACKS = {
-    "w.new": on_new, "w.resume": on_resume, "w.forum": on_forum, "w.compact": on_compact,
-    "w.tog": on_toggle, "w.pg": on_page, "w.done": on_done, "w.ongoing": on_ongoing,
-    "w.nobudget": on_no_budget, "w.partner": on_partner, "w.pdone": on_partners_done,
-    "w.edit": on_edit, "w.submit": on_submit, "w.save": on_save, "w.discard": on_discard,
-    "w.discardyes": on_discard_confirmed, "w.back": on_back_to_review,
+    "w.new": on_new,
+    "w.resume": on_resume,
+    "w.forum": on_forum,
+    "w.compact": on_compact,
+    "w.tog": on_toggle,
+    "w.pg": on_page,
+    "w.done": on_done,
+    "w.ongoing": on_ongoing,
+    "w.nobudget": on_no_budget,
+    "w.partner": on_partner,
+    "w.pdone": on_partners_done,
+    "w.edit": on_edit,
+    "w.submit": on_submit,
+    "w.save": on_save,
+    "w.discard": on_discard,
+    "w.discardyes": on_discard_confirmed,
+    "w.back": on_back_to_review,
 }
 FLOWS = (WIZARD, EDIT)
-

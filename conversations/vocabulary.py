@@ -53,36 +53,130 @@ ROLES = {
 
 # (short label for buttons, full title from A/RES/73/195 for the pledge card)
 GCM_OBJECTIVES: dict[int, tuple[str, str]] = {
-    1: (N_("Data"), N_("Collect and utilize accurate and disaggregated data as a basis for evidence-based policies")),
-    2: (N_("Minimize adverse drivers"), N_("Minimize the adverse drivers and structural factors that compel people to leave their country of origin")),
-    3: (N_("Information provision"), N_("Provide accurate and timely information at all stages of migration")),
-    4: (N_("Legal identity and documentation"), N_("Ensure that all migrants have proof of legal identity and adequate documentation")),
-    5: (N_("Regular pathways"), N_("Enhance availability and flexibility of pathways for regular migration")),
-    6: (N_("Recruitment and decent work"), N_("Facilitate fair and ethical recruitment and safeguard conditions that ensure decent work")),
+    1: (
+        N_("Data"),
+        N_(
+            "Collect and utilize accurate and disaggregated data as a basis for evidence-based policies"
+        ),
+    ),
+    2: (
+        N_("Minimize adverse drivers"),
+        N_(
+            "Minimize the adverse drivers and structural factors that compel people to leave their country of origin"
+        ),
+    ),
+    3: (
+        N_("Information provision"),
+        N_("Provide accurate and timely information at all stages of migration"),
+    ),
+    4: (
+        N_("Legal identity and documentation"),
+        N_("Ensure that all migrants have proof of legal identity and adequate documentation"),
+    ),
+    5: (
+        N_("Regular pathways"),
+        N_("Enhance availability and flexibility of pathways for regular migration"),
+    ),
+    6: (
+        N_("Recruitment and decent work"),
+        N_(
+            "Facilitate fair and ethical recruitment and safeguard conditions that ensure decent work"
+        ),
+    ),
     7: (N_("Reduce vulnerabilities"), N_("Address and reduce vulnerabilities in migration")),
-    8: (N_("Save lives"), N_("Save lives and establish coordinated international efforts on missing migrants")),
-    9: (N_("Counter smuggling"), N_("Strengthen the transnational response to smuggling of migrants")),
-    10: (N_("Eradicate trafficking"), N_("Prevent, combat and eradicate trafficking in persons in the context of international migration")),
-    11: (N_("Manage borders"), N_("Manage borders in an integrated, secure and coordinated manner")),
-    12: (N_("Screening and referral"), N_("Strengthen certainty and predictability in migration procedures for appropriate screening, assessment and referral")),
-    13: (N_("Alternatives to detention"), N_("Use migration detention only as a measure of last resort and work towards alternatives")),
-    14: (N_("Consular protection"), N_("Enhance consular protection, assistance and cooperation throughout the migration cycle")),
+    8: (
+        N_("Save lives"),
+        N_("Save lives and establish coordinated international efforts on missing migrants"),
+    ),
+    9: (
+        N_("Counter smuggling"),
+        N_("Strengthen the transnational response to smuggling of migrants"),
+    ),
+    10: (
+        N_("Eradicate trafficking"),
+        N_(
+            "Prevent, combat and eradicate trafficking in persons in the context of international migration"
+        ),
+    ),
+    11: (
+        N_("Manage borders"),
+        N_("Manage borders in an integrated, secure and coordinated manner"),
+    ),
+    12: (
+        N_("Screening and referral"),
+        N_(
+            "Strengthen certainty and predictability in migration procedures for appropriate screening, assessment and referral"
+        ),
+    ),
+    13: (
+        N_("Alternatives to detention"),
+        N_(
+            "Use migration detention only as a measure of last resort and work towards alternatives"
+        ),
+    ),
+    14: (
+        N_("Consular protection"),
+        N_(
+            "Enhance consular protection, assistance and cooperation throughout the migration cycle"
+        ),
+    ),
     15: (N_("Access to basic services"), N_("Provide access to basic services for migrants")),
-    16: (N_("Inclusion and social cohesion"), N_("Empower migrants and societies to realize full inclusion and social cohesion")),
-    17: (N_("Eliminate discrimination"), N_("Eliminate all forms of discrimination and promote evidence-based public discourse to shape perceptions of migration")),
-    18: (N_("Skills development and recognition"), N_("Invest in skills development and facilitate mutual recognition of skills, qualifications and competences")),
-    19: (N_("Migrant and diaspora contributions"), N_("Create conditions for migrants and diasporas to fully contribute to sustainable development in all countries")),
-    20: (N_("Remittances"), N_("Promote faster, safer and cheaper transfer of remittances and foster financial inclusion of migrants")),
-    21: (N_("Dignified return and reintegration"), N_("Cooperate in facilitating safe and dignified return and readmission, as well as sustainable reintegration")),
-    22: (N_("Social protection"), N_("Establish mechanisms for the portability of social security entitlements and earned benefits")),
-    23: (N_("International cooperation"), N_("Strengthen international cooperation and global partnerships for safe, orderly and regular migration")),
+    16: (
+        N_("Inclusion and social cohesion"),
+        N_("Empower migrants and societies to realize full inclusion and social cohesion"),
+    ),
+    17: (
+        N_("Eliminate discrimination"),
+        N_(
+            "Eliminate all forms of discrimination and promote evidence-based public discourse to shape perceptions of migration"
+        ),
+    ),
+    18: (
+        N_("Skills development and recognition"),
+        N_(
+            "Invest in skills development and facilitate mutual recognition of skills, qualifications and competences"
+        ),
+    ),
+    19: (
+        N_("Migrant and diaspora contributions"),
+        N_(
+            "Create conditions for migrants and diasporas to fully contribute to sustainable development in all countries"
+        ),
+    ),
+    20: (
+        N_("Remittances"),
+        N_(
+            "Promote faster, safer and cheaper transfer of remittances and foster financial inclusion of migrants"
+        ),
+    ),
+    21: (
+        N_("Dignified return and reintegration"),
+        N_(
+            "Cooperate in facilitating safe and dignified return and readmission, as well as sustainable reintegration"
+        ),
+    ),
+    22: (
+        N_("Social protection"),
+        N_(
+            "Establish mechanisms for the portability of social security entitlements and earned benefits"
+        ),
+    ),
+    23: (
+        N_("International cooperation"),
+        N_(
+            "Strengthen international cooperation and global partnerships for safe, orderly and regular migration"
+        ),
+    ),
 }
 
 GCR_OBJECTIVES: dict[int, tuple[str, str]] = {
     1: (N_("Ease pressures on host countries"), N_("Ease the pressures on host countries")),
     2: (N_("Refugee self-reliance"), N_("Enhance refugee self-reliance")),
     3: (N_("Third-country solutions"), N_("Expand access to third-country solutions")),
-    4: (N_("Return in safety and dignity"), N_("Support conditions in countries of origin for return in safety and dignity")),
+    4: (
+        N_("Return in safety and dignity"),
+        N_("Support conditions in countries of origin for return in safety and dignity"),
+    ),
 }
 
 OBJECTIVES = {Compact.GCM.value: GCM_OBJECTIVES, Compact.GCR.value: GCR_OBJECTIVES}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import AccessRequest, AccessRequestStatus
@@ -9,17 +10,34 @@ from storage.types import utc_now
 
 
 async def create_access_request(
-    *, session: AsyncSession, member_id: int, name: str, position: str, locality_name: str,
+    *,
+    session: AsyncSession,
+    member_id: int,
+    name: str,
+    position: str,
+    locality_name: str,
     country: str,
 ) -> AccessRequest:
     """Record a request for coordinators to decide on."""
     request = AccessRequest(
-        member_id=member_id, name=name, position=position, locality_name=locality_name,
+        member_id=member_id,
+        name=name,
+        position=position,
+        locality_name=locality_name,
         country=country.upper(),
     )
     session.add(request)
     await session.flush()
     return request
+
+
+async def get_pending_request(*, session: AsyncSession, member_id: int) -> AccessRequest | None:
+    """The member's request still waiting for a decision, if any."""
+    statement = select(AccessRequest).where(
+        AccessRequest.member_id == member_id,
+        AccessRequest.status == AccessRequestStatus.PENDING.value,
+    )
+    return (await session.exec(statement)).first()
 
 
 async def get_access_request(*, session: AsyncSession, request_id: int) -> AccessRequest | None:
@@ -33,7 +51,9 @@ async def decide_access_request(
     """Approve or reject a pending request; False if someone already decided it."""
     if request.status != AccessRequestStatus.PENDING.value:
         return False
-    request.status = (AccessRequestStatus.APPROVED if approve else AccessRequestStatus.REJECTED).value
+    request.status = (
+        AccessRequestStatus.APPROVED if approve else AccessRequestStatus.REJECTED
+    ).value
     request.decided_by_id = decided_by_id
     request.decided_at = utc_now()
     session.add(request)

@@ -30,8 +30,9 @@ async def find_or_create_locality(
     statement = select(Locality).where(Locality.name_key == key, Locality.country == country)
     locality = (await session.exec(statement)).first()
     if locality is None:
-        locality = Locality(name=" ".join(name.split())[:200], name_key=key, country=country,
-                            kind=kind.value)
+        locality = Locality(
+            name=" ".join(name.split())[:200], name_key=key, country=country, kind=kind.value
+        )
         session.add(locality)
         await session.flush()
     return locality

@@ -189,6 +189,7 @@ class Pledge(SQLModel, table=True):
     partner_ids: list[int] = _json_list()
     language: str = Field(default="en", max_length=16)
     state: str = Field(default=WorkflowState.DRAFT.value, max_length=20, index=True)
+    draft_step: str | None = Field(default=None, max_length=16)
     stage: str = Field(default=Stage.PLANNING.value, max_length=20)
     created_by_id: int = _fk("member.id", nullable=False, index=False)
     created_at: datetime = _created()

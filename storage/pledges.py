@@ -32,9 +32,20 @@ from storage.types import utc_now
 
 EDITABLE_FIELDS = frozenset(
     {
-        "forum_id", "compacts", "title", "description", "gcm_objectives", "gcr_objectives",
-        "support_types", "target_groups", "starts_on", "ends_on", "ongoing", "amount",
-        "currency", "partner_ids",
+        "forum_id",
+        "compacts",
+        "title",
+        "description",
+        "gcm_objectives",
+        "gcr_objectives",
+        "support_types",
+        "target_groups",
+        "starts_on",
+        "ends_on",
+        "ongoing",
+        "amount",
+        "currency",
+        "partner_ids",
     }
 )
 CLOSED_STATES = frozenset({WorkflowState.WITHDRAWN.value, WorkflowState.DELIVERED.value})
@@ -152,8 +163,9 @@ async def next_reference(*, session: AsyncSession, year: int) -> str:
     # Two first submissions of a year may race to create its counter: let one insert win.
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     await session.exec(
-        insert(ReferenceCounter).values(year=year, last=0).on_conflict_do_nothing(
-            index_elements=["year"])
+        insert(ReferenceCounter)
+        .values(year=year, last=0)
+        .on_conflict_do_nothing(index_elements=["year"])
     )
     # One UPDATE … RETURNING is atomic on SQLite and PostgreSQL alike.
     result = await session.exec(
@@ -199,12 +211,15 @@ async def add_progress_report(
     *, session: AsyncSession, pledge: Pledge, stage: Stage, narrative: str, member_id: int
 ) -> ProgressReport:
     """Record progress and move the pledge to the reported stage."""
+    assert pledge.id is not None
     report = ProgressReport(
         pledge_id=pledge.id, stage=stage.value, narrative=narrative, member_id=member_id
     )
     session.add(report)
     if pledge.stage != stage.value:
-        await _record(session, pledge, member_id, "progress", {"stage": [pledge.stage, stage.value]})
+        await _record(
+            session, pledge, member_id, "progress", {"stage": [pledge.stage, stage.value]}
+        )
         pledge.stage = stage.value
     pledge.updated_at = utc_now()
     session.add(pledge)
@@ -252,7 +267,10 @@ async def list_progress_reports(
 
 
 async def _record(
-    session: AsyncSession, pledge: Pledge, member_id: int | None, action: str,
+    session: AsyncSession,
+    pledge: Pledge,
+    member_id: int | None,
+    action: str,
     changes: dict[str, Any],
 ) -> None:
     assert pledge.id is not None
@@ -271,13 +289,13 @@ async def load_pledge_view(*, session: AsyncSession, pledge: Pledge) -> PledgeVi
     )
 
 
-async def list_member_drafts(*, session: AsyncSession, member: Member, limit: int = 5
-                             ) -> Sequence[Pledge]:
+async def list_member_drafts(
+    *, session: AsyncSession, member: Member, limit: int = 5
+) -> Sequence[Pledge]:
     """The drafts of the member's locality, most recently touched first."""
     statement = (
         select(Pledge)
-        .where(Pledge.locality_id == member.locality_id,
-               Pledge.state == WorkflowState.DRAFT.value)
+        .where(Pledge.locality_id == member.locality_id, Pledge.state == WorkflowState.DRAFT.value)
         .order_by(col(Pledge.updated_at).desc())
         .limit(limit)
     )

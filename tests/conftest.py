@@ -19,8 +19,8 @@ from bot.standin import BotApiStandIn
 from storage.engine import SessionFactory, create_engine, session_factory, transaction
 from storage.invites import create_invite
 from storage.localities import find_or_create_locality
-from storage.models import Role
 from storage.migrate import upgrade
+from storage.models import Role
 
 POSTGRES_ENV = "PLEDGEBOT_TEST_POSTGRES_URL"
 
@@ -29,8 +29,10 @@ def postgres_url() -> str:
     """The PostgreSQL server to test against, or a skip that says how to enable it."""
     url = os.environ.get(POSTGRES_ENV)
     if not url:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. "
-                    "postgresql+asyncpg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tests need {POSTGRES_ENV} (e.g. "
+            "postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
+        )
     return url
 
 
@@ -67,8 +69,12 @@ def sessions(engine: AsyncEngine) -> SessionFactory:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, database_url=database_url, data_dir=tmp_path,  # type: ignore[call-arg]
-                    telegram_bot_token=None)
+    return Settings(
+        _env_file=None,
+        database_url=database_url,
+        data_dir=tmp_path,  # type: ignore[call-arg]
+        telegram_bot_token=None,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -89,14 +95,18 @@ def standin() -> BotApiStandIn:
 @pytest.fixture
 async def app(services: Services, standin: BotApiStandIn) -> AsyncIterator[PledgeApplication]:
     """The real Application on the stand-in; any breach of Telegram's limits fails the test."""
-    application = build_application(services, token=standin.token, request=standin.request(),
-                                    get_updates_request=standin.request(), rate_limiter=False)
+    application = build_application(
+        services,
+        token=standin.token,
+        request=standin.request(),
+        get_updates_request=standin.request(),
+        rate_limiter=False,
+    )
     await application.initialize()
     await register_default_commands(application)
     yield application
     await application.shutdown()
     assert standin.violations == [], "\n".join(standin.violations)
-
 
 
 class Invitations:
@@ -105,16 +115,29 @@ class Invitations:
     def __init__(self, sessions: SessionFactory) -> None:
         self.sessions = sessions
 
-    async def make(self, role: Role, *, locality: str | None = None, country: str = "FR",
-                   uses: int = 1, expires_in: timedelta = timedelta(days=14)) -> str:
+    async def make(
+        self,
+        role: Role,
+        *,
+        locality: str | None = None,
+        country: str = "FR",
+        uses: int = 1,
+        expires_in: timedelta = timedelta(days=14),
+    ) -> str:
         async with transaction(self.sessions) as session:
             locality_id = None
             if locality is not None:
-                found = await find_or_create_locality(session=session, name=locality,
-                                                      country=country)
+                found = await find_or_create_locality(
+                    session=session, name=locality, country=country
+                )
                 locality_id = found.id
-            issued = await create_invite(session=session, role=role, locality_id=locality_id,
-                                         uses=uses, expires_in=expires_in)
+            issued = await create_invite(
+                session=session,
+                role=role,
+                locality_id=locality_id,
+                uses=uses,
+                expires_in=expires_in,
+            )
         return issued.token
 
 

@@ -46,8 +46,9 @@ class HttpPerson:
         return await self._act(self.standin.message_update(self.user, text))
 
     async def press(self, label: str) -> list[SentMessage]:
-        message = next(m for m in reversed(self.standin.chat_messages(self.user.user_id))
-                       if m.buttons())
+        message = next(
+            m for m in reversed(self.standin.chat_messages(self.user.user_id)) if m.buttons()
+        )
         matches = [b for b in message.buttons() if label in b.text]
         assert len(matches) == 1, [b.text for b in message.buttons()]
         data = matches[0].callback_data
@@ -59,8 +60,7 @@ async def _prepare_database(url: str) -> tuple[str, str]:
     engine = create_engine(url)
     await upgrade(engine)
     async with transaction(session_factory(engine)) as session:
-        coordinator = await create_invite(session=session, role=Role.COORDINATOR,
-                                          locality_id=None)
+        coordinator = await create_invite(session=session, role=Role.COORDINATOR, locality_id=None)
         lyon = await find_or_create_locality(session=session, name="Lyon", country="FR")
         official = await create_invite(session=session, role=Role.OFFICIAL, locality_id=lyon.id)
     await engine.dispose()
@@ -73,13 +73,25 @@ async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: P
     standin = BotApiStandIn()
     server = StandInServer(standin)
     port = await server.start()
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": standin.token, "DATABASE_URL": url,
-           "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "DEBUG"}
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": standin.token,
+        "DATABASE_URL": url,
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}",
+        "LOG_LEVEL": "DEBUG",
+    }
     log_path = tmp_path / "bot.log"  # a file, not a pipe: a full pipe would stall the bot
     with log_path.open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", env=env, cwd=tmp_path,
-            stdout=log_file, stderr=log_file)
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            env=env,
+            cwd=tmp_path,
+            stdout=log_file,
+            stderr=log_file,
+        )
     try:
         coordinator = HttpPerson(standin, SimUser(501, "Coco"))
         official = HttpPerson(standin, SimUser(502, "Olga"))
@@ -106,8 +118,9 @@ async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: P
         assert last is not None and "New pledge submitted" in last.text
         newcomer_menu = sorted(c["command"] for c in standin.commands())
         assert newcomer_menu == ["cancel", "help", "language", "start"]
-        official_menu = [c["command"] for c in standin.commands(scope={"type": "chat",
-                                                                       "chat_id": 502})]
+        official_menu = [
+            c["command"] for c in standin.commands(scope={"type": "chat", "chat_id": 502})
+        ]
         assert "pledge" in official_menu and "invite" not in official_menu
     finally:
         process.send_signal(signal.SIGTERM)

@@ -14,12 +14,26 @@ from tests.conftest import Invitations
 
 FORUM = "Global Refugee Forum 2027"
 GOOD_TITLE = "Welcome centre for newcomers"
-GOOD_DESCRIPTION = ("We will open a one-stop centre for newcomers, with language classes and "
-                    "legal advice.")
+GOOD_DESCRIPTION = (
+    "We will open a one-stop centre for newcomers, with language classes and legal advice."
+)
 
 # The wizard's steps for a pledge serving both compacts, in order.
-STEP_ORDER = ("forum", "compacts", "title", "description", "gcm", "gcr", "support", "groups",
-              "start", "end", "budget", "partners", "review")
+STEP_ORDER = (
+    "forum",
+    "compacts",
+    "title",
+    "description",
+    "gcm",
+    "gcr",
+    "support",
+    "groups",
+    "start",
+    "end",
+    "budget",
+    "partners",
+    "review",
+)
 
 
 def texts(replies: list[SentMessage]) -> str:
@@ -32,15 +46,25 @@ def assert_no_error(replies: list[SentMessage]) -> None:
     assert "something went wrong" not in texts(replies), texts(replies)
 
 
-async def join(standin: BotApiStandIn, app: PledgeApplication, invitations: Invitations, *,
-               user_id: int, role: Role = Role.OFFICIAL, locality: str | None = "Lyon",
-               country: str = "FR", first_name: str = "Olga",
-               language_code: str | None = "en") -> SimulatedPerson:
+async def join(
+    standin: BotApiStandIn,
+    app: PledgeApplication,
+    invitations: Invitations,
+    *,
+    user_id: int,
+    role: Role = Role.OFFICIAL,
+    locality: str | None = "Lyon",
+    country: str = "FR",
+    first_name: str = "Olga",
+    language_code: str | None = "en",
+) -> SimulatedPerson:
     """A person who joined with a fresh invitation."""
-    person = standin.person(app, user_id=user_id, first_name=first_name,
-                            language_code=language_code)
-    token = await invitations.make(role, locality=locality if role is Role.OFFICIAL else None,
-                                   country=country)
+    person = standin.person(
+        app, user_id=user_id, first_name=first_name, language_code=language_code
+    )
+    token = await invitations.make(
+        role, locality=locality if role is Role.OFFICIAL else None, country=country
+    )
     replies = await person.send(f"/start {token}")
     assert "Welcome" in texts(replies), texts(replies)
     return person
@@ -88,8 +112,7 @@ async def start_pledge(person: SimulatedPerson) -> list[SentMessage]:
     return replies
 
 
-async def walk_to(person: SimulatedPerson, step: str, *, begin: bool = True
-                  ) -> list[SentMessage]:
+async def walk_to(person: SimulatedPerson, step: str, *, begin: bool = True) -> list[SentMessage]:
     """Start a pledge and answer every step before `step`; returns the question of `step`."""
     replies = await start_pledge(person) if begin else []
     for earlier in STEP_ORDER[: STEP_ORDER.index(step)]:
@@ -140,8 +163,14 @@ def snapshot(pledge: Pledge) -> dict[str, object]:
     return pledge.model_dump(exclude={"updated_at"})
 
 
-async def deliver(standin: BotApiStandIn, app: PledgeApplication, body: dict[str, object], *,
-                  chat_id: int, pace: float = 2.0) -> list[SentMessage]:
+async def deliver(
+    standin: BotApiStandIn,
+    app: PledgeApplication,
+    body: dict[str, object],
+    *,
+    chat_id: int,
+    pace: float = 2.0,
+) -> list[SentMessage]:
     """Process a hand-built update (edited message, group message) as SimulatedPerson does."""
     standin.clock.advance(pace)
     update = Update.de_json(body, app.bot)
@@ -150,18 +179,24 @@ async def deliver(standin: BotApiStandIn, app: PledgeApplication, body: dict[str
     return standin.messages_since(mark, chat_id)
 
 
-async def send_edit(standin: BotApiStandIn, app: PledgeApplication, person: SimulatedPerson,
-                    text: str) -> list[SentMessage]:
+async def send_edit(
+    standin: BotApiStandIn, app: PledgeApplication, person: SimulatedPerson, text: str
+) -> list[SentMessage]:
     """The person edits a message they sent earlier: Telegram sends an `edited_message`."""
     body = standin.message_update(person.user, text)
     message = body.pop("message")
     message["edit_date"] = message["date"] + 1
-    return await deliver(standin, app, {**body, "edited_message": message},
-                         chat_id=person.chat_id)
+    return await deliver(standin, app, {**body, "edited_message": message}, chat_id=person.chat_id)
 
 
-async def send_in_group(standin: BotApiStandIn, app: PledgeApplication, person: SimulatedPerson,
-                        text: str, *, group_id: int = -100_123) -> list[SentMessage]:
+async def send_in_group(
+    standin: BotApiStandIn,
+    app: PledgeApplication,
+    person: SimulatedPerson,
+    text: str,
+    *,
+    group_id: int = -100_123,
+) -> list[SentMessage]:
     """The person writes `text` in a group the bot is a member of."""
     # The stand-in simulates private chats only; make the group a chat it can write to.
     standin._users.setdefault(group_id, SimUser(group_id, "Pledge group", None, None))
@@ -169,12 +204,14 @@ async def send_in_group(standin: BotApiStandIn, app: PledgeApplication, person: 
     message_id = chat.allocate_id()
     chat.user_messages[message_id] = standin.clock()
     message: dict[str, object] = {
-        "message_id": message_id, "date": EPOCH + int(standin.clock()),
+        "message_id": message_id,
+        "date": EPOCH + int(standin.clock()),
         "chat": {"id": group_id, "type": "group", "title": "Pledge group"},
-        "from": person.user.to_json(), "text": text,
+        "from": person.user.to_json(),
+        "text": text,
     }
     if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0,
-                                "length": len(text.split()[0])}]
-    return await deliver(standin, app, {"update_id": 900_000 + message_id, "message": message},
-                         chat_id=group_id)
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return await deliver(
+        standin, app, {"update_id": 900_000 + message_id, "message": message}, chat_id=group_id
+    )

@@ -23,8 +23,9 @@ async def test_invite_to_submitted_pledge(
     print([r.text for r in replies])
     replies = await official.press("Both")
     replies = await official.send("Welcome <b>refugees</b> & migrants")
-    replies = await official.send("We will open a one-stop centre for newcomers, with language "
-                                  "classes and legal advice.")
+    replies = await official.send(
+        "We will open a one-stop centre for newcomers, with language classes and legal advice."
+    )
     replies = await official.press("Next ›")
     replies = await official.press("GCM 15")
     replies = await official.press("Done")

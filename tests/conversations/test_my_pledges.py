@@ -25,7 +25,9 @@ from tests.conversations.helpers import (
 
 
 async def test_invite_to_submitted_to_edit_to_progress_report(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     coordinator = await join(standin, app, invitations, user_id=11, role=Role.COORDINATOR)
@@ -41,9 +43,14 @@ async def test_invite_to_submitted_to_edit_to_progress_report(
     replies = await official.press(f"1. {reference}")
     card = replies[-1]
     assert f"Reference: {reference}" in card.text and "Status: Submitted · Planning stage" in (
-        card.text)
-    assert [b.text for b in card.buttons()] == ["✏️ Edit", "📈 Report progress", "🗑 Withdraw",
-                                                "‹ Back to the list"]
+        card.text
+    )
+    assert [b.text for b in card.buttons()] == [
+        "✏️ Edit",
+        "📈 Report progress",
+        "🗑 Withdraw",
+        "‹ Back to the list",
+    ]
 
     # Edit the title: bad input first, then a good one; a revision records it.
     replies = await official.press("✏️ Edit")
@@ -61,8 +68,13 @@ async def test_invite_to_submitted_to_edit_to_progress_report(
     pledge = await latest_pledge(sessions, 22)
     assert pledge.title == "Newcomers' centre <2027> & more" and pledge.state == "submitted"
     async with transaction(sessions) as session:
-        revisions = (await session.exec(select(PledgeRevision).where(
-            PledgeRevision.pledge_id == pledge.id, PledgeRevision.action == "edited"))).all()
+        revisions = (
+            await session.exec(
+                select(PledgeRevision).where(
+                    PledgeRevision.pledge_id == pledge.id, PledgeRevision.action == "edited"
+                )
+            )
+        ).all()
     assert revisions[-1].changes["title"] == [GOOD_TITLE, "Newcomers' centre <2027> & more"]
     assert await state_of(sessions, 22) is None
 
@@ -94,7 +106,9 @@ async def test_invite_to_submitted_to_edit_to_progress_report(
 
 
 async def test_progress_step_survives_a_restarted_list_and_commands(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     official = await join(standin, app, invitations, user_id=22)
@@ -115,7 +129,9 @@ async def test_progress_step_survives_a_restarted_list_and_commands(
 
 
 async def test_help_during_a_progress_report_repeats_the_question(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     official = await join(standin, app, invitations, user_id=22)
@@ -133,7 +149,9 @@ async def test_help_during_a_progress_report_repeats_the_question(
 
 
 async def test_progress_is_not_for_drafts(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     official = await join(standin, app, invitations, user_id=22)
@@ -142,8 +160,11 @@ async def test_progress_is_not_for_drafts(
     replies = await official.send("/mypledges")
     assert "(draft)" in texts(replies)
     replies = await official.press(0)
-    assert [b.text for b in replies[-1].buttons()] == ["▶️ Continue this draft", "🗑 Withdraw",
-                                                      "‹ Back to the list"]
+    assert [b.text for b in replies[-1].buttons()] == [
+        "▶️ Continue this draft",
+        "🗑 Withdraw",
+        "‹ Back to the list",
+    ]
     pledge = await latest_pledge(sessions, 22)
     await official.press_data(f"m.progress:{pledge.id}:0")
     assert official.last_answer == "Progress can be reported once a pledge is submitted."
@@ -154,7 +175,9 @@ async def test_progress_is_not_for_drafts(
 
 
 async def test_withdraw_asks_first_then_the_pledge_is_closed(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     official = await join(standin, app, invitations, user_id=22)
@@ -184,7 +207,9 @@ async def test_withdraw_asks_first_then_the_pledge_is_closed(
 
 
 async def test_mypledges_pages_through_more_than_eight(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     official = await join(standin, app, invitations, user_id=22)
@@ -192,9 +217,12 @@ async def test_mypledges_pages_through_more_than_eight(
     async with transaction(sessions) as session:
         for number in range(1, 12):
             draft = await create_draft(session=session, member=who, language="en")
-            await update_pledge(session=session, pledge=draft,
-                                changes={"title": f"Pledge <{number:02d}> & co"},
-                                member_id=who.id or 0)
+            await update_pledge(
+                session=session,
+                pledge=draft,
+                changes={"title": f"Pledge <{number:02d}> & co"},
+                member_id=who.id or 0,
+            )
     replies = await official.send("/mypledges")
     first = replies[-1]
     assert "Your pledges (11 in all)" in first.text
@@ -222,11 +250,20 @@ async def test_mypledges_pages_through_more_than_eight(
 
 
 async def test_joint_pledge_with_a_partner_locality(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
-    partner = await join(standin, app, invitations, user_id=44, locality="Saint-Étienne",
-                         country="FR", first_name="Pat")
+    partner = await join(
+        standin,
+        app,
+        invitations,
+        user_id=44,
+        locality="Saint-Étienne",
+        country="FR",
+        first_name="Pat",
+    )
     official = await join(standin, app, invitations, user_id=22)
     await walk_to(official, "partners")
     replies = await official.send("<script>")
@@ -260,10 +297,16 @@ async def test_joint_pledge_with_a_partner_locality(
     replies = await partner.press(0)
     assert "Locality: Lyon, France" in replies[-1].text
     assert [b.text for b in replies[-1].buttons()] == ["‹ Back to the list"]
-    for data in (f"m.edit:{pledge.id}:0", f"m.field:{pledge.id}:title",
-                 f"m.withdraw:{pledge.id}:0", f"m.withdrawyes:{pledge.id}",
-                 f"m.progress:{pledge.id}:0", f"m.stage:{pledge.id}:fulfilled",
-                 f"w.resume:{pledge.id}", f"w.forum:{pledge.id}:5"):
+    for data in (
+        f"m.edit:{pledge.id}:0",
+        f"m.field:{pledge.id}:title",
+        f"m.withdraw:{pledge.id}:0",
+        f"m.withdrawyes:{pledge.id}",
+        f"m.progress:{pledge.id}:0",
+        f"m.stage:{pledge.id}:fulfilled",
+        f"w.resume:{pledge.id}",
+        f"w.forum:{pledge.id}:5",
+    ):
         replies = await partner.press_data(data)
         assert partner.last_answer, data
         assert_no_error(replies)
@@ -272,7 +315,9 @@ async def test_joint_pledge_with_a_partner_locality(
 
 
 async def test_edit_step_refuses_stale_and_forged_buttons(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     official = await join(standin, app, invitations, user_id=22)
@@ -286,7 +331,8 @@ async def test_edit_step_refuses_stale_and_forged_buttons(
     assert official.last_answer is not None and "earlier message" in official.last_answer
     await official.press_data(f"m.field:{pledge.id}:nonsense")
     assert official.last_answer == "This pledge can no longer be changed." or (
-        official.last_answer == "That button is not valid.")
+        official.last_answer == "That button is not valid."
+    )
     replies = await official.send("12 EUR")
     assert "Budget: €12.00" in replies[-1].text
     assert await state_of(sessions, 22) is None

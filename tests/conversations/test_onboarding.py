@@ -30,8 +30,13 @@ from tests.conversations.helpers import (
 DEEP_LINK = re.compile(r"https://t\.me/pledgebot_sim_bot\?start=([A-Za-z0-9_-]+)")
 
 
-async def request_access(person: SimulatedPerson, *, name: str = "Nadia Haddad",
-                         locality: str = "Saint-Étienne", country: str = "France") -> None:
+async def request_access(
+    person: SimulatedPerson,
+    *,
+    name: str = "Nadia Haddad",
+    locality: str = "Saint-Étienne",
+    country: str = "France",
+) -> None:
     replies = await person.send("/start")
     assert "you can ask for access" in texts(replies)
     replies = await person.press("🙋 Request access")
@@ -46,12 +51,15 @@ async def request_access(person: SimulatedPerson, *, name: str = "Nadia Haddad",
     assert "Your request has gone to the coordinators" in texts(replies)
 
 
-async def coordinators(standin: BotApiStandIn, app: PledgeApplication, invitations: Invitations
-                       ) -> tuple[SimulatedPerson, SimulatedPerson]:
-    first = await join(standin, app, invitations, user_id=11, role=Role.COORDINATOR,
-                       first_name="Coco")
-    second = await join(standin, app, invitations, user_id=12, role=Role.COORDINATOR,
-                        first_name="Cleo")
+async def coordinators(
+    standin: BotApiStandIn, app: PledgeApplication, invitations: Invitations
+) -> tuple[SimulatedPerson, SimulatedPerson]:
+    first = await join(
+        standin, app, invitations, user_id=11, role=Role.COORDINATOR, first_name="Coco"
+    )
+    second = await join(
+        standin, app, invitations, user_id=12, role=Role.COORDINATOR, first_name="Cleo"
+    )
     return first, second
 
 
@@ -59,7 +67,9 @@ async def coordinators(standin: BotApiStandIn, app: PledgeApplication, invitatio
 
 
 async def test_invite_registers_an_official_with_their_locality_and_menu(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
 ) -> None:
     official = standin.person(app, user_id=22, first_name="Olga")
     token = await invitations.make(Role.OFFICIAL, locality="Lyon", country="FR")
@@ -71,12 +81,15 @@ async def test_invite_registers_an_official_with_their_locality_and_menu(
 
 
 async def test_expired_used_and_unknown_invites_are_refused_with_request_access(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
 ) -> None:
     from datetime import timedelta
 
-    expired = await invitations.make(Role.OFFICIAL, locality="Lyon",
-                                     expires_in=timedelta(seconds=-1))
+    expired = await invitations.make(
+        Role.OFFICIAL, locality="Lyon", expires_in=timedelta(seconds=-1)
+    )
     person = standin.person(app, user_id=30, first_name="Eve")
     replies = await person.send(f"/start {expired}")
     assert "This invitation has expired" in texts(replies)
@@ -96,8 +109,9 @@ async def test_expired_used_and_unknown_invites_are_refused_with_request_access(
     assert "You need an invitation to use /pledge" in texts(replies)
 
 
-async def join_with(standin: BotApiStandIn, app: PledgeApplication, token: str, *,
-                    user_id: int) -> SimulatedPerson:
+async def join_with(
+    standin: BotApiStandIn, app: PledgeApplication, token: str, *, user_id: int
+) -> SimulatedPerson:
     person = standin.person(app, user_id=user_id, first_name="Someone")
     replies = await person.send(f"/start {token}")
     assert "Welcome" in texts(replies), texts(replies)
@@ -105,18 +119,21 @@ async def join_with(standin: BotApiStandIn, app: PledgeApplication, token: str, 
 
 
 async def test_registered_person_does_not_use_up_an_invitation(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
 ) -> None:
     official = await join(standin, app, invitations, user_id=22)
     token = await invitations.make(Role.COORDINATOR)
     replies = await official.send(f"/start {token}")
-    assert "You are already registered as Official; the invitation was not used." in texts(
-        replies)
+    assert "You are already registered as Official; the invitation was not used." in texts(replies)
     await join_with(standin, app, token, user_id=23)  # still works for its addressee
 
 
 async def test_coordinator_invites_in_chat_with_a_working_deep_link(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
 ) -> None:
     coordinator = await join(standin, app, invitations, user_id=11, role=Role.COORDINATOR)
     replies = await coordinator.send("/invite")
@@ -144,7 +161,8 @@ async def test_coordinator_invites_in_chat_with_a_working_deep_link(
     newcomer = standin.person(app, user_id=40, first_name="Nico")
     replies = await newcomer.send(f"/start {token}")
     assert "You have joined as Official for Saint-Étienne <Métropole> & co, France" in texts(
-        replies)
+        replies
+    )
     replies = await newcomer.send("/pledge")
     assert "Which forum" in texts(replies)
     late = standin.person(app, user_id=41, first_name="Late")
@@ -168,7 +186,9 @@ async def state_of_member_is_clear(person: SimulatedPerson) -> bool:
 
 
 async def test_invite_role_button_is_checked(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
 ) -> None:
     coordinator = await join(standin, app, invitations, user_id=11, role=Role.COORDINATOR)
     await coordinator.send("/invite")
@@ -180,7 +200,9 @@ async def test_invite_role_button_is_checked(
 
 
 async def test_access_request_approved_then_the_person_can_pledge(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     first, second = await coordinators(standin, app, invitations)
@@ -217,7 +239,9 @@ async def test_access_request_approved_then_the_person_can_pledge(
 
 
 async def test_access_request_rejected(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     first, second = await coordinators(standin, app, invitations)
@@ -238,7 +262,9 @@ async def test_access_request_rejected(
 
 
 async def test_only_coordinators_decide(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     await coordinators(standin, app, invitations)
@@ -259,7 +285,9 @@ async def test_only_coordinators_decide(
 
 
 async def test_access_request_answers_are_checked_and_survive_interruptions(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     await coordinators(standin, app, invitations)
@@ -293,7 +321,9 @@ async def test_access_request_answers_are_checked_and_survive_interruptions(
 
 
 async def test_registered_person_cannot_request_access_again(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
 ) -> None:
     official = await join(standin, app, invitations, user_id=22)
     await official.press_data("a.req")
@@ -304,8 +334,11 @@ async def test_registered_person_cannot_request_access_again(
 
 
 async def test_language_choice(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
-    catalogs: Catalogs, sessions: SessionFactory,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    catalogs: Catalogs,
+    sessions: SessionFactory,
 ) -> None:
     official = await join(standin, app, invitations, user_id=22)
     replies = await official.send("/language")
@@ -322,8 +355,11 @@ async def test_language_choice(
 
 
 async def test_language_switch_changes_replies_and_menu(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
-    catalogs: Catalogs, sessions: SessionFactory,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    catalogs: Catalogs,
+    sessions: SessionFactory,
 ) -> None:
     others = [code for code in catalogs.languages if code != "en"]
     if not others:
@@ -342,7 +378,9 @@ async def test_language_switch_changes_replies_and_menu(
 
 
 async def test_newcomer_is_answered_in_their_telegram_language(
-    app: PledgeApplication, standin: BotApiStandIn, catalogs: Catalogs,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    catalogs: Catalogs,
     sessions: SessionFactory,
 ) -> None:
     person = standin.person(app, user_id=50, first_name="Pt", language_code="pt-br")
@@ -357,7 +395,9 @@ async def test_newcomer_is_answered_in_their_telegram_language(
 
 
 async def test_help_lists_each_roles_commands(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
 ) -> None:
     official = await join(standin, app, invitations, user_id=22)
     text = texts(await official.send("/help"))
@@ -373,7 +413,9 @@ async def test_help_lists_each_roles_commands(
 
 
 async def test_text_outside_any_flow_gets_a_helpful_answer(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
 ) -> None:
     newcomer = standin.person(app, user_id=33, first_name="New")
     replies = await newcomer.send("Hello, I want to pledge <3")
@@ -393,7 +435,9 @@ async def test_text_outside_any_flow_gets_a_helpful_answer(
 
 
 async def test_cancel_mid_wizard_keeps_the_draft_and_pledge_offers_it(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     official = await join(standin, app, invitations, user_id=22)
@@ -436,7 +480,9 @@ async def _all_drafts(sessions: SessionFactory) -> list[object]:
 
 
 async def test_edited_message_in_a_step_gets_an_answer(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     official = await join(standin, app, invitations, user_id=22)
@@ -449,7 +495,9 @@ async def test_edited_message_in_a_step_gets_an_answer(
 
 
 async def test_edited_message_outside_a_flow_gets_an_answer(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
 ) -> None:
     """The issue: an edited message gets an answer — also when no question is open."""
     official = await join(standin, app, invitations, user_id=22)
@@ -463,7 +511,9 @@ async def test_edited_message_outside_a_flow_gets_an_answer(
 
 
 async def test_group_messages_do_not_drive_the_wizard(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     official = await join(standin, app, invitations, user_id=22)
@@ -485,7 +535,9 @@ async def test_group_messages_do_not_drive_the_wizard(
 
 
 async def test_help_in_the_middle_of_an_invitation_repeats_the_question(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
 ) -> None:
     coordinator = await join(standin, app, invitations, user_id=11, role=Role.COORDINATOR)
     await coordinator.send("/invite")

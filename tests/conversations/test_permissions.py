@@ -27,15 +27,34 @@ from tests.conversations.helpers import (
 REQUEST_ACCESS = ["🙋 Request access"]
 
 
-@pytest.mark.parametrize("template", [
-    "m.open:{id}:0", "w.forum:{id}:5", "m.edit:{id}:0", "m.withdraw:{id}:0", "m.withdrawyes:{id}",
-    "m.field:{id}:title", "m.progress:{id}:0", "m.stage:{id}:fulfilled", "w.resume:{id}",
-    "w.edit:{id}:title", "w.submit:{id}", "w.save:{id}", "w.discard:{id}",
-    "w.discardyes:{id}", "w.tog:{id}:gcm:1:0", "w.partner:{id}:1", "w.pdone:{id}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "m.open:{id}:0",
+        "w.forum:{id}:5",
+        "m.edit:{id}:0",
+        "m.withdraw:{id}:0",
+        "m.withdrawyes:{id}",
+        "m.field:{id}:title",
+        "m.progress:{id}:0",
+        "m.stage:{id}:fulfilled",
+        "w.resume:{id}",
+        "w.edit:{id}:title",
+        "w.submit:{id}",
+        "w.save:{id}",
+        "w.discard:{id}",
+        "w.discardyes:{id}",
+        "w.tog:{id}:gcm:1:0",
+        "w.partner:{id}:1",
+        "w.pdone:{id}",
+    ],
+)
 async def test_official_cannot_see_or_change_another_localitys_pledge(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
-    sessions: SessionFactory, template: str,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+    template: str,
 ) -> None:
     lyon = await join(standin, app, invitations, user_id=22)
     await submit_pledge(lyon)
@@ -44,8 +63,7 @@ async def test_official_cannot_see_or_change_another_localitys_pledge(
     draft = await latest_pledge(sessions, 22)
     before = [snapshot(submitted), snapshot(draft)]
 
-    paris = await join(standin, app, invitations, user_id=33, locality="Paris",
-                       first_name="Pia")
+    paris = await join(standin, app, invitations, user_id=33, locality="Paris", first_name="Pia")
     for pledge in (submitted, draft):
         replies = await paris.press_data(template.format(id=pledge.id))
         assert paris.last_answer == "That pledge is not available.", template
@@ -60,7 +78,9 @@ async def test_official_cannot_see_or_change_another_localitys_pledge(
 
 
 async def test_paris_list_does_not_show_lyons_pledges(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
 ) -> None:
     lyon = await join(standin, app, invitations, user_id=22)
     await submit_pledge(lyon)
@@ -72,7 +92,9 @@ async def test_paris_list_does_not_show_lyons_pledges(
 
 @pytest.mark.parametrize("command", ["/pledge", "/mypledges", "/invite"])
 async def test_without_an_invitation_only_access_can_be_requested(
-    app: PledgeApplication, standin: BotApiStandIn, command: str,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    command: str,
 ) -> None:
     person = standin.person(app, user_id=33, first_name="Nobody")
     replies = await person.send(command)
@@ -83,7 +105,9 @@ async def test_without_an_invitation_only_access_can_be_requested(
 
 
 async def test_official_cannot_invite_and_coordinator_cannot_pledge(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
 ) -> None:
     official = await join(standin, app, invitations, user_id=22)
     replies = await official.send("/invite")
@@ -97,8 +121,11 @@ async def test_official_cannot_invite_and_coordinator_cannot_pledge(
 
 @pytest.mark.parametrize("role", [None, Role.OFFICIAL])
 async def test_forged_invite_button_does_not_issue_invitations(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
-    sessions: SessionFactory, role: Role | None,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+    role: Role | None,
 ) -> None:
     """Only coordinators invite: a forged `i.role` press must not hand out a link."""
     if role is None:
@@ -114,7 +141,9 @@ async def test_forged_invite_button_does_not_issue_invitations(
 
 @pytest.mark.parametrize("role", [None, Role.COORDINATOR])
 async def test_forged_new_pledge_button_is_refused_politely(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     role: Role | None,
 ) -> None:
     """`w.new` from someone who may not pledge: a refusal, not 'something went wrong'."""
@@ -130,7 +159,9 @@ async def test_forged_new_pledge_button_is_refused_politely(
 
 
 async def test_newcomer_forged_buttons_are_refused(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     lyon = await join(standin, app, invitations, user_id=22)
@@ -138,15 +169,21 @@ async def test_newcomer_forged_buttons_are_refused(
     pledge = await latest_pledge(sessions, 22)
     person = standin.person(app, user_id=33, first_name="Nobody")
     await person.send("/start")
-    for data in (f"m.open:{pledge.id}:0", f"m.withdrawyes:{pledge.id}", f"w.resume:{pledge.id}",
-                 f"w.forum:{pledge.id}:5"):
+    for data in (
+        f"m.open:{pledge.id}:0",
+        f"m.withdrawyes:{pledge.id}",
+        f"w.resume:{pledge.id}",
+        f"w.forum:{pledge.id}:5",
+    ):
         replies = await person.press_data(data)
         assert person.last_answer == "That pledge is not available.", data
         assert_no_error(replies)
     for data in ("zz.unknown:1", "m.open:abc:def", "m.open", ":::", "w.forum::"):
         replies = await person.press_data(data)
-        assert person.last_answer in ("That button is no longer valid.",
-                                      "That pledge is not available."), data
+        assert person.last_answer in (
+            "That button is no longer valid.",
+            "That pledge is not available.",
+        ), data
         assert_no_error(replies)
     assert (await latest_pledge(sessions, 22)).state == "submitted"
     assert (await member(sessions, 33)).role is None

@@ -47,13 +47,22 @@ async def restart(
     async def restart_for(person: SimulatedPerson) -> SimulatedPerson:
         old = started[-1] if started else app
         await old.shutdown()
-        fresh = build_application(services, token=standin.token, request=standin.request(),
-                                  get_updates_request=standin.request(), rate_limiter=False)
+        fresh = build_application(
+            services,
+            token=standin.token,
+            request=standin.request(),
+            get_updates_request=standin.request(),
+            rate_limiter=False,
+        )
         await fresh.initialize()
         await _register_commands(fresh)
         started.append(fresh)
-        return standin.person(fresh, user_id=person.user_id, first_name=person.first_name,
-                              language_code=person.language_code)
+        return standin.person(
+            fresh,
+            user_id=person.user_id,
+            first_name=person.first_name,
+            language_code=person.language_code,
+        )
 
     yield restart_for
     for application in started:
@@ -61,8 +70,11 @@ async def restart(
 
 
 async def test_restart_in_the_middle_of_a_multi_select_step(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
-    sessions: SessionFactory, restart: Restart,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+    restart: Restart,
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
     prompt = (await walk_to(person, "gcm"))[-1]
@@ -79,9 +91,16 @@ async def test_restart_in_the_middle_of_a_multi_select_step(
         await answer(person, step)
     replies = await answer(person, "partners")
     card = replies[-1].text
-    for expected in ("Forum: Global Refugee Forum 2027", "Compacts: GCM and GCR",
-                     f"Title: {GOOD_TITLE}", GOOD_DESCRIPTION, "GCM 3 ·", "GCM 5 ·",
-                     "GCR 2 ·", "Budget: €250,000.00"):
+    for expected in (
+        "Forum: Global Refugee Forum 2027",
+        "Compacts: GCM and GCR",
+        f"Title: {GOOD_TITLE}",
+        GOOD_DESCRIPTION,
+        "GCM 3 ·",
+        "GCM 5 ·",
+        "GCR 2 ·",
+        "Budget: €250,000.00",
+    ):
         assert expected in card, expected
     replies = await person.press("✅ Submit")
     assert "Your pledge is submitted" in texts(replies)
@@ -89,8 +108,12 @@ async def test_restart_in_the_middle_of_a_multi_select_step(
 
 @pytest.mark.parametrize("step", ["title", "description", "start", "end", "budget", "partners"])
 async def test_restart_before_a_text_step(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
-    sessions: SessionFactory, restart: Restart, step: str,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+    restart: Restart,
+    step: str,
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
     await walk_to(person, step)
@@ -107,14 +130,24 @@ async def test_restart_before_a_text_step(
     state = await state_of(sessions, 22)
     assert state is not None and state.step != step
     after = snapshot(await latest_pledge(sessions, 22))
-    for field in ("forum_id", "compacts", "title", "gcm_objectives", "gcr_objectives",
-                  "support_types", "target_groups"):
+    for field in (
+        "forum_id",
+        "compacts",
+        "title",
+        "gcm_objectives",
+        "gcr_objectives",
+        "support_types",
+        "target_groups",
+    ):
         assert after[field] == before[field] or not before[field], field
 
 
 async def test_restart_at_the_review_and_twice(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
-    sessions: SessionFactory, restart: Restart,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+    restart: Restart,
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
     review = (await walk_to(person, "review"))[-1]
@@ -130,8 +163,11 @@ async def test_restart_at_the_review_and_twice(
 
 
 async def test_restart_during_a_request_for_access(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
-    sessions: SessionFactory, restart: Restart,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+    restart: Restart,
 ) -> None:
     await join(standin, app, invitations, user_id=11, role=Role.COORDINATOR)
     person = standin.person(app, user_id=33, first_name="Nadia")

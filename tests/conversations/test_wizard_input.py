@@ -30,20 +30,35 @@ from tests.conversations.helpers import (
 RTL_EMOJI = "مدينة ترحب بالجميع 🌍🤝 שלום"
 HTML_LIKE = "<b>Bold</b> & <script>alert('x')</script>"
 QUESTIONS = {
-    "forum": "Which forum", "compacts": "Which compact", "title": "title",
-    "description": "Describe the pledge", "gcm": "Global Compact for Migration does",
-    "gcr": "Global Compact on Refugees does", "support": "What kind of support",
-    "groups": "Who will benefit", "start": "When does the pledge start",
-    "end": "When does it end", "budget": "Does the pledge have a budget",
-    "partners": "joint pledge", "review": "Please check your pledge",
+    "forum": "Which forum",
+    "compacts": "Which compact",
+    "title": "title",
+    "description": "Describe the pledge",
+    "gcm": "Global Compact for Migration does",
+    "gcr": "Global Compact on Refugees does",
+    "support": "What kind of support",
+    "groups": "Who will benefit",
+    "start": "When does the pledge start",
+    "end": "When does it end",
+    "budget": "Does the pledge have a budget",
+    "partners": "joint pledge",
+    "review": "Please check your pledge",
 }
 # A button each step's own action would carry, aimed at another person's pledge.
 FORGED = {
-    "forum": "w.forum:{pid}:{forum}", "compacts": "w.compact:{pid}:gcm",
-    "title": "w.submit:{pid}", "description": "w.save:{pid}", "gcm": "w.tog:{pid}:gcm:3:0",
-    "gcr": "w.tog:{pid}:gcr:1:0", "support": "w.tog:{pid}:support:financial:0",
-    "groups": "w.done:{pid}:groups", "start": "w.discard:{pid}", "end": "w.ongoing:{pid}",
-    "budget": "w.nobudget:{pid}", "partners": "w.pdone:{pid}", "review": "w.submit:{pid}",
+    "forum": "w.forum:{pid}:{forum}",
+    "compacts": "w.compact:{pid}:gcm",
+    "title": "w.submit:{pid}",
+    "description": "w.save:{pid}",
+    "gcm": "w.tog:{pid}:gcm:3:0",
+    "gcr": "w.tog:{pid}:gcr:1:0",
+    "support": "w.tog:{pid}:support:financial:0",
+    "groups": "w.done:{pid}:groups",
+    "start": "w.discard:{pid}",
+    "end": "w.ongoing:{pid}",
+    "budget": "w.nobudget:{pid}",
+    "partners": "w.pdone:{pid}",
+    "review": "w.submit:{pid}",
 }
 BUTTON_STEPS = ("forum", "compacts", "gcm", "gcr", "support", "groups", "review")
 
@@ -80,8 +95,11 @@ class Checker:
 
 @pytest.mark.parametrize("step", STEP_ORDER)
 async def test_step_survives_every_disturbance(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
-    sessions: SessionFactory, step: str,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+    step: str,
 ) -> None:
     other = await join(standin, app, invitations, user_id=90, locality="Paris", first_name="Pia")
     await start_pledge(other)
@@ -147,7 +165,9 @@ async def test_step_survives_every_disturbance(
 
 
 async def test_forum_step_refuses_a_closed_forum(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
@@ -166,7 +186,9 @@ async def test_forum_step_refuses_a_closed_forum(
 
 
 async def test_one_compact_skips_the_other_compacts_objectives(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
@@ -186,7 +208,9 @@ async def test_one_compact_skips_the_other_compacts_objectives(
 
 
 async def test_title_limits_and_spacing(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
@@ -201,7 +225,9 @@ async def test_title_limits_and_spacing(
 
 
 async def test_title_and_description_keep_emoji_rtl_and_html_as_typed(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
@@ -212,7 +238,7 @@ async def test_title_and_description_keep_emoji_rtl_and_html_as_typed(
     pledge = await latest_pledge(sessions, 22)
     assert pledge.title == HTML_LIKE
     assert pledge.description == description
-    for step in STEP_ORDER[STEP_ORDER.index("gcm"):-1]:
+    for step in STEP_ORDER[STEP_ORDER.index("gcm") : -1]:
         replies = await answer(person, step)
     card = replies[-1]
     assert HTML_LIKE in card.text and RTL_EMOJI in card.text and "&amp; more" in card.text
@@ -223,7 +249,9 @@ async def test_title_and_description_keep_emoji_rtl_and_html_as_typed(
 
 
 async def test_description_limits(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
@@ -242,7 +270,9 @@ async def test_description_limits(
 
 
 async def test_objectives_paging_toggling_and_done_with_nothing(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
@@ -282,7 +312,9 @@ async def test_objectives_paging_toggling_and_done_with_nothing(
 
 
 async def test_support_and_groups_need_a_choice(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
@@ -307,7 +339,9 @@ async def test_support_and_groups_need_a_choice(
 
 
 async def test_dates_iso_us_short_invalid_range_and_order(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
@@ -322,8 +356,7 @@ async def test_dates_iso_us_short_invalid_range_and_order(
     assert str((await latest_pledge(sessions, 22)).starts_on) == "2027-01-31"
 
     replies = await person.send("2026-12-31")
-    assert ("The end date must be on or after the start date, January 31, 2027."
-            in texts(replies))
+    assert "The end date must be on or after the start date, January 31, 2027." in texts(replies)
     state = await state_of(sessions, 22)
     assert state is not None and state.step == "end"
     replies = await person.send("2027-01-31")  # same day is allowed
@@ -332,7 +365,9 @@ async def test_dates_iso_us_short_invalid_range_and_order(
 
 
 async def test_ongoing_and_a_later_start_asks_for_the_end_again(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
@@ -352,23 +387,31 @@ async def test_ongoing_and_a_later_start_asks_for_the_end_again(
 # ---------------------------------------------------------------- budget
 
 
-@pytest.mark.parametrize("text", ["250000", "100 XXX", "100 ABC", "-5 EUR", "0 EUR",
-                                  "EUR", "5 EUR USD"])
+@pytest.mark.parametrize(
+    "text", ["250000", "100 XXX", "100 ABC", "-5 EUR", "0 EUR", "EUR", "5 EUR USD"]
+)
 async def test_budget_refusals(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
-    sessions: SessionFactory, text: str,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+    text: str,
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
     await walk_to(person, "budget")
     replies = await person.send(text)
-    assert ("Please send an amount above zero and a three-letter currency code (ISO 4217), "
-            "like 250,000 EUR." in texts(replies))
+    assert (
+        "Please send an amount above zero and a three-letter currency code (ISO 4217), "
+        "like 250,000 EUR." in texts(replies)
+    )
     pledge = await latest_pledge(sessions, 22)
     assert pledge.amount is None and pledge.currency is None
 
 
 async def test_budget_with_thousands_and_cents_and_no_budget(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
@@ -390,7 +433,9 @@ async def test_budget_with_thousands_and_cents_and_no_budget(
 
 
 async def test_review_save_cancel_and_go_back(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
@@ -415,7 +460,9 @@ async def test_review_save_cancel_and_go_back(
 
 
 async def test_description_over_the_limit_then_correct(
-    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations,
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
     sessions: SessionFactory,
 ) -> None:
     """The long text is refused with its length, and a good one afterwards still works."""

@@ -20,9 +20,7 @@ def is_postgres(database_url: str) -> bool:
     return database_url.startswith("postgresql")
 
 
-async def make_locality(
-    session: AsyncSession, name: str = "Lyon", country: str = "FR"
-) -> Locality:
+async def make_locality(session: AsyncSession, name: str = "Lyon", country: str = "FR") -> Locality:
     """A locality, created if new."""
     return await find_or_create_locality(session=session, name=name, country=country)
 

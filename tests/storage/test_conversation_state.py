@@ -24,15 +24,23 @@ async def test_set_get_clear_round_trip(sessions: SessionFactory) -> None:
     member_id = await _member_id(sessions)
     async with transaction(sessions) as session:
         assert await get_state(session=session, member_id=member_id) is None
-        await set_state(session=session, member_id=member_id, flow="onboarding", step="name",
-                        data={"country": "BR", "tries": 1, "picked": [3, 5],
-                              "nested": {"a": "São Paulo"}})
+        await set_state(
+            session=session,
+            member_id=member_id,
+            flow="onboarding",
+            step="name",
+            data={"country": "BR", "tries": 1, "picked": [3, 5], "nested": {"a": "São Paulo"}},
+        )
     async with transaction(sessions) as session:
         state = await get_state(session=session, member_id=member_id)
         assert state is not None
         assert (state.flow, state.step, state.pledge_id) == ("onboarding", "name", None)
-        assert state.data == {"country": "BR", "tries": 1, "picked": [3, 5],
-                              "nested": {"a": "São Paulo"}}
+        assert state.data == {
+            "country": "BR",
+            "tries": 1,
+            "picked": [3, 5],
+            "nested": {"a": "São Paulo"},
+        }
         assert state.updated_at.utcoffset() is not None
         assert await clear_state(session=session, member_id=member_id) is True
     async with transaction(sessions) as session:
@@ -44,14 +52,24 @@ async def test_set_get_clear_round_trip(sessions: SessionFactory) -> None:
 async def test_a_new_step_replaces_the_data(sessions: SessionFactory) -> None:
     member_id = await _member_id(sessions)
     async with transaction(sessions) as session:
-        await set_state(session=session, member_id=member_id, flow="onboarding", step="name",
-                        data={"name": "Ana", "country": "BR"})
+        await set_state(
+            session=session,
+            member_id=member_id,
+            flow="onboarding",
+            step="name",
+            data={"name": "Ana", "country": "BR"},
+        )
     async with transaction(sessions) as session:
         first = await get_state(session=session, member_id=member_id)
         assert first is not None
         before = first.updated_at
-        await set_state(session=session, member_id=member_id, flow="onboarding",
-                        step="position", data={"position": "Focal point"})
+        await set_state(
+            session=session,
+            member_id=member_id,
+            flow="onboarding",
+            step="position",
+            data={"position": "Focal point"},
+        )
     async with transaction(sessions) as session:
         state = await get_state(session=session, member_id=member_id)
         assert state is not None
@@ -84,9 +102,14 @@ async def test_state_survives_a_restart(database_url: str, sessions: SessionFact
         member = await make_member(session, Role.OFFICIAL, locality_id=locality.id)
         pledge = await create_draft(session=session, member=member, language="es")
         assert member.id is not None
-        await set_state(session=session, member_id=member.id, flow="wizard",
-                        step="description", pledge_id=pledge.id,
-                        data={"title": "Centro de acogida", "back": ["title"]})
+        await set_state(
+            session=session,
+            member_id=member.id,
+            flow="wizard",
+            step="description",
+            pledge_id=pledge.id,
+            data={"title": "Centro de acogida", "back": ["title"]},
+        )
     # A new process: a fresh engine on the same database.
     restarted = create_engine(database_url)
     try:

@@ -101,8 +101,9 @@ async def test_naive_datetimes_are_refused(sessions: SessionFactory) -> None:
         assert forum.pledge_deadline is None
 
 
-async def test_a_second_engine_sees_committed_rows(database_url: str,
-                                                  sessions: SessionFactory) -> None:
+async def test_a_second_engine_sees_committed_rows(
+    database_url: str, sessions: SessionFactory
+) -> None:
     async with transaction(sessions) as session:
         await make_locality(session, "Kampala", "UG")
     other = create_engine(database_url)
@@ -113,4 +114,3 @@ async def test_a_second_engine_sees_committed_rows(database_url: str,
     finally:
         await other.dispose()
     assert names == ["Kampala"]
-

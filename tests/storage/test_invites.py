@@ -20,14 +20,20 @@ from tests.storage.helpers import make_locality, make_member
 START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-async def _issue(sessions: SessionFactory, role: Role = Role.OFFICIAL, *, uses: int = 1,
-                 expires_in: timedelta = timedelta(days=14)) -> str:
+async def _issue(
+    sessions: SessionFactory,
+    role: Role = Role.OFFICIAL,
+    *,
+    uses: int = 1,
+    expires_in: timedelta = timedelta(days=14),
+) -> str:
     async with transaction(sessions) as session:
         locality_id = None
         if role is Role.OFFICIAL:
             locality_id = (await make_locality(session, "Medellín", "CO")).id
-        issued = await create_invite(session=session, role=role, locality_id=locality_id,
-                                     uses=uses, expires_in=expires_in)
+        issued = await create_invite(
+            session=session, role=role, locality_id=locality_id, uses=uses, expires_in=expires_in
+        )
     return issued.token
 
 
@@ -124,8 +130,12 @@ async def test_coordinator_and_staff_invites_carry_no_locality(sessions: Session
     async with transaction(sessions) as session:
         locality = await make_locality(session)
         creator = await make_member(session, Role.COORDINATOR)
-        issued = await create_invite(session=session, role=Role.COORDINATOR,
-                                     locality_id=locality.id, created_by_id=creator.id)
+        issued = await create_invite(
+            session=session,
+            role=Role.COORDINATOR,
+            locality_id=locality.id,
+            created_by_id=creator.id,
+        )
         staff = await create_invite(session=session, role=Role.STAFF, locality_id=None)
     redeemed = await _redeem(sessions, issued.token)
     assert isinstance(redeemed, Invite)

@@ -26,8 +26,7 @@ async def test_find_or_create_ignores_case_accents_and_spaces(sessions: SessionF
         first = await find_or_create_locality(session=session, name="São Paulo", country="BR")
     async with transaction(sessions) as session:
         again = await find_or_create_locality(session=session, name="sao  paulo", country="br")
-        shouting = await find_or_create_locality(session=session, name=" SÃO PAULO ",
-                                                 country="BR")
+        shouting = await find_or_create_locality(session=session, name=" SÃO PAULO ", country="BR")
         rows = (await session.exec(select(Locality))).all()
     assert again.id == first.id == shouting.id
     assert len(rows) == 1
@@ -41,8 +40,9 @@ async def test_the_same_name_in_another_country_is_another_locality(
     async with transaction(sessions) as session:
         texas = await find_or_create_locality(session=session, name="Paris", country="US")
         france = await find_or_create_locality(session=session, name="Paris", country="FR")
-        region = await find_or_create_locality(session=session, name="Catalunya", country="es",
-                                               kind=LocalityKind.REGIONAL_GOVERNMENT)
+        region = await find_or_create_locality(
+            session=session, name="Catalunya", country="es", kind=LocalityKind.REGIONAL_GOVERNMENT
+        )
     assert texas.id != france.id
     assert (texas.country, france.country) == ("US", "FR")
     assert region.country == "ES"
@@ -51,15 +51,17 @@ async def test_the_same_name_in_another_country_is_another_locality(
 
 async def test_spacing_in_a_new_name_is_tidied(sessions: SessionFactory) -> None:
     async with transaction(sessions) as session:
-        locality = await find_or_create_locality(session=session, name="  New   York  City ",
-                                                 country="US")
+        locality = await find_or_create_locality(
+            session=session, name="  New   York  City ", country="US"
+        )
     assert locality.name == "New York City"
 
 
 async def _seed(sessions: SessionFactory, *names: str, country: str = "FR") -> dict[str, int]:
     async with transaction(sessions) as session:
-        made = [await find_or_create_locality(session=session, name=n, country=country)
-                for n in names]
+        made = [
+            await find_or_create_locality(session=session, name=n, country=country) for n in names
+        ]
     return {loc.name: loc.id for loc in made if loc.id is not None}
 
 

@@ -30,16 +30,17 @@ BIG_TELEGRAM_ID = 7_000_000_001  # above 2**31 and 2**32: needs BigInteger
 
 async def test_get_or_create_creates_once(sessions: SessionFactory) -> None:
     async with transaction(sessions) as session:
-        member, created = await get_or_create_member(session=session, telegram_id=42,
-                                                     display_name="Amina", language="fr")
+        member, created = await get_or_create_member(
+            session=session, telegram_id=42, display_name="Amina", language="fr"
+        )
         first_seen = member.last_seen_at
     assert created is True
     assert member.id is not None
     assert (member.language, member.role, member.active) == ("fr", None, True)
     async with transaction(sessions) as session:
-        again, created_again = await get_or_create_member(session=session, telegram_id=42,
-                                                          display_name="Amina K.",
-                                                          language="en")
+        again, created_again = await get_or_create_member(
+            session=session, telegram_id=42, display_name="Amina K.", language="en"
+        )
     assert created_again is False
     assert again.id == member.id
     assert again.display_name == "Amina K."
@@ -51,13 +52,15 @@ async def test_get_or_create_creates_once(sessions: SessionFactory) -> None:
 
 async def test_big_telegram_ids_are_stored(sessions: SessionFactory) -> None:
     async with transaction(sessions) as session:
-        member, _ = await get_or_create_member(session=session, telegram_id=BIG_TELEGRAM_ID,
-                                               display_name="Big", language="en")
+        member, _ = await get_or_create_member(
+            session=session, telegram_id=BIG_TELEGRAM_ID, display_name="Big", language="en"
+        )
     async with transaction(sessions) as session:
         found = await get_member_by_telegram_id(session=session, telegram_id=BIG_TELEGRAM_ID)
         raw = (await session.exec(text("SELECT telegram_id FROM member"))).scalar_one()
-        _, created = await get_or_create_member(session=session, telegram_id=BIG_TELEGRAM_ID,
-                                                display_name="Big", language="en")
+        _, created = await get_or_create_member(
+            session=session, telegram_id=BIG_TELEGRAM_ID, display_name="Big", language="en"
+        )
     assert found is not None and found.id == member.id
     assert found.telegram_id == BIG_TELEGRAM_ID
     assert raw == BIG_TELEGRAM_ID
@@ -66,8 +69,9 @@ async def test_big_telegram_ids_are_stored(sessions: SessionFactory) -> None:
 
 async def test_long_display_names_are_cut(sessions: SessionFactory) -> None:
     async with transaction(sessions) as session:
-        member, _ = await get_or_create_member(session=session, telegram_id=7,
-                                               display_name="x" * 500, language="en")
+        member, _ = await get_or_create_member(
+            session=session, telegram_id=7, display_name="x" * 500, language="en"
+        )
     assert len(member.display_name) == 200
 
 
@@ -109,8 +113,7 @@ async def test_a_stopped_member_who_is_let_in_again_is_active(sessions: SessionF
     async with transaction(sessions) as session:
         loaded = await get_member(session=session, member_id=member.id or 0)
         assert loaded is not None and loaded.active is False
-        await grant_role(session=session, member=loaded, role=Role.COORDINATOR,
-                         locality_id=None)
+        await grant_role(session=session, member=loaded, role=Role.COORDINATOR, locality_id=None)
     async with transaction(sessions) as session:
         assert [m.id for m in await list_coordinators(session=session)] == [member.id]
 
@@ -128,16 +131,22 @@ async def test_access_request_is_decided_once(sessions: SessionFactory) -> None:
     async with transaction(sessions) as session:
         asker = await make_member(session, None)
         coordinator = await make_member(session, Role.COORDINATOR)
-        request = await create_access_request(session=session, member_id=asker.id or 0,
-                                              name="Ana", position="Focal point",
-                                              locality_name="Quito", country="ec")
+        request = await create_access_request(
+            session=session,
+            member_id=asker.id or 0,
+            name="Ana",
+            position="Focal point",
+            locality_name="Quito",
+            country="ec",
+        )
     assert request.country == "EC"
     assert request.status == AccessRequestStatus.PENDING.value
     async with transaction(sessions) as session:
         loaded = await get_access_request(session=session, request_id=request.id or 0)
         assert loaded is not None
-        assert await decide_access_request(session=session, request=loaded, approve=True,
-                                           decided_by_id=coordinator.id or 0)
+        assert await decide_access_request(
+            session=session, request=loaded, approve=True, decided_by_id=coordinator.id or 0
+        )
     async with transaction(sessions) as session:
         loaded = await get_access_request(session=session, request_id=request.id or 0)
         assert loaded is not None
@@ -145,6 +154,7 @@ async def test_access_request_is_decided_once(sessions: SessionFactory) -> None:
         assert loaded.decided_by_id == coordinator.id
         assert loaded.decided_at is not None
         assert loaded.decided_at - loaded.created_at < timedelta(minutes=1)
-        assert not await decide_access_request(session=session, request=loaded, approve=False,
-                                               decided_by_id=coordinator.id or 0)
+        assert not await decide_access_request(
+            session=session, request=loaded, approve=False, decided_by_id=coordinator.id or 0
+        )
         assert loaded.status == AccessRequestStatus.APPROVED.value

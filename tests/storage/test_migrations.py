@@ -17,8 +17,13 @@ from storage.forums import forum_name, list_open_forums
 from storage.migrate import alembic_config, upgrade
 from storage.models import Forum
 
-SEEDED = {"IMRF2022": False, "GRF2023": False, "GRFPR2025": False, "IMRF2026": False,
-          "GRF2027": True}
+SEEDED = {
+    "IMRF2022": False,
+    "GRF2023": False,
+    "GRFPR2025": False,
+    "IMRF2026": False,
+    "GRF2027": True,
+}
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -79,8 +84,9 @@ async def test_models_and_migrations_agree(engine: AsyncEngine) -> None:
     assert differences == []
 
 
-async def test_downgrade_to_base_and_up_again(engine: AsyncEngine,
-                                              sessions: SessionFactory) -> None:
+async def test_downgrade_to_base_and_up_again(
+    engine: AsyncEngine, sessions: SessionFactory
+) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(_downgrade, "base")
     async with engine.connect() as connection:

@@ -68,7 +68,9 @@ async def world(sessions: SessionFactory) -> World:
         other = await make_locality(session, "Nice")
         assert home.id and partner.id and other.id
         return World(
-            home=home.id, partner=partner.id, other=other.id,
+            home=home.id,
+            partner=partner.id,
+            other=other.id,
             official=await make_member(session, Role.OFFICIAL, locality_id=home.id),
             partner_official=await make_member(session, Role.OFFICIAL, locality_id=partner.id),
             other_official=await make_member(session, Role.OFFICIAL, locality_id=other.id),
@@ -87,8 +89,9 @@ async def _draft(sessions: SessionFactory, member: Member, **changes: object) ->
     async with transaction(sessions) as session:
         pledge = await create_draft(session=session, member=member, language="fr")
         if changes:
-            await update_pledge(session=session, pledge=pledge, changes=changes,
-                                member_id=_id(member))
+            await update_pledge(
+                session=session, pledge=pledge, changes=changes, member_id=_id(member)
+            )
     return pledge
 
 
@@ -116,8 +119,9 @@ async def _set_state(sessions: SessionFactory, pledge_id: int, state: WorkflowSt
 # --- drafts -------------------------------------------------------------------------------
 
 
-async def test_a_draft_belongs_to_the_officials_locality(sessions: SessionFactory,
-                                                         world: World) -> None:
+async def test_a_draft_belongs_to_the_officials_locality(
+    sessions: SessionFactory, world: World
+) -> None:
     pledge = await _draft(sessions, world.official)
     async with transaction(sessions) as session:
         stored = await get_pledge(session=session, pledge_id=pledge.id or 0)
@@ -144,18 +148,25 @@ async def test_only_an_official_with_a_locality_starts_a_draft(
 # --- edits and revisions --------------------------------------------------------------------
 
 
-async def test_update_records_json_safe_old_and_new_values(sessions: SessionFactory,
-                                                            world: World) -> None:
+async def test_update_records_json_safe_old_and_new_values(
+    sessions: SessionFactory, world: World
+) -> None:
     pledge = await _draft(sessions, world.official)
     async with transaction(sessions) as session:
         loaded = await get_pledge(session=session, pledge_id=pledge.id or 0)
         assert loaded is not None
         changed = await update_pledge(
-            session=session, pledge=loaded, member_id=_id(world.official),
-            changes={"title": "Welcome centre", "starts_on": date(2027, 1, 15),
-                     "amount": Decimal("150000.50"), "currency": "EUR",
-                     "compacts": [Compact.GCM.value, Compact.GCR.value],
-                     "gcm_objectives": [15, 16]},
+            session=session,
+            pledge=loaded,
+            member_id=_id(world.official),
+            changes={
+                "title": "Welcome centre",
+                "starts_on": date(2027, 1, 15),
+                "amount": Decimal("150000.50"),
+                "currency": "EUR",
+                "compacts": [Compact.GCM.value, Compact.GCR.value],
+                "gcm_objectives": [15, 16],
+            },
         )
     assert changed is True
     revisions = await _revisions(sessions, pledge.id or 0)
@@ -180,26 +191,37 @@ async def test_update_records_json_safe_old_and_new_values(sessions: SessionFact
         assert stored.amount == Decimal("150000.50")
         assert stored.gcm_objectives == [15, 16]
         assert stored.updated_at > stored.created_at
-        await update_pledge(session=session, pledge=stored, member_id=_id(world.official),
-                            changes={"starts_on": date(2027, 2, 1), "amount": None})
+        await update_pledge(
+            session=session,
+            pledge=stored,
+            member_id=_id(world.official),
+            changes={"starts_on": date(2027, 2, 1), "amount": None},
+        )
     second = (await _revisions(sessions, pledge.id or 0))[-1]
-    assert second.changes == {"starts_on": ["2027-01-15", "2027-02-01"],
-                              "amount": ["150000.50", None]}
+    assert second.changes == {
+        "starts_on": ["2027-01-15", "2027-02-01"],
+        "amount": ["150000.50", None],
+    }
 
 
-async def test_an_update_that_changes_nothing_records_nothing(sessions: SessionFactory,
-                                                               world: World) -> None:
+async def test_an_update_that_changes_nothing_records_nothing(
+    sessions: SessionFactory, world: World
+) -> None:
     pledge = await _draft(sessions, world.official, title="Same", gcr_objectives=[2])
     before = await _revisions(sessions, pledge.id or 0)
     async with transaction(sessions) as session:
         loaded = await get_pledge(session=session, pledge_id=pledge.id or 0)
         assert loaded is not None
         updated_at = loaded.updated_at
-        changed = await update_pledge(session=session, pledge=loaded,
-                                      member_id=_id(world.official),
-                                      changes={"title": "Same", "gcr_objectives": [2]})
-        empty = await update_pledge(session=session, pledge=loaded,
-                                    member_id=_id(world.official), changes={})
+        changed = await update_pledge(
+            session=session,
+            pledge=loaded,
+            member_id=_id(world.official),
+            changes={"title": "Same", "gcr_objectives": [2]},
+        )
+        empty = await update_pledge(
+            session=session, pledge=loaded, member_id=_id(world.official), changes={}
+        )
     assert changed is False and empty is False
     assert len(await _revisions(sessions, pledge.id or 0)) == len(before)
     async with transaction(sessions) as session:
@@ -207,17 +229,23 @@ async def test_an_update_that_changes_nothing_records_nothing(sessions: SessionF
     assert again is not None and again.updated_at == updated_at
 
 
-@pytest.mark.parametrize("field", ["state", "reference", "locality_id", "created_by_id",
-                                   "stage", "nonsense"])
-async def test_fields_outside_the_form_cannot_be_edited(sessions: SessionFactory, world: World,
-                                                        field: str) -> None:
+@pytest.mark.parametrize(
+    "field", ["state", "reference", "locality_id", "created_by_id", "stage", "nonsense"]
+)
+async def test_fields_outside_the_form_cannot_be_edited(
+    sessions: SessionFactory, world: World, field: str
+) -> None:
     pledge = await _draft(sessions, world.official)
     async with transaction(sessions) as session:
         loaded = await get_pledge(session=session, pledge_id=pledge.id or 0)
         assert loaded is not None
         with pytest.raises(ValueError, match="not editable"):
-            await update_pledge(session=session, pledge=loaded, member_id=_id(world.official),
-                                changes={"title": "Sneaky", field: "x"})
+            await update_pledge(
+                session=session,
+                pledge=loaded,
+                member_id=_id(world.official),
+                changes={"title": "Sneaky", field: "x"},
+            )
     async with transaction(sessions) as session:
         stored = await get_pledge(session=session, pledge_id=pledge.id or 0)
     assert stored is not None
@@ -229,13 +257,17 @@ async def test_fields_outside_the_form_cannot_be_edited(sessions: SessionFactory
 # --- submission and references ------------------------------------------------------------
 
 
-async def test_submission_gives_increasing_unique_references(sessions: SessionFactory,
-                                                              world: World) -> None:
+async def test_submission_gives_increasing_unique_references(
+    sessions: SessionFactory, world: World
+) -> None:
     year = utc_now().year
     drafts = [await _draft(sessions, world.official, title=f"P{n}") for n in range(3)]
     submitted = [await _submit(sessions, d.id or 0, world.official) for d in drafts]
-    assert [p.reference for p in submitted] == [f"CLA-{year}-0001", f"CLA-{year}-0002",
-                                                f"CLA-{year}-0003"]
+    assert [p.reference for p in submitted] == [
+        f"CLA-{year}-0001",
+        f"CLA-{year}-0002",
+        f"CLA-{year}-0003",
+    ]
     async with transaction(sessions) as session:
         stored = (await session.exec(select(Pledge).order_by(Pledge.id))).all()  # type: ignore[arg-type]
     for pledge in stored:
@@ -248,8 +280,9 @@ async def test_submission_gives_increasing_unique_references(sessions: SessionFa
     assert last.changes["reference"][1] == f"CLA-{year}-0001"
 
 
-async def test_a_submitted_pledge_cannot_be_submitted_again(sessions: SessionFactory,
-                                                             world: World) -> None:
+async def test_a_submitted_pledge_cannot_be_submitted_again(
+    sessions: SessionFactory, world: World
+) -> None:
     draft = await _draft(sessions, world.official)
     first = await _submit(sessions, draft.id or 0, world.official)
     with pytest.raises(ValueError):
@@ -261,8 +294,9 @@ async def test_a_submitted_pledge_cannot_be_submitted_again(sessions: SessionFac
     assert counter is not None and counter.last == 1  # no number was used up
 
 
-@pytest.mark.parametrize("state", [WorkflowState.APPROVED, WorkflowState.DELIVERED,
-                                   WorkflowState.WITHDRAWN])
+@pytest.mark.parametrize(
+    "state", [WorkflowState.APPROVED, WorkflowState.DELIVERED, WorkflowState.WITHDRAWN]
+)
 async def test_closed_or_approved_pledges_cannot_be_submitted(
     sessions: SessionFactory, world: World, state: WorkflowState
 ) -> None:
@@ -272,16 +306,18 @@ async def test_closed_or_approved_pledges_cannot_be_submitted(
         await _submit(sessions, draft.id or 0, world.official)
 
 
-async def test_resubmission_after_changes_keeps_the_reference(sessions: SessionFactory,
-                                                              world: World) -> None:
+async def test_resubmission_after_changes_keeps_the_reference(
+    sessions: SessionFactory, world: World
+) -> None:
     draft = await _draft(sessions, world.official)
     reference = (await _submit(sessions, draft.id or 0, world.official)).reference
     await _set_state(sessions, draft.id or 0, WorkflowState.CHANGES_REQUESTED)
     again = await _submit(sessions, draft.id or 0, world.official)
     assert again.reference == reference
     assert again.state == WorkflowState.SUBMITTED.value
-    other = await _submit(sessions, (await _draft(sessions, world.official)).id or 0,
-                          world.official)
+    other = await _submit(
+        sessions, (await _draft(sessions, world.official)).id or 0, world.official
+    )
     assert other.reference == f"CLA-{utc_now().year}-0002"
 
 
@@ -314,19 +350,22 @@ async def test_concurrent_first_references_of_a_year_are_distinct(
     sessions: SessionFactory,
 ) -> None:
     """The first submissions of a new year race to create its counter: none may fail."""
-    results = await asyncio.gather(*(_reference(sessions, 2032) for _ in range(10)),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(_reference(sessions, 2032) for _ in range(10)), return_exceptions=True
+    )
     errors = [repr(r) for r in results if isinstance(r, BaseException)]
     assert errors == []
     assert sorted(results) == [f"CLA-2032-{n:04d}" for n in range(1, 11)]  # type: ignore[type-var]
 
 
-async def test_concurrent_submissions_get_distinct_references(sessions: SessionFactory,
-                                                               world: World) -> None:
+async def test_concurrent_submissions_get_distinct_references(
+    sessions: SessionFactory, world: World
+) -> None:
     drafts = [await _draft(sessions, world.official, title=f"P{n}") for n in range(10)]
     await _reference(sessions, utc_now().year)  # uses number 1; the counter exists
-    submitted = await asyncio.gather(*(_submit(sessions, d.id or 0, world.official)
-                                       for d in drafts))
+    submitted = await asyncio.gather(
+        *(_submit(sessions, d.id or 0, world.official) for d in drafts)
+    )
     references = [p.reference for p in submitted]
     assert len(set(references)) == 10
     year = utc_now().year
@@ -336,10 +375,18 @@ async def test_concurrent_submissions_get_distinct_references(sessions: SessionF
 # --- withdrawal ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("state", [WorkflowState.DRAFT, WorkflowState.SUBMITTED,
-                                   WorkflowState.CHANGES_REQUESTED, WorkflowState.APPROVED])
-async def test_withdraw_keeps_the_pledge_and_records_it(sessions: SessionFactory, world: World,
-                                                        state: WorkflowState) -> None:
+@pytest.mark.parametrize(
+    "state",
+    [
+        WorkflowState.DRAFT,
+        WorkflowState.SUBMITTED,
+        WorkflowState.CHANGES_REQUESTED,
+        WorkflowState.APPROVED,
+    ],
+)
+async def test_withdraw_keeps_the_pledge_and_records_it(
+    sessions: SessionFactory, world: World, state: WorkflowState
+) -> None:
     draft = await _draft(sessions, world.official)
     await _set_state(sessions, draft.id or 0, state)
     async with transaction(sessions) as session:
@@ -354,8 +401,9 @@ async def test_withdraw_keeps_the_pledge_and_records_it(sessions: SessionFactory
 
 
 @pytest.mark.parametrize("state", [WorkflowState.DELIVERED, WorkflowState.WITHDRAWN])
-async def test_delivered_or_withdrawn_cannot_be_withdrawn(sessions: SessionFactory, world: World,
-                                                          state: WorkflowState) -> None:
+async def test_delivered_or_withdrawn_cannot_be_withdrawn(
+    sessions: SessionFactory, world: World, state: WorkflowState
+) -> None:
     draft = await _draft(sessions, world.official)
     await _set_state(sessions, draft.id or 0, state)
     async with transaction(sessions) as session:
@@ -372,27 +420,38 @@ async def test_delivered_or_withdrawn_cannot_be_withdrawn(sessions: SessionFacto
 # --- progress -----------------------------------------------------------------------------
 
 
-async def test_progress_moves_the_stage_and_is_recorded(sessions: SessionFactory,
-                                                        world: World) -> None:
+async def test_progress_moves_the_stage_and_is_recorded(
+    sessions: SessionFactory, world: World
+) -> None:
     draft = await _draft(sessions, world.official)
     await _submit(sessions, draft.id or 0, world.official)
     async with transaction(sessions) as session:
         pledge = await get_pledge(session=session, pledge_id=draft.id or 0)
         assert pledge is not None
-        report = await add_progress_report(session=session, pledge=pledge,
-                                           stage=Stage.IN_PROGRESS,
-                                           narrative="Centre opened in March.",
-                                           member_id=_id(world.official))
+        report = await add_progress_report(
+            session=session,
+            pledge=pledge,
+            stage=Stage.IN_PROGRESS,
+            narrative="Centre opened in March.",
+            member_id=_id(world.official),
+        )
     assert report.id is not None
     async with transaction(sessions) as session:
         stored = await get_pledge(session=session, pledge_id=draft.id or 0)
         assert stored is not None
         assert stored.stage == Stage.IN_PROGRESS.value
-        await add_progress_report(session=session, pledge=stored, stage=Stage.IN_PROGRESS,
-                                  narrative="Still going.", member_id=_id(world.official))
+        await add_progress_report(
+            session=session,
+            pledge=stored,
+            stage=Stage.IN_PROGRESS,
+            narrative="Still going.",
+            member_id=_id(world.official),
+        )
         reports = await list_progress_reports(session=session, pledge_id=draft.id or 0)
     assert [(r.stage, r.narrative) for r in reports] == [
-        ("in_progress", "Centre opened in March."), ("in_progress", "Still going.")]
+        ("in_progress", "Centre opened in March."),
+        ("in_progress", "Still going."),
+    ]
     assert all(r.member_id == world.official.id for r in reports)
     progress = [r for r in await _revisions(sessions, draft.id or 0) if r.action == "progress"]
     assert [r.changes for r in progress] == [{"stage": ["planning", "in_progress"]}]
@@ -405,22 +464,23 @@ async def _touch(sessions: SessionFactory, pledge_id: int, member: Member, title
     async with transaction(sessions) as session:
         pledge = await get_pledge(session=session, pledge_id=pledge_id)
         assert pledge is not None
-        await update_pledge(session=session, pledge=pledge, changes={"title": title},
-                            member_id=_id(member))
+        await update_pledge(
+            session=session, pledge=pledge, changes={"title": title}, member_id=_id(member)
+        )
 
 
-async def _page(sessions: SessionFactory, locality_id: int, offset: int = 0,
-                limit: int = 50) -> tuple[list[str], int]:
+async def _page(
+    sessions: SessionFactory, locality_id: int, offset: int = 0, limit: int = 50
+) -> tuple[list[str], int]:
     async with transaction(sessions) as session:
-        page = await list_locality_pledges(session=session, locality_id=locality_id,
-                                           offset=offset, limit=limit)
+        page = await list_locality_pledges(
+            session=session, locality_id=locality_id, offset=offset, limit=limit
+        )
     return [p.title for p in page.pledges], page.total
 
 
-async def test_locality_pledges_page_newest_first(sessions: SessionFactory,
-                                                  world: World) -> None:
-    ids = [(await _draft(sessions, world.official, title=f"Lyon {n}")).id or 0
-           for n in range(5)]
+async def test_locality_pledges_page_newest_first(sessions: SessionFactory, world: World) -> None:
+    ids = [(await _draft(sessions, world.official, title=f"Lyon {n}")).id or 0 for n in range(5)]
     await _draft(sessions, world.other_official, title="Nice 0")
     first, total = await _page(sessions, world.home, 0, 2)
     second, _ = await _page(sessions, world.home, 2, 2)
@@ -435,11 +495,13 @@ async def test_locality_pledges_page_newest_first(sessions: SessionFactory,
     assert (await _page(sessions, world.home, 0, 2))[0] == ["Lyon 1 (edited)", "Lyon 4"]
 
 
-async def test_locality_pledges_include_joint_pledges_as_partner(sessions: SessionFactory,
-                                                                 world: World) -> None:
+async def test_locality_pledges_include_joint_pledges_as_partner(
+    sessions: SessionFactory, world: World
+) -> None:
     await _draft(sessions, world.official, title="Lyon alone")
-    joint = await _draft(sessions, world.other_official, title="Nice with Lyon",
-                         partner_ids=[world.home])
+    joint = await _draft(
+        sessions, world.other_official, title="Nice with Lyon", partner_ids=[world.home]
+    )
     await _draft(sessions, world.other_official, title="Nice alone")
     await _draft(sessions, world.partner_official, title="Grenoble alone")
 
@@ -452,32 +514,48 @@ async def test_locality_pledges_include_joint_pledges_as_partner(sessions: Sessi
     async with transaction(sessions) as session:
         pledge = await get_pledge(session=session, pledge_id=joint.id or 0)
         assert pledge is not None
-        await update_pledge(session=session, pledge=pledge, member_id=_id(world.other_official),
-                            changes={"partner_ids": [world.partner]})
+        await update_pledge(
+            session=session,
+            pledge=pledge,
+            member_id=_id(world.other_official),
+            changes={"partner_ids": [world.partner]},
+        )
     assert await _page(sessions, world.home) == (["Lyon alone"], 1)
     titles, total = await _page(sessions, world.partner)
     assert sorted(titles) == ["Grenoble alone", "Nice with Lyon"] and total == 2
 
 
-async def test_partners_can_change_twice_in_one_session(sessions: SessionFactory,
-                                                        world: World) -> None:
+async def test_partners_can_change_twice_in_one_session(
+    sessions: SessionFactory, world: World
+) -> None:
     draft = await _draft(sessions, world.official)
     async with transaction(sessions) as session:
         pledge = await get_pledge(session=session, pledge_id=draft.id or 0)
         assert pledge is not None
         member_id = _id(world.official)
-        await update_pledge(session=session, pledge=pledge, member_id=member_id,
-                            changes={"partner_ids": [world.partner]})
+        await update_pledge(
+            session=session,
+            pledge=pledge,
+            member_id=member_id,
+            changes={"partner_ids": [world.partner]},
+        )
         await session.flush()
-        await update_pledge(session=session, pledge=pledge, member_id=member_id,
-                            changes={"partner_ids": [world.partner, world.other]})
+        await update_pledge(
+            session=session,
+            pledge=pledge,
+            member_id=member_id,
+            changes={"partner_ids": [world.partner, world.other]},
+        )
     async with transaction(sessions) as session:
         rows = (await session.exec(select(PledgePartner))).all()
         view = await load_pledge_view(
-            session=session, pledge=await get_pledge(session=session, pledge_id=draft.id or 0)
-            or pledge)
+            session=session,
+            pledge=await get_pledge(session=session, pledge_id=draft.id or 0) or pledge,
+        )
     assert {(r.pledge_id, r.locality_id) for r in rows} == {
-        (draft.id, world.partner), (draft.id, world.other)}
+        (draft.id, world.partner),
+        (draft.id, world.other),
+    }
     assert [loc.name for loc in view.partners] == ["Grenoble", "Nice"]
     assert view.locality is not None and view.locality.name == "Lyon"
     assert view.forum is None
@@ -541,25 +619,31 @@ async def test_who_may_view_edit_and_report(sessions: SessionFactory, world: Wor
     assert not can_report(world.official, withdrawn)
 
 
-async def test_an_official_moved_to_no_locality_sees_nothing(sessions: SessionFactory,
-                                                             world: World) -> None:
+async def test_an_official_moved_to_no_locality_sees_nothing(
+    sessions: SessionFactory, world: World
+) -> None:
     draft = await _draft(sessions, world.official)
     stray = Member(telegram_id=1, role=Role.OFFICIAL.value, locality_id=None)
     assert not can_view(stray, draft) and not can_edit(stray, draft)
 
 
-async def test_get_visible_pledge_hides_other_localities_pledges(sessions: SessionFactory,
-                                                                 world: World) -> None:
+async def test_get_visible_pledge_hides_other_localities_pledges(
+    sessions: SessionFactory, world: World
+) -> None:
     draft = await _draft(sessions, world.official)
     async with transaction(sessions) as session:
-        own = await get_visible_pledge(session=session, pledge_id=draft.id or 0,
-                                       member=world.official)
-        hidden = await get_visible_pledge(session=session, pledge_id=draft.id or 0,
-                                          member=world.other_official)
-        staff = await get_visible_pledge(session=session, pledge_id=draft.id or 0,
-                                         member=world.staff)
-        missing = await get_visible_pledge(session=session, pledge_id=999_999,
-                                           member=world.coordinator)
+        own = await get_visible_pledge(
+            session=session, pledge_id=draft.id or 0, member=world.official
+        )
+        hidden = await get_visible_pledge(
+            session=session, pledge_id=draft.id or 0, member=world.other_official
+        )
+        staff = await get_visible_pledge(
+            session=session, pledge_id=draft.id or 0, member=world.staff
+        )
+        missing = await get_visible_pledge(
+            session=session, pledge_id=999_999, member=world.coordinator
+        )
     assert own is not None and own.id == draft.id
     assert hidden is None
     assert staff is not None

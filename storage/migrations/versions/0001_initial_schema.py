@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 23:41:44.293054
+Create Date: 2026-11-27 23:59:19.837420
 """
 from collections.abc import Sequence
 
@@ -132,6 +132,7 @@ def upgrade() -> None:
     sa.Column('partner_ids', sa.JSON(), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('draft_step', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('stage', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
     sa.Column('created_at', storage.types.UtcDateTime(timezone=True), nullable=False),
