@@ -82,8 +82,10 @@ async def register_default_commands(application: PledgeApplication) -> None:
     try:
         await application.bot.set_my_commands(bot_commands(catalogs.translator(None), None))
         for language in catalogs.languages:
+            # Telegram takes a bare ISO 639-1 code here: zh_Hans is registered as zh.
             await application.bot.set_my_commands(
-                bot_commands(catalogs.translator(language), None), language_code=language
+                bot_commands(catalogs.translator(language), None),
+                language_code=language.split("_", 1)[0],
             )
     except TelegramError as error:
         log.warning("could not register the command menu: %s", error)

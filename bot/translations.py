@@ -9,7 +9,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 
 from bot.i18n import DOMAIN, LOCALES_DIR, SOURCE_LANGUAGE
 
@@ -57,6 +57,24 @@ def update() -> None:
         "--ignore-obsolete",
         "--no-fuzzy-matching",
     )
+    fill_source_catalog()
+
+
+def fill_source_catalog() -> None:
+    """The source language's catalog reads as the source: every empty entry gets its msgid."""
+    path = LOCALES_DIR / SOURCE_LANGUAGE / "LC_MESSAGES" / f"{DOMAIN}.po"
+    catalog = _read(path)
+    for message in catalog:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple | list):
+            strings = message.string if isinstance(message.string, tuple | list) else ()
+            if not all(strings):
+                message.string = (message.id[0], *[message.id[1]] * (catalog.num_plurals - 1))
+        elif not message.string:
+            message.string = message.id
+    with path.open("wb") as file:
+        write_po(file, catalog, width=0, omit_header=False)
 
 
 def compile_all() -> None:
@@ -118,7 +136,7 @@ def check() -> list[Problem]:
             if message.fuzzy:
                 problems.append(Problem(language, f"fuzzy: {message.id!r}"))
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
-            if language != SOURCE_LANGUAGE and not all(strings):
+            if not all(strings):
                 problems.append(Problem(language, f"untranslated: {message.id!r}"))
         for message, errors in catalog.check():
             problems += [Problem(language, f"{message.id!r}: {e}") for e in errors]

@@ -39,8 +39,8 @@ def list_message(t: Translator, page: PledgePage, number: int) -> tuple[Html, In
     first = number * PER_PAGE + 1
     lines = [
         t.ngettext(
-            "<b>Your pledges</b> (%(count)s in all)",
-            "<b>Your pledges</b> (%(count)s in all)",
+            "<b>Your locality's pledges</b>: %(count)s pledge",
+            "<b>Your locality's pledges</b>: %(count)s pledges",
             page.total,
         )
     ]

@@ -38,7 +38,7 @@ async def test_invite_to_submitted_to_edit_to_progress_report(
     assert coordinator.user_id == 11
 
     replies = await official.send("/mypledges")
-    assert "Your pledges (1 in all)" in texts(replies)
+    assert "Your locality's pledges: 1 pledge" in texts(replies)
     assert f"1. {reference} {GOOD_TITLE} — Submitted" in texts(replies)
     replies = await official.press(f"1. {reference}")
     card = replies[-1]
@@ -225,7 +225,7 @@ async def test_mypledges_pages_through_more_than_eight(
             )
     replies = await official.send("/mypledges")
     first = replies[-1]
-    assert "Your pledges (11 in all)" in first.text
+    assert "Your locality's pledges: 11 pledges" in first.text
     labels = [b.text for b in first.buttons()]
     assert len(labels) == 8 + 2 and labels[-2:] == ["1 / 2", "Next ›"]
     assert "1. Pledge <11> & co" in labels[0]
