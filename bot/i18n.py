@@ -6,13 +6,13 @@ import html
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -41,10 +41,22 @@ def escape(value: object) -> Html:
     return Html(html.escape(str(value), quote=True))
 
 
-def _interpolate(template: str, values: Mapping[str, object]) -> Html:
+# First-strong isolate … pop directional isolate: an inserted value keeps its own direction.
+FSI, PDI = "\u2068", "\u2069"
+
+
+def isolate(text: str) -> str:
+    """`text` set apart from the right-to-left sentence around it (names, references, numbers)."""
+    return f"{FSI}{text}{PDI}" if text else text
+
+
+def _interpolate(template: str, values: Mapping[str, object], *, rtl: bool) -> Html:
     if not values:
         return Html(template)
-    return Html(template % {key: escape(value) for key, value in values.items()})
+    escaped = {key: escape(value) for key, value in values.items()}
+    if rtl:
+        escaped = {key: Html(isolate(value)) for key, value in escaped.items()}
+    return Html(template % escaped)
 
 
 @dataclass(frozen=True)
@@ -55,23 +67,43 @@ class Translator:
     locale: Locale
     translations: NullTranslations
 
+    @property
+    def rtl(self) -> bool:
+        """Whether the language is written right to left (Arabic)."""
+        return bool(self.locale.character_order == "right-to-left")
+
     def gettext(self, message: str, /, **values: object) -> Html:
         """The translation of `message`, with `values` escaped and filled in."""
-        return _interpolate(self.translations.gettext(message), values)
+        return _interpolate(self.translations.gettext(message), values, rtl=self.rtl)
 
     def plain(self, message: str, /, **values: object) -> str:
         """The translation as plain text (buttons, alerts, values): nothing is escaped."""
-        translated = self.translations.gettext(message)
-        return str(translated % values) if values else str(translated)
+        translated = str(self.translations.gettext(message))
+        if not values:
+            return translated
+        if self.rtl:
+            values = {key: isolate(str(value)) for key, value in values.items()}
+        return translated % values
 
     def pgettext(self, context: str, message: str, /, **values: object) -> Html:
         """Like gettext, for a message whose meaning depends on `context`."""
-        return _interpolate(str(self.translations.pgettext(context, message)), values)
+        translated = str(self.translations.pgettext(context, message))
+        return _interpolate(translated, values, rtl=self.rtl)
 
     def ngettext(self, singular: str, plural: str, n: int, /, **values: object) -> Html:
         """The plural form for `n`; `%(count)s` is `n` formatted for the locale."""
         values.setdefault("count", self.number(n))
-        return _interpolate(self.translations.ngettext(singular, plural, n), values)
+        translated = self.translations.ngettext(singular, plural, n)
+        return _interpolate(translated, values, rtl=self.rtl)
+
+    def relative(self, delta: timedelta) -> str:
+        """'in 7 days', '3 hours ago' in the reader's language; whole days stay days."""
+        days = abs(delta.total_seconds()) / 86400
+        # Babel would say "in 1 week" for 7 days; a deadline reads better counted in days.
+        threshold = days if days >= 1 else 0.85
+        return str(
+            format_timedelta(delta, threshold=threshold, add_direction=True, locale=self.locale)
+        )
 
     def date(self, value: date, *, format: str = "long") -> str:
         return str(format_date(value, format=format, locale=self.locale))
@@ -112,16 +144,20 @@ class Catalogs:
         return sorted(self._translations)
 
     def negotiate(self, tag: str | None) -> str | None:
-        """The best available language for a tag such as `pt-br`, or None."""
+        """The best catalog for a tag Telegram sends (`pt-br`, `zh-hans`, `es-419`), or None."""
         if not tag:
             return None
-        wanted = tag.replace("-", "_")
-        found = Locale.negotiate([wanted], self.languages, sep="_")
-        if found is not None:
-            return str(found)
-        # Negotiation wants exact regions; fall back to the base language.
-        base = wanted.split("_", 1)[0].lower()
-        return base if base in self._translations else None
+        wanted = tag.strip().replace("-", "_").casefold()
+        by_folded = {code.casefold(): code for code in self._translations}
+        if wanted in by_folded:
+            return by_folded[wanted]
+        base = wanted.split("_", 1)[0]
+        if base in by_folded:
+            return by_folded[base]
+        # One catalog per language whatever the region or script: zh-hant readers get zh_Hans,
+        # the closest there is, rather than English.
+        same_language = sorted(c for c in self._translations if c.split("_", 1)[0] == base)
+        return same_language[0] if same_language else None
 
     def translator(self, language: str | None) -> Translator:
         """A translator for `language`, or for the default language if it is not available."""

@@ -9,10 +9,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from babel import Locale
-from babel.dates import parse_date
 from babel.numbers import NumberFormatError, is_currency, parse_decimal
 
-ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}$")
 MAX_AMOUNT = Decimal("1e15")
 # Babel knows these codes, but they name regions, test values or metals, not a country's money.
@@ -48,20 +47,91 @@ def check_length(text: str, *, minimum: int, maximum: int) -> TextProblem | None
     return None
 
 
-def read_date(text: str, locale: Locale) -> date | None:
-    """A date typed as ISO (2027-12-15) or in the locale's short form; None if unreadable."""
+@dataclass(frozen=True)
+class AmbiguousDate:
+    """Two readings of a typed date that are both possible: the person is asked which."""
+
+    first: date
+    second: date
+
+
+def read_date(text: str, locale: Locale) -> date | AmbiguousDate | None:
+    """A typed date: ISO always; otherwise in the locale's order, or with a month's name.
+
+    English is written both day-first and month-first, so 05/06/2027 is ambiguous there and
+    comes back as both readings; 15/12/2027 and 12/15/2027 can only mean one thing.
+    """
+    text = _ascii_digits(text).strip()
     match = ISO_DATE.match(text)
-    try:
-        if match:
-            return date(int(match[1]), int(match[2]), int(match[3]))
-        return parse_date(text.strip(), locale=locale)
-    except (ValueError, IndexError):
+    if match:
+        return _date(int(match[1]), int(match[2]), int(match[3]))
+    named = _date_with_month_name(text, locale)
+    if named is not None:
+        return named
+    numbers = [int(n) for n in re.findall(r"\d+", text)]
+    if len(numbers) != 3 or re.search(r"[^\d\s./\-年月日\u200f]", text):
         return None
+    if numbers[0] >= 1000:  # year first, as in Chinese: 2027/12/15
+        return _date(numbers[0], numbers[1], numbers[2])
+    first, second, year = numbers
+    if year < 100:
+        year += 2000
+    day_first = _day_first(locale)
+    as_day_month = _date(year, second, first)
+    as_month_day = _date(year, first, second)
+    if as_day_month and as_month_day and as_day_month != as_month_day:
+        if day_first is None:
+            return AmbiguousDate(as_day_month, as_month_day)
+        return as_day_month if day_first else as_month_day
+    return as_day_month or as_month_day
+
+
+def _day_first(locale: Locale) -> bool | None:
+    """Whether the locale writes the day before the month; None where both are usual."""
+    if locale.language == "en":
+        return None
+    pattern = locale.date_formats["short"].pattern
+    return bool(pattern.find("d") < pattern.find("M"))
+
+
+def _date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _ascii_digits(text: str) -> str:
+    """Arabic-Indic and other decimal digits read as 0–9."""
+    return "".join(
+        str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c for c in text
+    )
+
+
+def _date_with_month_name(text: str, locale: Locale) -> date | None:
+    words = re.findall(r"\w+", _fold(text))
+    numbers = [int(w) for w in words if w.isdigit()]
+    months = _month_names(locale)
+    named = [months[w] for w in words if w in months]
+    if len(named) != 1 or len(numbers) != 2:
+        return None
+    day, year = (numbers[0], numbers[1]) if numbers[1] >= 1000 else (numbers[1], numbers[0])
+    return _date(year, named[0], day)
+
+
+def _month_names(locale: Locale) -> dict[str, int]:
+    names: dict[str, int] = {}
+    for source in (locale, Locale.parse("en")):
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                for number, name in source.months[context][width].items():
+                    names.setdefault(_fold(name).rstrip("."), int(number))
+    return names
 
 
 def read_money(text: str, locale: Locale) -> tuple[Decimal, str] | None:
     """An amount and an ISO 4217 code in either order ('250000 EUR', 'USD 1,500.50')."""
-    parts = text.replace("\u00a0", " ").split()
+    parts = _ascii_digits(text).replace("\u00a0", " ").replace("\u202f", " ").split()
     codes = [p for p in parts if CURRENCY_CODE.match(p)]
     if len(codes) != 1:
         return None
@@ -72,7 +142,8 @@ def read_money(text: str, locale: Locale) -> tuple[Decimal, str] | None:
     if code.startswith("X") and code not in REAL_X_CURRENCIES:
         return None
     try:
-        amount = parse_decimal(amount_text, locale=locale, strict=False)
+        # Strict: "1.500" means 1500 in Spanish and 1.5 in English; a mismatch is refused.
+        amount = parse_decimal(amount_text, locale=locale, strict=True)
     except (NumberFormatError, InvalidOperation):
         return None
     if not amount.is_finite() or amount <= 0 or amount >= MAX_AMOUNT:

@@ -21,7 +21,14 @@ from conversations.callbacks import Callback
 from conversations.cards import compacts_text, locality_text, pledge_card
 from conversations.common import ack, close_keyboard, notify, replace, say, update_keyboard
 from conversations.keyboards import Option, button, choice_keyboard, multi_select_keyboard, rows
-from conversations.parsing import TextProblem, check_length, clean_text, read_date, read_money
+from conversations.parsing import (
+    AmbiguousDate,
+    TextProblem,
+    check_length,
+    clean_text,
+    read_date,
+    read_money,
+)
 from conversations.pledge_card import show_pledge_card
 from conversations.vocabulary import (
     OBJECTIVES,
@@ -1072,8 +1079,22 @@ async def _on_description(
     return None
 
 
-def _date_problem(t: Translator, text: str) -> tuple[date | None, Html | None]:
+async def _date_answer(
+    update: Update, ctx: PledgeContext, pledge: Pledge, text: str
+) -> tuple[date | None, Html | None]:
+    """The date typed, or why not; a date with two readings is asked back with a button each."""
+    t = ctx.t
     parsed = read_date(text, t.locale)
+    if isinstance(parsed, AmbiguousDate):
+        assert pledge.id is not None
+        keyboard = InlineKeyboardMarkup(
+            [
+                [button(t.date(d), "w.date", pledge.id, d.isoformat())]
+                for d in (parsed.first, parsed.second)
+            ]
+        )
+        await say(update, ctx, t.gettext("Which date do you mean?"), keyboard)
+        return None, Html("")
     if parsed is None:
         return None, t.gettext(
             "I could not read that date. Please send it like %(example)s.", example=date_example(t)
@@ -1095,7 +1116,7 @@ async def _on_start(
     state: ConversationState,
     text: str,
 ) -> Html | None:
-    parsed, problem = _date_problem(ctx.t, text)
+    parsed, problem = await _date_answer(update, ctx, pledge, text)
     if parsed is None:
         return problem
     changes: dict[str, Any] = {"starts_on": parsed}
@@ -1113,7 +1134,7 @@ async def _on_end(
     state: ConversationState,
     text: str,
 ) -> Html | None:
-    parsed, problem = _date_problem(ctx.t, text)
+    parsed, problem = await _date_answer(update, ctx, pledge, text)
     if parsed is None:
         return problem
     if pledge.starts_on and parsed < pledge.starts_on:
@@ -1185,6 +1206,35 @@ TEXT_STEPS: dict[str, TextStep] = {
 }
 
 
+async def on_date_choice(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button: which of two readings of a typed date was meant; checked like a typed date."""
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, callback, (START, END))
+        if found is None:
+            return
+        pledge, state = found
+        chosen = callback.str_arg(1) or ""
+        await ack(update, ctx)
+        await close_keyboard(update)
+        await _answer_text(update, ctx, session, pledge, state, chosen)
+
+
+async def _answer_text(
+    update: Update,
+    ctx: PledgeContext,
+    session: AsyncSession,
+    pledge: Pledge,
+    state: ConversationState,
+    text: str,
+) -> None:
+    handler = TEXT_STEPS[state.step]
+    problem = await handler(update, ctx, session, pledge, state, text)
+    if problem is None:
+        await advance(update, ctx, session, pledge, state)
+    elif problem:
+        await say(update, ctx, problem)
+
+
 async def on_message(update: Update, ctx: PledgeContext) -> None:
     """A message while on a pledge step: validate it, save it, move on."""
     message = update.effective_message
@@ -1211,11 +1261,7 @@ async def on_message(update: Update, ctx: PledgeContext) -> None:
                 t.gettext("Please send this as a text message, not a file, picture or sticker."),
             )
             return
-        problem = await handler(update, ctx, session, pledge, state, clean_text(message.text))
-        if problem is None:
-            await advance(update, ctx, session, pledge, state)
-        elif problem:
-            await say(update, ctx, problem)
+        await _answer_text(update, ctx, session, pledge, state, clean_text(message.text))
 
 
 CALLBACKS = {
@@ -1231,6 +1277,7 @@ CALLBACKS = {
     "w.partner": on_partner,
     "w.pdone": on_partners_done,
     "w.edit": on_edit,
+    "w.date": on_date_choice,
     "w.submit": on_submit,
     "w.save": on_save,
     "w.discard": on_discard,
