@@ -96,6 +96,14 @@ class Translator:
         translated = self.translations.ngettext(singular, plural, n)
         return _interpolate(translated, values, rtl=self.rtl)
 
+    def language_name(self, code: str) -> str:
+        """A language's name as the reader calls it, e.g. 'French' for an English reader."""
+        try:
+            name = Locale.parse(code).get_display_name(self.locale) or code
+        except (ValueError, UnknownLocaleError):
+            return code
+        return str(name[:1].upper() + name[1:])
+
     def relative(self, delta: timedelta) -> str:
         """'in 7 days', '3 hours ago' in the reader's language; whole days stay days."""
         days = abs(delta.total_seconds()) / 86400

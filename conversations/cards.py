@@ -98,6 +98,7 @@ def _render(
             state=label(t, WORKFLOW_STATES, p.state),
             stage=label(t, STAGES, p.stage),
         ),
+        t.gettext("Written in: %(language)s", language=t.language_name(p.language)),
         t.gettext("Locality: %(locality)s", locality=locality_text(t, view.locality)),
         "",
         t.gettext(

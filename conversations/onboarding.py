@@ -204,8 +204,7 @@ async def on_language(update: Update, ctx: PledgeContext, callback: Callback) ->
     await ack(update, ctx, catalogs.native_name(code))
     await close_keyboard(update)
     await say(update, ctx, t.gettext("Done: I will write to you in English from now on."))
-    if ctx.member.role is not None:
-        await set_command_menu(ctx, ctx.member)
+    await set_command_menu(ctx, ctx.member)
 
 
 # ---------------------------------------------------------------- access requests

@@ -26,5 +26,10 @@ async def get_forum(*, session: AsyncSession, forum_id: int) -> Forum | None:
 
 
 def forum_name(forum: Forum, language: str) -> str:
-    """The forum's name in `language`, else in English, else its code."""
-    return forum.names.get(language) or forum.names.get("en") or forum.code
+    """The forum's name in `language` (zh_Hans finds zh), else in English, else its code."""
+    return (
+        forum.names.get(language)
+        or forum.names.get(language.split("_", 1)[0])
+        or forum.names.get("en")
+        or forum.code
+    )

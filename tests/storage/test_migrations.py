@@ -70,7 +70,10 @@ async def test_seeded_forums_have_names_and_compacts(sessions: SessionFactory) -
         forums = {f.code: f for f in (await session.exec(select(Forum))).all()}
         open_forums = await list_open_forums(session=session)
     assert [f.code for f in open_forums] == ["GRF2027"]
-    assert forum_name(forums["GRF2027"], "fr") == "Global Refugee Forum 2027"
+    assert forum_name(forums["GRF2027"], "en") == "Global Refugee Forum 2027"
+    assert forum_name(forums["GRF2027"], "fr") == "Forum mondial sur les réfugiés 2027"
+    assert forum_name(forums["GRF2027"], "zh_Hans") == "2027年全球难民论坛"
+    assert forum_name(forums["GRF2027"], "de") == "Global Refugee Forum 2027"  # no German name
     assert set(forums["GRF2027"].compacts) == {"gcm", "gcr"}
     assert forums["IMRF2026"].compacts == ["gcm"]
     assert str(forums["IMRF2026"].starts_on) == "2026-05-05"

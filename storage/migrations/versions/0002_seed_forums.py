@@ -31,17 +31,50 @@ _forum = sa.table(
     sa.column("created_at", sa.DateTime(timezone=True)),
 )
 
+IMRF = {
+    "en": "International Migration Review Forum {year}",
+    "fr": "Forum d'examen des migrations internationales {year}",
+    "es": "Foro de Examen de la Migración Internacional {year}",
+    "pt": "Fórum de Revisão da Migração Internacional {year}",
+    "ru": "Форум по обзору международной миграции {year} года",
+    "ar": "منتدى استعراض الهجرة الدولية {year}",
+    "zh": "{year}年国际移民审查论坛",
+}
+GRF = {
+    "en": "Global Refugee Forum {year}",
+    "fr": "Forum mondial sur les réfugiés {year}",
+    "es": "Foro Mundial sobre los Refugiados {year}",
+    "pt": "Fórum Global sobre Refugiados {year}",
+    "ru": "Глобальный форум по беженцам {year} года",
+    "ar": "المنتدى العالمي للاجئين {year}",
+    "zh": "{year}年全球难民论坛",
+}
+GRF_REVIEW = {
+    "en": "Global Refugee Forum Progress Review {year}",
+    "fr": "Examen des progrès du Forum mondial sur les réfugiés {year}",
+    "es": "Examen de los Progresos del Foro Mundial sobre los Refugiados {year}",
+    "pt": "Revisão do Progresso do Fórum Global sobre Refugiados {year}",
+    "ru": "Обзор хода выполнения решений Глобального форума по беженцам {year} года",
+    "ar": "استعراض التقدم المحرز في المنتدى العالمي للاجئين {year}",
+    "zh": "{year}年全球难民论坛进展审查",
+}
+
+
+def _names(template: dict[str, str], year: int) -> dict[str, str]:
+    return {language: name.format(year=year) for language, name in template.items()}
+
+
 FORUMS = [
-    ("IMRF2022", "International Migration Review Forum 2022", "New York", ["gcm"],
+    ("IMRF2022", _names(IMRF, 2022), "New York", ["gcm"],
      date(2022, 5, 17), date(2022, 5, 20), False),
-    ("GRF2023", "Global Refugee Forum 2023", "Geneva", ["gcr"],
+    ("GRF2023", _names(GRF, 2023), "Geneva", ["gcr"],
      date(2023, 12, 13), date(2023, 12, 15), False),
-    ("GRFPR2025", "Global Refugee Forum Progress Review 2025", "Geneva", ["gcr"],
+    ("GRFPR2025", _names(GRF_REVIEW, 2025), "Geneva", ["gcr"],
      date(2025, 12, 15), date(2025, 12, 17), False),
-    ("IMRF2026", "International Migration Review Forum 2026", "New York", ["gcm"],
+    ("IMRF2026", _names(IMRF, 2026), "New York", ["gcm"],
      date(2026, 5, 5), date(2026, 5, 8), False),
     # Dates to be announced: a coordinator sets them.
-    ("GRF2027", "Global Refugee Forum 2027", "", ["gcr", "gcm"], None, None, True),
+    ("GRF2027", _names(GRF, 2027), "", ["gcr", "gcm"], None, None, True),
 ]
 
 
@@ -52,7 +85,7 @@ def upgrade() -> None:
         [
             {
                 "code": code,
-                "names": {"en": name},
+                "names": names,
                 "location": location,
                 "compacts": compacts,
                 "starts_on": starts_on,
@@ -63,7 +96,7 @@ def upgrade() -> None:
                 "is_open": is_open,
                 "created_at": now,
             }
-            for code, name, location, compacts, starts_on, ends_on, is_open in FORUMS
+            for code, names, location, compacts, starts_on, ends_on, is_open in FORUMS
         ],
     )
 
