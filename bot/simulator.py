@@ -155,7 +155,7 @@ async def _handle(simulation: Simulation, line: str) -> None:
             args[1] if len(args) > 2 else None,
             args[2] if len(args) > 2 else None,
         )
-        write(f"(invite: {link})")
+        write(f"invitation for a new {role.value}: {link}")
     elif command in ("doc", "photo", "sticker"):
         sender = {
             "doc": person.send_document,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from bot.i18n import Html, Translator
@@ -60,11 +61,34 @@ def end_text(t: Translator, ongoing: bool, ends_on: date | None) -> str:
     return t.date(ends_on) if ends_on else "—"
 
 
+@dataclass(frozen=True)
+class Fit:
+    """How much of a pledge a card shows: each level gives up a little to stay in one message."""
+
+    full_objectives: bool
+    description_limit: int | None
+    partners_shown: int | None
+
+
+FITS = (
+    Fit(full_objectives=True, description_limit=None, partners_shown=None),
+    Fit(full_objectives=False, description_limit=None, partners_shown=None),
+    Fit(full_objectives=False, description_limit=DESCRIPTION_PREVIEW, partners_shown=None),
+    Fit(full_objectives=False, description_limit=DESCRIPTION_PREVIEW, partners_shown=3),
+)
+SHORT_NAME = 60
+
+
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it; the HTML source is never shorter than what it shows."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def pledge_card(t: Translator, view: PledgeView, *, heading: Html | None = None) -> Html:
     """The whole pledge, fitted to one message: full objective titles where there is room."""
-    for full, description_limit in ((True, None), (False, None), (False, DESCRIPTION_PREVIEW)):
-        text = _render(t, view, heading=heading, full=full, description_limit=description_limit)
-        if len(text) <= MAX_MESSAGE:
+    for fit in FITS:
+        text = _render(t, view, heading=heading, fit=fit)
+        if utf16_length(text) <= MAX_MESSAGE:
             return text
     return text
 
@@ -74,14 +98,11 @@ def _render(
     view: PledgeView,
     *,
     heading: Html | None,
-    full: bool,
-    description_limit: int | None,
+    fit: Fit,
 ) -> Html:
     p = view.pledge
-    description = p.description or "—"
-    if description_limit is not None and len(description) > description_limit:
-        description = description[:description_limit] + "…"
-    objectives = objectives_lines(t, p, full=full) or ["—"]
+    description = _cut(p.description or "—", fit.description_limit)
+    objectives = objectives_lines(t, p, full=fit.full_objectives) or ["—"]
     ends = end_text(t, p.ongoing, p.ends_on)
     budget = (
         t.money(p.amount, p.currency)
@@ -126,7 +147,7 @@ def _render(
         t.gettext("<b>Budget:</b> %(budget)s", budget=budget),
         t.gettext(
             "<b>Partners:</b> %(partners)s",
-            partners=", ".join(locality_text(t, loc) for loc in view.partners) or "—",
+            partners=_partners_text(t, view.partners, fit.partners_shown),
         ),
     ]
     return Html("\n".join(lines))
@@ -141,3 +162,19 @@ def pledge_line(t: Translator, pledge: Pledge, number: int) -> Html:
         title=pledge.title or t.plain("(untitled)"),
         state=label(t, WORKFLOW_STATES, pledge.state),
     )
+
+
+def _cut(text: str, limit: int | None) -> str:
+    return text if limit is None or len(text) <= limit else text[:limit] + "…"
+
+
+def _partners_text(t: Translator, partners: Sequence[Locality], shown: int | None) -> str:
+    if not partners:
+        return "—"
+    if shown is None:
+        return ", ".join(locality_text(t, loc) for loc in partners)
+    names = [_cut(locality_text(t, loc), SHORT_NAME) for loc in partners[:shown]]
+    hidden = len(partners) - len(names)
+    if hidden:
+        names.append(t.plain("and %(count)s more", count=t.number(hidden)))
+    return ", ".join(names)

@@ -1,0 +1,128 @@
+"""Languages: negotiation, plurals, right-to-left isolation, formatting, and catalog health."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot import translations
+from bot.i18n import FSI, LOCALES_DIR, PDI, Catalogs, Html
+
+LANGUAGES = ("ar", "en", "es", "fr", "pt", "ru", "zh_Hans")
+PLURAL_NUMBERS = (0, 1, 2, 3, 5, 11, 21, 100, 101)
+# Which plural form each language's rules (CLDR, as in the catalogs' headers) pick for each n.
+EXPECTED_FORM = {
+    "ar": (0, 1, 2, 3, 3, 4, 4, 5, 5),
+    "ru": (2, 0, 1, 1, 2, 2, 0, 2, 0),
+    "en": (1, 0, 1, 1, 1, 1, 1, 1, 1),
+    "es": (2, 0, 2, 2, 2, 2, 2, 2, 2),
+    "fr": (0, 0, 2, 2, 2, 2, 2, 2, 2),
+    "pt": (0, 0, 2, 2, 2, 2, 2, 2, 2),
+    "zh_Hans": (0,) * 9,
+}
+HEADING = (
+    "<b>Your locality's pledges</b>: %(count)s pledge",
+    "<b>Your locality's pledges</b>: %(count)s pledges",
+)
+
+
+def test_all_seven_languages_are_there(catalogs: Catalogs) -> None:
+    assert tuple(catalogs.languages) == LANGUAGES
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("pt-br", "pt"),
+        ("pt-PT", "pt"),
+        ("zh-hans", "zh_Hans"),
+        ("zh-hant", "zh_Hans"),
+        ("zh", "zh_Hans"),
+        ("es-419", "es"),
+        ("fr-CA", "fr"),
+        ("ar-EG", "ar"),
+        ("ru", "ru"),
+        ("en-GB", "en"),
+        ("de", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_telegram_language_tags_find_the_best_catalog(
+    catalogs: Catalogs, tag: str | None, expected: str | None
+) -> None:
+    assert catalogs.negotiate(tag) == expected
+
+
+def test_unknown_languages_fall_back_to_english(catalogs: Catalogs) -> None:
+    assert catalogs.translator("de").language == "en"
+    assert catalogs.translator(None).language == "en"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_plurals_pick_each_languages_own_form(catalogs: Catalogs, language: str) -> None:
+    with (LOCALES_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as file:
+        catalog = read_po(file)
+    forms = catalog[HEADING[0]].string
+    assert isinstance(forms, tuple) and all(forms)
+    t = catalogs.translator(language)
+    for n, form in zip(PLURAL_NUMBERS, EXPECTED_FORM[language], strict=True):
+        rendered = t.ngettext(*HEADING, n)
+        expected = forms[form] % {"count": t.number(n) if not t.rtl else f"{FSI}{t.number(n)}{PDI}"}
+        assert rendered == expected, (language, n)
+
+
+def test_arabic_and_russian_really_use_their_forms(catalogs: Catalogs) -> None:
+    for language, distinct in (("ar", 6), ("ru", 3)):
+        t = catalogs.translator(language)
+        texts = {t.ngettext(*HEADING, n).replace(t.number(n), "N") for n in PLURAL_NUMBERS}
+        assert len(texts) == distinct, (language, texts)
+
+
+def test_arabic_isolates_latin_references_and_numbers(catalogs: Catalogs) -> None:
+    t = catalogs.translator("ar")
+    text = t.gettext("Reference: %(reference)s", reference="CLA-2027-0042")
+    assert f"{FSI}CLA-2027-0042{PDI}" in text
+    assert text.startswith(str(t.gettext("Reference: %(reference)s", reference="x"))[:3])
+    label = t.plain("%(compact)s %(number)s · %(label)s", compact="GCM", number="5", label="x")
+    assert f"{FSI}GCM{PDI}" in label
+    # Left-to-right languages are left as they are.
+    assert FSI not in catalogs.translator("fr").gettext("Reference: %(reference)s", reference="X")
+
+
+def test_values_are_escaped_but_html_fragments_are_kept(catalogs: Catalogs) -> None:
+    t = catalogs.translator("en")
+    text = t.gettext("<b>%(title)s</b>", title="<script>&")
+    assert text == "<b>&lt;script&gt;&amp;</b>"
+    assert t.gettext("<b>%(title)s</b>", title=Html("<i>ok</i>")) == "<b><i>ok</i></b>"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "December 15, 2027"),
+        ("fr", "15 décembre 2027"),
+        ("es", "15 de diciembre de 2027"),
+        ("ru", "15 декабря 2027\u202fг."),
+        ("zh_Hans", "2027年12月15日"),
+    ],
+)
+def test_dates_are_written_the_readers_way(
+    catalogs: Catalogs, language: str, expected: str
+) -> None:
+    assert catalogs.translator(language).date(date(2027, 12, 15)) == expected
+
+
+def test_money_and_relative_times_follow_the_locale(catalogs: Catalogs) -> None:
+    assert catalogs.translator("en").money(Decimal("1234.5"), "EUR") == "€1,234.50"
+    assert catalogs.translator("fr").money(Decimal("1234.5"), "EUR") == "1\u202f234,50\u00a0€"
+    assert catalogs.translator("en").relative(timedelta(days=7)) == "in 7 days"
+    assert catalogs.translator("ru").relative(timedelta(days=7)) == "через 7 дней"
+
+
+def test_catalogs_are_complete_and_their_placeholders_match_the_source() -> None:
+    problems = translations.check()
+    assert problems == [], "\n".join(f"{p.catalog}: {p.message}" for p in problems[:40])

@@ -1,0 +1,179 @@
+"""Every language end to end: the wizard, every message within Telegram's limits, no English."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.app import PledgeApplication
+from bot.i18n import LOCALES_DIR, Catalogs
+from bot.standin import BotApiStandIn, SentMessage, SimulatedPerson, parse_telegram_html, utf16_len
+from bot.translations import TEMPLATE
+from conversations.cards import pledge_card
+from storage.models import Forum, Locality, Pledge, Role
+from storage.pledges import PledgeView
+from tests.conftest import Invitations
+
+LANGUAGES = ("ar", "en", "es", "fr", "pt", "ru", "zh_Hans")
+TELEGRAM_TAG = {
+    "ar": "ar",
+    "en": "en",
+    "es": "es-419",
+    "fr": "fr-CA",
+    "pt": "pt-br",
+    "ru": "ru",
+    "zh_Hans": "zh-hans",
+}
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+# A value as awkward as a person could type: long, with HTML's special characters.
+SAMPLE = "Ville <b>&</b> \u0645\u062f\u064a\u0646\u0629 " * 3
+
+
+def _template() -> list[tuple[str, str | None]]:
+    with TEMPLATE.open("rb") as file:
+        catalog = read_po(file)
+    messages: list[tuple[str, str | None]] = []
+    for message in catalog:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            messages.append((message.id[0], message.id[1]))
+        else:
+            messages.append((message.id, None))
+    return messages
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_fits_telegram_in_every_language(catalogs: Catalogs, language: str) -> None:
+    t = catalogs.translator(language)
+    for singular, plural in _template():
+        values = {name: SAMPLE for name in PLACEHOLDER.findall(singular + (plural or ""))}
+        values.pop("count", None)
+        rendered = (
+            [t.ngettext(singular, plural, n, **values) for n in (0, 1, 2, 3, 11, 101)]
+            if plural
+            else [t.gettext(singular, **values)]
+        )
+        for text in rendered:
+            parsed = parse_telegram_html(text)  # raises where Telegram would refuse the HTML
+            assert 0 < utf16_len(parsed.text) <= 4096, (language, singular)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_fullest_pledge_card_fits_one_message(catalogs: Catalogs, language: str) -> None:
+    pledge = Pledge(
+        id=1,
+        reference="CLA-2027-0042",
+        locality_id=1,
+        forum_id=1,
+        compacts=["gcm", "gcr"],
+        title="T" * 200,
+        description="D" * 2000,
+        gcm_objectives=list(range(1, 24)),
+        gcr_objectives=[1, 2, 3, 4],
+        support_types=["financial", "material", "technical", "pathways", "policy", "other"],
+        target_groups=[
+            "migrants",
+            "refugees",
+            "asylum_seekers",
+            "idps",
+            "stateless",
+            "returnees",
+            "host_communities",
+        ],
+        starts_on=date(2027, 1, 1),
+        ends_on=date(2030, 12, 31),
+        amount=Decimal("999999999999.99"),
+        currency="EUR",
+        partner_ids=list(range(2, 22)),
+        language="fr",
+        created_by_id=1,
+    )
+    partners = [Locality(id=i, name="N" * 200, name_key="n", country="FR") for i in range(2, 22)]
+    view = PledgeView(
+        pledge=pledge,
+        locality=Locality(id=1, name="L" * 200, name_key="l", country="FR"),
+        forum=Forum(id=1, code="GRF2027", names={}),
+        partners=partners,
+    )
+    card = pledge_card(catalogs.translator(language), view)
+    assert utf16_len(parse_telegram_html(card).text) <= 4096
+
+
+def _english_sentences() -> list[str]:
+    """English messages without placeholders, long enough that their presence means a leak."""
+    return [
+        s for s, p in _template() if p is None and "%" not in s and len(s) > 24 and "<" not in s
+    ]
+
+
+async def _press(person: SimulatedPerson, action: str, nth: int = 0) -> list[SentMessage]:
+    """Press a button by what it does (its callback action), whatever its label's language."""
+    message = next(
+        m for m in reversed(person._standin.chat_messages(person.chat_id)) if m.buttons()
+    )
+    indexes = [
+        i
+        for i, b in enumerate(message.buttons())
+        if (b.callback_data or "").split(":")[0] == action
+    ]
+    return await person.press(indexes[nth], message=message)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_pledge_edit_and_progress_in_each_language(
+    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations, language: str
+) -> None:
+    coordinator = standin.person(app, user_id=31, first_name="Coco", language_code="en")
+    await coordinator.send("/start " + await invitations.make(Role.COORDINATOR))
+    official = standin.person(
+        app, user_id=32, first_name="Olga", language_code=TELEGRAM_TAG[language]
+    )
+    said: list[SentMessage] = []
+    said += await official.send(
+        "/start " + await invitations.make(Role.OFFICIAL, locality="Lyon", country="FR")
+    )
+    said += await official.send("/pledge")
+    said += await _press(official, "w.forum")
+    said += await _press(official, "w.compact", 2)  # both
+    said += await official.send("Maisons d'accueil")
+    said += await official.send("La ville ouvrira 200 logements pour des familles réfugiées.")
+    said += await _press(official, "w.tog")
+    said += await _press(official, "w.done")
+    said += await _press(official, "w.tog", 1)
+    said += await _press(official, "w.done")
+    said += await _press(official, "w.tog")
+    said += await _press(official, "w.done")
+    said += await _press(official, "w.tog", 1)
+    said += await _press(official, "w.done")
+    said += await official.send("2027-03-01")
+    said += await official.send("2028-12-31")
+    said += await official.send("250000 EUR")
+    said += await _press(official, "w.pdone")
+    said += await _press(official, "w.submit")
+    assert any("CLA-" in m.text for m in said)
+    said += await official.send("/mypledges")
+    said += await _press(official, "m.open")
+    said += await _press(official, "m.edit")
+    said += await _press(official, "m.field", 2)  # the title
+    said += await official.send("Maisons d'accueil pour familles")
+    said += await _press(official, "m.progress")
+    said += await _press(official, "m.stage", 1)
+    said += await official.send("Les 50 premiers logements sont prêts et occupés.")
+    assert "Maisons d'accueil pour familles" in said[-1].text
+    note = standin.last_message(31)
+    assert note is not None and "New pledge submitted" in note.text  # the coordinator's English
+    if language != "en":
+        seen = "\n".join(m.text for m in said)
+        leaks = [s for s in _english_sentences() if s in seen]
+        assert leaks == [], leaks
+        assert official.last_answer is None or official.last_answer not in _english_sentences()
+
+
+def test_catalog_files_exist_for_every_language() -> None:
+    for language in LANGUAGES:
+        assert (LOCALES_DIR / language / "LC_MESSAGES" / "messages.po").is_file()
