@@ -64,6 +64,22 @@ class TargetGroup(StrEnum):
     HOST_COMMUNITIES = "host_communities"
 
 
+class ReminderKind(StrEnum):
+    DIGEST = "digest"  # coordinators: where a forum stands, at each offset
+    DRAFT = "draft"  # officials with an unfinished draft for the forum
+    INVITATION = "invitation"  # officials of localities with no pledge for the forum yet
+    PROGRESS = "progress"  # pledges with no recent progress report, before a progress review
+    CLOSING = "closing"  # coordinators, once the deadline has passed
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # the Bot API call may have gone out: never retried blindly
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
 class AccessRequestStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
@@ -113,6 +129,8 @@ class Member(SQLModel, table=True):
     locality_id: int | None = _fk("locality.id")
     language: str = Field(default="en", max_length=16)
     time_zone: str = Field(default="UTC", max_length=64)
+    reminder_hour: int = Field(default=9)
+    muted_kinds: list[str] = _json_list()
     active: bool = Field(default=True)
     created_at: datetime = _created()
     last_seen_at: datetime = _created()
@@ -164,6 +182,7 @@ class Forum(SQLModel, table=True):
         default_factory=lambda: [30, 14, 7, 3, 1], sa_column=Column(JSON, nullable=False)
     )
     is_open: bool = Field(default=True)
+    progress_review: bool = Field(default=False)
     created_at: datetime = _created()
 
 
@@ -234,6 +253,34 @@ class ProgressReport(SQLModel, table=True):
     narrative: str = Field(max_length=3000)
     figures: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     member_id: int = _fk("member.id", nullable=False, index=False)
+    created_at: datetime = _created()
+
+
+class ReminderDelivery(SQLModel, table=True):
+    """One reminder to one member: claimed before it is sent, so it goes out at most once."""
+
+    __tablename__ = "reminder_delivery"
+    __table_args__ = (
+        UniqueConstraint(
+            "forum_id", "kind", "offset_days", "deadline_at", "member_id",
+            name="uq_reminder_delivery_once",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    forum_id: int = _fk("forum.id", nullable=False, index=False)
+    kind: str = Field(max_length=16)
+    offset_days: int
+    deadline_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    member_id: int = _fk("member.id", nullable=False)
+    due_at: datetime = Field(sa_type=UtcDateTime, nullable=False, index=True)
+    status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16, index=True)
+    attempts: int = Field(default=0)
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_error: str | None = Field(default=None, max_length=300)
     created_at: datetime = _created()
 
 
