@@ -262,7 +262,11 @@ class ReminderDelivery(SQLModel, table=True):
     __tablename__ = "reminder_delivery"
     __table_args__ = (
         UniqueConstraint(
-            "forum_id", "kind", "offset_days", "deadline_at", "member_id",
+            "forum_id",
+            "kind",
+            "offset_days",
+            "deadline_at",
+            "member_id",
             name="uq_reminder_delivery_once",
         ),
     )
