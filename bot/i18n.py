@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_time, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -21,6 +21,7 @@ from babel.support import NullTranslations, Translations
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"
+_DateTime = datetime  # Translator.datetime shadows the name inside the class
 
 
 def N_(message: str) -> str:
@@ -120,6 +121,11 @@ class Translator:
         return str(
             format_datetime(value, format=format, tzinfo=ZoneInfo(time_zone), locale=self.locale)
         )
+
+    def moment(self, value: _DateTime, *, time_zone: str) -> str:
+        """'15 December 2027, 17:00' in the reader's language, at `time_zone`."""
+        local = value.astimezone(ZoneInfo(time_zone))
+        return f"{self.date(local.date())}, {format_time(local, 'short', locale=self.locale)}"
 
     def number(self, value: int | Decimal) -> str:
         return str(format_decimal(value, locale=self.locale))

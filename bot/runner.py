@@ -9,6 +9,7 @@ import signal
 from telegram import Update
 
 from bot.app import build_application, register_default_commands
+from bot.reminders import ReminderSender, schedule_reminders
 from bot.services import open_services
 from bot.settings import Settings
 
@@ -27,6 +28,9 @@ async def run_bot(settings: Settings) -> None:
         async with application:  # initialise, and shut down however this block ends
             assert application.updater is not None
             await register_default_commands(application)
+            sender = ReminderSender(services, application.bot)
+            await sender.start()
+            schedule_reminders(application, sender)
             await application.start()
             await application.updater.start_polling(
                 allowed_updates=[Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY],

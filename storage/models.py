@@ -74,7 +74,8 @@ class ReminderKind(StrEnum):
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
-    SENDING = "sending"  # the Bot API call may have gone out: never retried blindly
+    CLAIMED = "claimed"  # taken by one sender; not yet handed to the Bot API
+    SENDING = "sending"  # handed to the Bot API: after a crash, never resent blindly
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"
@@ -286,6 +287,15 @@ class ReminderDelivery(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     last_error: str | None = Field(default=None, max_length=300)
     created_at: datetime = _created()
+
+
+class SchedulerMark(SQLModel, table=True):
+    """Up to when reminders have been planned: after a stop, planning resumes from here."""
+
+    __tablename__ = "scheduler_mark"
+
+    name: str = Field(primary_key=True, max_length=32)
+    at: datetime = Field(sa_type=UtcDateTime, nullable=False)
 
 
 class ReferenceCounter(SQLModel, table=True):

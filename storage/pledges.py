@@ -289,6 +289,23 @@ async def load_pledge_view(*, session: AsyncSession, pledge: Pledge) -> PledgeVi
     )
 
 
+async def latest_draft(
+    *, session: AsyncSession, forum_id: int, locality_id: int | None
+) -> Pledge | None:
+    """The locality's most recently touched draft for a forum."""
+    statement = (
+        select(Pledge)
+        .where(
+            Pledge.forum_id == forum_id,
+            Pledge.locality_id == locality_id,
+            Pledge.state == WorkflowState.DRAFT.value,
+        )
+        .order_by(col(Pledge.updated_at).desc())
+        .limit(1)
+    )
+    return (await session.exec(statement)).first()
+
+
 async def list_member_drafts(
     *, session: AsyncSession, member: Member, limit: int = 5
 ) -> Sequence[Pledge]:

@@ -2,15 +2,16 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-28 00:10:14.112850
+Create Date: 2026-11-28 00:13:43.070862
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-import storage.types
+
+import storage.types  # noqa: F401
 
 revision: str = '0003'
 down_revision: str | None = '0002'
@@ -19,6 +20,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('scheduler_mark',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('at', storage.types.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
     op.create_table('reminder_delivery',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('forum_id', sa.Integer(), nullable=False),
@@ -71,4 +77,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_reminder_delivery_due_at'))
 
     op.drop_table('reminder_delivery')
+    op.drop_table('scheduler_mark')
 

@@ -1,0 +1,342 @@
+"""The reminder sender: plans, claims and sends due reminders within Telegram's limits.
+
+APScheduler (through PTB's JobQueue) only wakes `ReminderSender.tick`; what is due, claimed
+and sent lives in the database, so a restart re-sends nothing and two processes sharing one
+PostgreSQL never send the same reminder twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import socket
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application, CallbackContext
+
+from bot.context import Services
+from conversations import reminders as texts
+from storage.engine import transaction
+from storage.forums import get_forum
+from storage.localities import get_locality
+from storage.members import get_member
+from storage.models import DeliveryStatus, Forum, Member, ReminderDelivery, ReminderKind
+from storage.pledges import latest_draft
+from storage.reminders import (
+    RETRY_DELAYS,
+    Outcome,
+    claim_due,
+    forum_status,
+    last_digest_sent,
+    mark_sending,
+    newer_due,
+    plan,
+    recipients,
+    record,
+    recover_own,
+    recover_stale,
+    silent_pledges,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_RATE_LIMIT_RETRIES = 5
+
+
+class Clock(Protocol):
+    """Where the sender gets the time and waits: the system's, or a test's."""
+
+    def now(self) -> datetime: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Telegram's: about 30 messages a second overall and one a second to one chat."""
+
+    rate: float = 25.0
+    per_chat_interval: float = 1.0
+    batch: int = 200
+    concurrency: int = 16
+
+
+@dataclass
+class TickReport:
+    planned: int = 0
+    sent: int = 0
+    skipped: int = 0
+    retried: int = 0
+    failed: int = 0
+    rate_limited: int = 0
+
+
+@dataclass
+class _Send:
+    delivery: ReminderDelivery
+    member: Member
+    message: texts.Message
+
+
+@dataclass
+class _Pacer:
+    """Spaces sends: never faster than `rate` overall, nor than one per interval to a chat."""
+
+    clock: Clock
+    rate: float
+    per_chat_interval: float
+    next_slot: float = 0.0
+    paused_until: float = 0.0
+    last_to_chat: dict[int, float] = field(default_factory=dict)
+
+    def _seconds(self) -> float:
+        return self.clock.now().timestamp()
+
+    async def wait_turn(self, chat_id: int) -> None:
+        now = self._seconds()
+        slot = max(
+            now,
+            self.next_slot,
+            self.paused_until,
+            self.last_to_chat.get(chat_id, -math.inf) + self.per_chat_interval,
+        )
+        self.next_slot = max(self.next_slot, now) + 1.0 / self.rate
+        self.last_to_chat[chat_id] = slot
+        if slot > now:
+            await self.clock.sleep(slot - now)
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, self._seconds() + seconds)
+
+
+class ReminderSender:
+    """One process's sender; `worker` names it in the claims it makes."""
+
+    def __init__(
+        self,
+        services: Services,
+        bot: Bot,
+        *,
+        clock: Clock | None = None,
+        limits: Limits | None = None,
+        worker: str | None = None,
+    ) -> None:
+        self.services = services
+        self.bot = bot
+        self.clock = clock or SystemClock()
+        self.limits = limits or Limits()
+        self.worker = worker or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        self.pacer = _Pacer(self.clock, self.limits.rate, self.limits.per_chat_interval)
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Release this worker's own unsent claims from before a restart."""
+        async with transaction(self.services.sessions) as session:
+            await recover_own(session=session, worker=self.worker)
+
+    async def tick(self) -> TickReport:
+        """Plan what falls due, then send everything due now, batch by batch."""
+        async with self._lock:  # one tick at a time in this process
+            report = TickReport()
+            now = self.clock.now()
+            async with transaction(self.services.sessions) as session:
+                report.planned = (await plan(session=session, now=now)).planned
+                await recover_stale(session=session, now=now)
+            while True:
+                now = self.clock.now()
+                async with transaction(self.services.sessions) as session:
+                    claimed = await claim_due(
+                        session=session, now=now, worker=self.worker, limit=self.limits.batch
+                    )
+                if not claimed:
+                    return report
+                await self._deliver(claimed, report)
+
+    async def _deliver(self, claimed: Sequence[ReminderDelivery], report: TickReport) -> None:
+        now = self.clock.now()
+        outcomes: list[Outcome] = []
+        sends: list[_Send] = []
+        async with transaction(self.services.sessions) as session:
+            for delivery in claimed:
+                prepared = await self._prepare(session, delivery, now)
+                if isinstance(prepared, Outcome):
+                    outcomes.append(prepared)
+                else:
+                    sends.append(prepared)
+            await record(session=session, outcomes=outcomes, now=now)
+            await mark_sending(
+                session=session, ids=[s.delivery.id or 0 for s in sends], worker=self.worker
+            )
+        report.skipped += len(outcomes)
+        semaphore = asyncio.Semaphore(self.limits.concurrency)
+
+        async def one(send: _Send) -> Outcome:
+            async with semaphore:
+                return await self._send(send, report)
+
+        results = await asyncio.gather(*(one(s) for s in sends))
+        async with transaction(self.services.sessions) as session:
+            await record(session=session, outcomes=results, now=self.clock.now())
+            blocked = [
+                s.member for s, r in zip(sends, results, strict=True) if r.error == "blocked"
+            ]
+            for member in blocked:
+                member.active = False
+                session.add(member)
+        for result in results:
+            if result.status is DeliveryStatus.SENT:
+                report.sent += 1
+            elif result.status is DeliveryStatus.PENDING:
+                report.retried += 1
+            elif result.status is DeliveryStatus.FAILED:
+                report.failed += 1
+            else:
+                report.skipped += 1
+
+    async def _send(self, send: _Send, report: TickReport) -> Outcome:
+        delivery_id = send.delivery.id or 0
+        for _ in range(MAX_RATE_LIMIT_RETRIES):
+            await self.pacer.wait_turn(send.member.telegram_id)
+            try:
+                message = await self.bot.send_message(
+                    send.member.telegram_id,
+                    send.message.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=send.message.keyboard,
+                    disable_web_page_preview=True,
+                )
+                return Outcome(delivery_id, DeliveryStatus.SENT, message_id=message.message_id)
+            except RetryAfter as error:
+                report.rate_limited += 1
+                wait = error.retry_after
+                seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+                log.warning("Telegram asked to wait %.0f s; pausing reminders", seconds)
+                self.pacer.pause(seconds)
+            except Forbidden:
+                return Outcome(delivery_id, DeliveryStatus.SKIPPED, error="blocked")
+            except TelegramError as error:
+                return self._retry_or_fail(send.delivery, str(error))
+        return self._retry_or_fail(send.delivery, "rate limited repeatedly")
+
+    def _retry_or_fail(self, delivery: ReminderDelivery, error: str) -> Outcome:
+        attempts = delivery.attempts + 1  # mark_sending counted this one in the database
+        if attempts <= len(RETRY_DELAYS):
+            return Outcome(
+                delivery.id or 0,
+                DeliveryStatus.PENDING,
+                error=error[:300],
+                retry_at=self.clock.now() + RETRY_DELAYS[attempts - 1],
+            )
+        log.warning("reminder %s failed for good: %s", delivery.id, error)
+        return Outcome(delivery.id or 0, DeliveryStatus.FAILED, error=error[:300])
+
+    async def _prepare(
+        self, session: AsyncSession, delivery: ReminderDelivery, now: datetime
+    ) -> _Send | Outcome:
+        """The message to send, or why this delivery is no longer worth sending."""
+        delivery_id = delivery.id or 0
+        kind = ReminderKind(delivery.kind)
+        forum = await get_forum(session=session, forum_id=delivery.forum_id)
+        member = await get_member(session=session, member_id=delivery.member_id)
+
+        def skip(reason: str) -> Outcome:
+            return Outcome(delivery_id, DeliveryStatus.SKIPPED, error=reason)
+
+        if forum is None or member is None:
+            return skip("gone")
+        if forum.pledge_deadline != delivery.deadline_at or not forum.is_open:
+            return skip("deadline changed")
+        if not member.active:
+            return skip("member stopped")
+        if kind.value in member.muted_kinds:
+            return skip("muted")
+        if kind is not ReminderKind.CLOSING and now >= delivery.deadline_at:
+            return skip("too late: the deadline has passed")
+        if await newer_due(session=session, delivery=delivery, now=now):
+            return skip("superseded by a later reminder")
+        eligible = await recipients(session=session, forum=forum, kind=kind, now=now)
+        if member.id not in {m.id for m in eligible}:
+            return skip("no longer applies")
+        message = await self._render(session, kind, forum, member, now)
+        if message is None:
+            return skip("no longer applies")
+        return _Send(delivery, member, message)
+
+    async def _render(
+        self,
+        session: AsyncSession,
+        kind: ReminderKind,
+        forum: Forum,
+        member: Member,
+        now: datetime,
+    ) -> texts.Message | None:
+        t = self.services.catalogs.translator(member.language)
+        assert forum.id is not None and member.id is not None
+        zone = member.time_zone
+        if kind in (ReminderKind.DIGEST, ReminderKind.CLOSING):
+            since = await last_digest_sent(session=session, forum_id=forum.id, member_id=member.id)
+            status = await forum_status(session=session, forum_id=forum.id, failures_since=since)
+            return texts.digest(
+                t, forum, status, now=now, time_zone=zone, closing=kind is ReminderKind.CLOSING
+            )
+        if kind is ReminderKind.DRAFT:
+            draft = await latest_draft(
+                session=session, forum_id=forum.id, locality_id=member.locality_id
+            )
+            return texts.draft_nudge(t, forum, draft, now=now, time_zone=zone) if draft else None
+        if kind is ReminderKind.INVITATION:
+            locality = await get_locality(session=session, locality_id=member.locality_id or 0)
+            return texts.invitation(t, forum, locality, now=now, time_zone=zone)
+        silent = [
+            p
+            for p in await silent_pledges(session=session, now=now)
+            if p.locality_id == member.locality_id
+        ]
+        if not silent:
+            return None
+        return texts.progress_request(t, forum, silent[0], now=now, time_zone=zone)
+
+
+REMINDERS_KEY = "reminders"
+
+
+def schedule_reminders(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    sender: ReminderSender,
+    *,
+    interval: float = 30.0,
+) -> None:
+    """Wake the sender every `interval` seconds; a slow tick is never run twice at once."""
+    assert application.job_queue is not None
+    application.bot_data[REMINDERS_KEY] = sender
+    application.job_queue.run_repeating(
+        _wake,
+        interval=interval,
+        first=5.0,
+        name="reminders",
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+
+
+async def _wake(ctx: CallbackContext[Any, Any, Any, Any]) -> None:
+    sender = ctx.application.bot_data[REMINDERS_KEY]
+    report = await sender.tick()
+    if report.sent or report.failed or report.rate_limited:
+        log.info("reminders: %s", report)
