@@ -26,9 +26,9 @@ from telegram.ext import Application, CallbackContext
 from bot.context import Services
 from conversations import reminders as texts
 from storage.engine import transaction
-from storage.forums import get_forum
+from storage.forums import get_forums
 from storage.localities import get_locality
-from storage.members import get_member
+from storage.members import get_members, mark_stopped
 from storage.models import DeliveryStatus, Forum, Member, ReminderDelivery, ReminderKind
 from storage.pledges import latest_draft
 from storage.reminders import (
@@ -38,13 +38,13 @@ from storage.reminders import (
     forum_status,
     last_digest_sent,
     mark_sending,
-    newer_due,
     plan,
     recipients,
     record,
     recover_own,
     recover_stale,
     silent_pledges,
+    superseded,
 )
 
 log = logging.getLogger(__name__)
@@ -152,39 +152,46 @@ class ReminderSender:
             await recover_own(session=session, worker=self.worker)
 
     async def tick(self) -> TickReport:
-        """Plan what falls due, then send everything due now, batch by batch."""
+        """Plan what falls due, then send everything due now, preparing one batch ahead."""
         async with self._lock:  # one tick at a time in this process
             report = TickReport()
             now = self.clock.now()
             async with transaction(self.services.sessions) as session:
                 report.planned = (await plan(session=session, now=now)).planned
                 await recover_stale(session=session, now=now)
+            batches: asyncio.Queue[list[_Send] | None] = asyncio.Queue(maxsize=1)
+            producer = asyncio.create_task(self._produce(batches, report))
+            try:
+                while (sends := await batches.get()) is not None:
+                    await self._send_batch(sends, report)
+            finally:
+                await producer  # re-raises what went wrong while preparing
+            return report
+
+    async def _produce(self, batches: asyncio.Queue[list[_Send] | None], report: TickReport
+                       ) -> None:
+        """Claim and prepare batches while the previous one is being sent."""
+        try:
             while True:
                 now = self.clock.now()
                 async with transaction(self.services.sessions) as session:
                     claimed = await claim_due(
                         session=session, now=now, worker=self.worker, limit=self.limits.batch
                     )
-                if not claimed:
-                    return report
-                await self._deliver(claimed, report)
+                    if not claimed:
+                        return
+                    skipped, sends = await self._prepare(session, claimed, now)
+                    await record(session=session, outcomes=skipped, now=now)
+                    await mark_sending(
+                        session=session, ids=[s.delivery.id or 0 for s in sends],
+                        worker=self.worker,
+                    )
+                report.skipped += len(skipped)
+                await batches.put(sends)
+        finally:
+            await batches.put(None)
 
-    async def _deliver(self, claimed: Sequence[ReminderDelivery], report: TickReport) -> None:
-        now = self.clock.now()
-        outcomes: list[Outcome] = []
-        sends: list[_Send] = []
-        async with transaction(self.services.sessions) as session:
-            for delivery in claimed:
-                prepared = await self._prepare(session, delivery, now)
-                if isinstance(prepared, Outcome):
-                    outcomes.append(prepared)
-                else:
-                    sends.append(prepared)
-            await record(session=session, outcomes=outcomes, now=now)
-            await mark_sending(
-                session=session, ids=[s.delivery.id or 0 for s in sends], worker=self.worker
-            )
-        report.skipped += len(outcomes)
+    async def _send_batch(self, sends: list[_Send], report: TickReport) -> None:
         semaphore = asyncio.Semaphore(self.limits.concurrency)
 
         async def one(send: _Send) -> Outcome:
@@ -194,12 +201,9 @@ class ReminderSender:
         results = await asyncio.gather(*(one(s) for s in sends))
         async with transaction(self.services.sessions) as session:
             await record(session=session, outcomes=results, now=self.clock.now())
-            blocked = [
-                s.member for s, r in zip(sends, results, strict=True) if r.error == "blocked"
-            ]
-            for member in blocked:
-                member.active = False
-                session.add(member)
+            blocked = [s.member.id for s, r in zip(sends, results, strict=True)
+                       if r.error == "blocked" and s.member.id is not None]
+            await mark_stopped(session=session, member_ids=blocked)
         for result in results:
             if result.status is DeliveryStatus.SENT:
                 report.sent += 1
@@ -248,36 +252,37 @@ class ReminderSender:
         return Outcome(delivery.id or 0, DeliveryStatus.FAILED, error=error[:300])
 
     async def _prepare(
-        self, session: AsyncSession, delivery: ReminderDelivery, now: datetime
-    ) -> _Send | Outcome:
-        """The message to send, or why this delivery is no longer worth sending."""
-        delivery_id = delivery.id or 0
-        kind = ReminderKind(delivery.kind)
-        forum = await get_forum(session=session, forum_id=delivery.forum_id)
-        member = await get_member(session=session, member_id=delivery.member_id)
-
-        def skip(reason: str) -> Outcome:
-            return Outcome(delivery_id, DeliveryStatus.SKIPPED, error=reason)
-
-        if forum is None or member is None:
-            return skip("gone")
-        if forum.pledge_deadline != delivery.deadline_at or not forum.is_open:
-            return skip("deadline changed")
-        if not member.active:
-            return skip("member stopped")
-        if kind.value in member.muted_kinds:
-            return skip("muted")
-        if kind is not ReminderKind.CLOSING and now >= delivery.deadline_at:
-            return skip("too late: the deadline has passed")
-        if await newer_due(session=session, delivery=delivery, now=now):
-            return skip("superseded by a later reminder")
-        eligible = await recipients(session=session, forum=forum, kind=kind, now=now)
-        if member.id not in {m.id for m in eligible}:
-            return skip("no longer applies")
-        message = await self._render(session, kind, forum, member, now)
-        if message is None:
-            return skip("no longer applies")
-        return _Send(delivery, member, message)
+        self, session: AsyncSession, claimed: Sequence[ReminderDelivery], now: datetime
+    ) -> tuple[list[Outcome], list[_Send]]:
+        """The messages to send, and the deliveries no longer worth sending (with why)."""
+        forums = {f.id: f for f in await get_forums(session=session,
+                                                    ids={d.forum_id for d in claimed})}
+        members = {m.id: m for m in await get_members(session=session,
+                                                      ids={d.member_id for d in claimed})}
+        replaced = await superseded(session=session, deliveries=claimed, now=now)
+        eligible: dict[tuple[int, str], set[int | None]] = {}
+        for forum_id, kind in {(d.forum_id, d.kind) for d in claimed}:
+            forum = forums.get(forum_id)
+            among = {d.member_id for d in claimed if (d.forum_id, d.kind) == (forum_id, kind)}
+            found = (await recipients(session=session, forum=forum, kind=ReminderKind(kind),
+                                      now=now, among=among)) if forum else []
+            eligible[(forum_id, kind)] = {m.id for m in found}
+        skipped: list[Outcome] = []
+        sends: list[_Send] = []
+        for delivery in claimed:
+            forum, member = forums.get(delivery.forum_id), members.get(delivery.member_id)
+            reason = _why_not(delivery, forum, member, now, replaced, eligible)
+            message = None
+            if reason is None and forum is not None and member is not None:
+                message = await self._render(session, ReminderKind(delivery.kind), forum,
+                                             member, now)
+                reason = None if message is not None else "no longer applies"
+            if reason is not None or message is None or member is None:
+                skipped.append(Outcome(delivery.id or 0, DeliveryStatus.SKIPPED,
+                                       error=reason or "no longer applies"))
+            else:
+                sends.append(_Send(delivery, member, message))
+        return skipped, sends
 
     async def _render(
         self,
@@ -340,3 +345,25 @@ async def _wake(ctx: CallbackContext[Any, Any, Any, Any]) -> None:
     report = await sender.tick()
     if report.sent or report.failed or report.rate_limited:
         log.info("reminders: %s", report)
+
+
+def _why_not(
+    delivery: ReminderDelivery, forum: Forum | None, member: Member | None, now: datetime,
+    replaced: set[int], eligible: dict[tuple[int, str], set[int | None]],
+) -> str | None:
+    """Why a claimed delivery should not go out after all, or None if it should."""
+    if forum is None or member is None:
+        return "gone"
+    if forum.pledge_deadline != delivery.deadline_at or not forum.is_open:
+        return "deadline changed"
+    if not member.active:
+        return "member stopped"
+    if delivery.kind in member.muted_kinds:
+        return "muted"
+    if delivery.kind != ReminderKind.CLOSING.value and now >= delivery.deadline_at:
+        return "too late: the deadline has passed"
+    if delivery.id in replaced:
+        return "superseded by a later reminder"
+    if member.id not in eligible.get((delivery.forum_id, delivery.kind), set()):
+        return "no longer applies"
+    return None

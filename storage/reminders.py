@@ -8,13 +8,14 @@ failed, not resent, because Telegram may already have shown it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, func, update
+from sqlalchemy import and_, exists, func, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -89,12 +90,22 @@ def _active(role: Role) -> Any:
     return and_(col(Member.role) == role.value, col(Member.active).is_(True))
 
 
-async def coordinators(*, session: AsyncSession) -> Sequence[Member]:
+def _among(statement: Any, among: Collection[int] | None) -> Any:
+    """Restricted to some members, when checking a batch rather than planning for everyone."""
+    return statement if among is None else statement.where(col(Member.id).in_(among))
+
+
+async def coordinators(
+    *, session: AsyncSession, among: Collection[int] | None = None
+) -> Sequence[Member]:
     """Active coordinators: digests and closing summaries."""
-    return (await session.exec(select(Member).where(_active(Role.COORDINATOR)))).all()
+    statement = _among(select(Member).where(_active(Role.COORDINATOR)), among)
+    return (await session.exec(statement)).all()
 
 
-async def officials_with_drafts(*, session: AsyncSession, forum_id: int) -> Sequence[Member]:
+async def officials_with_drafts(
+    *, session: AsyncSession, forum_id: int, among: Collection[int] | None = None
+) -> Sequence[Member]:
     """Active officials whose locality has an unfinished draft for the forum."""
     drafts = select(Pledge.locality_id).where(
         Pledge.forum_id == forum_id, Pledge.state == WorkflowState.DRAFT.value
@@ -103,7 +114,9 @@ async def officials_with_drafts(*, session: AsyncSession, forum_id: int) -> Sequ
     return (await session.exec(statement)).all()
 
 
-async def officials_without_pledge(*, session: AsyncSession, forum_id: int) -> Sequence[Member]:
+async def officials_without_pledge(
+    *, session: AsyncSession, forum_id: int, among: Collection[int] | None = None
+) -> Sequence[Member]:
     """Active officials whose locality has nothing for the forum yet, not even a draft."""
     pledged = select(Pledge.locality_id).where(
         Pledge.forum_id == forum_id, Pledge.state != WorkflowState.WITHDRAWN.value
@@ -113,7 +126,7 @@ async def officials_without_pledge(*, session: AsyncSession, forum_id: int) -> S
         col(Member.locality_id).is_not(None),
         col(Member.locality_id).not_in(pledged),
     )
-    return (await session.exec(statement)).all()
+    return (await session.exec(_among(statement, among))).all()
 
 
 async def silent_pledges(*, session: AsyncSession, now: datetime) -> Sequence[Pledge]:
@@ -129,31 +142,30 @@ async def silent_pledges(*, session: AsyncSession, now: datetime) -> Sequence[Pl
 
 
 async def officials_with_silent_pledges(
-    *, session: AsyncSession, now: datetime
+    *, session: AsyncSession, now: datetime, among: Collection[int] | None = None
 ) -> Sequence[Member]:
     """Active officials of localities that owe a progress report."""
     localities = {p.locality_id for p in await silent_pledges(session=session, now=now)}
     if not localities:
         return []
-    statement = select(Member).where(
-        _active(Role.OFFICIAL), col(Member.locality_id).in_(localities)
-    )
-    return (await session.exec(statement)).all()
+    statement = select(Member).where(_active(Role.OFFICIAL), col(Member.locality_id).in_(localities))
+    return (await session.exec(_among(statement, among))).all()
 
 
 async def recipients(
-    *, session: AsyncSession, forum: Forum, kind: ReminderKind, now: datetime
+    *, session: AsyncSession, forum: Forum, kind: ReminderKind, now: datetime,
+    among: Collection[int] | None = None,
 ) -> Sequence[Member]:
     """Who a kind of reminder for this forum goes to, as things stand at `now`."""
     assert forum.id is not None
     if kind in (ReminderKind.DIGEST, ReminderKind.CLOSING):
-        found = await coordinators(session=session)
+        found = await coordinators(session=session, among=among)
     elif kind is ReminderKind.DRAFT:
-        found = await officials_with_drafts(session=session, forum_id=forum.id)
+        found = await officials_with_drafts(session=session, forum_id=forum.id, among=among)
     elif kind is ReminderKind.INVITATION:
-        found = await officials_without_pledge(session=session, forum_id=forum.id)
+        found = await officials_without_pledge(session=session, forum_id=forum.id, among=among)
     elif forum.progress_review:
-        found = await officials_with_silent_pledges(session=session, now=now)
+        found = await officials_with_silent_pledges(session=session, now=now, among=among)
     else:
         found = []
     return [m for m in found if kind.value not in m.muted_kinds]
@@ -407,18 +419,25 @@ async def last_digest_sent(
     return (await session.exec(statement)).one()
 
 
-async def newer_due(*, session: AsyncSession, delivery: ReminderDelivery, now: datetime) -> bool:
-    """Whether a later reminder of the same kind is also due now (this one is superseded)."""
-    statement = select(func.count()).where(
-        col(ReminderDelivery.forum_id) == delivery.forum_id,
-        col(ReminderDelivery.member_id) == delivery.member_id,
-        col(ReminderDelivery.kind) == delivery.kind,
-        col(ReminderDelivery.deadline_at) == delivery.deadline_at,
-        col(ReminderDelivery.due_at) > delivery.due_at,
-        col(ReminderDelivery.due_at) <= now,
-        col(ReminderDelivery.id) != delivery.id,
+async def superseded(
+    *, session: AsyncSession, deliveries: Sequence[ReminderDelivery], now: datetime
+) -> set[int]:
+    """Those of `deliveries` that a later reminder of the same kind, also due now, replaces."""
+    if not deliveries:
+        return set()
+    later = aliased(ReminderDelivery)
+    statement = select(ReminderDelivery.id).where(
+        col(ReminderDelivery.id).in_([d.id for d in deliveries]),
+        exists().where(
+            later.forum_id == ReminderDelivery.forum_id,
+            later.member_id == ReminderDelivery.member_id,
+            later.kind == ReminderDelivery.kind,
+            later.deadline_at == ReminderDelivery.deadline_at,
+            later.due_at > ReminderDelivery.due_at,
+            later.due_at <= now,
+        ),
     )
-    return int((await session.exec(statement)).one()) > 0
+    return {i for i in (await session.exec(statement)).all() if i is not None}
 
 
 # ---------------------------------------------------------------- where a forum stands
