@@ -290,6 +290,8 @@ async def claim_due(
     *, session: AsyncSession, now: datetime, worker: str, limit: int
 ) -> list[ReminderDelivery]:
     """Take up to `limit` due deliveries for this worker; another worker never gets them too."""
+    # Two statements, not UPDATE … WHERE id IN (SELECT … LIMIT … SKIP LOCKED): PostgreSQL may
+    # run such a subquery more than once and so take more rows than asked.
     due = (
         select(ReminderDelivery.id)
         .where(
@@ -300,10 +302,13 @@ async def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
     )
+    locked = [i for i in (await session.exec(due)).all() if i is not None]
+    if not locked:
+        return []
     result = await session.exec(
         update(ReminderDelivery)
         .where(
-            col(ReminderDelivery.id).in_(due.scalar_subquery()),
+            col(ReminderDelivery.id).in_(locked),
             col(ReminderDelivery.status) == DeliveryStatus.PENDING.value,
         )
         .values(status=DeliveryStatus.CLAIMED.value, claimed_by=worker, claimed_at=now)

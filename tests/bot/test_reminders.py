@@ -6,6 +6,7 @@ import asyncio
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,11 +19,19 @@ from bot.standin import BotApiStandIn, SentMessage
 from storage.engine import SessionFactory, transaction
 from storage.models import DeliveryStatus, Forum, Member, ReminderDelivery, Role
 from storage.pledges import create_draft
-from tests.conftest import Invitations
+from tests.conftest import Invitations, postgres_url
 
 GENEVA = ZoneInfo("Europe/Zurich")
 DEADLINE = datetime(2027, 12, 15, 17, 0, tzinfo=GENEVA)
 START = datetime(2027, 11, 1, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The clock-driven tests run on both databases (PostgreSQL when its URL is set)."""
+    if request.param == "postgresql":
+        return postgres_url()
+    return f"sqlite+aiosqlite:///{tmp_path / 'pledgebot.sqlite3'}"
 
 
 @dataclass
