@@ -45,15 +45,41 @@ async def prepare(url: str, count: int) -> tuple[Services, datetime]:
     now = datetime.now(UTC)
     languages = ["en", "fr", "es", "pt", "ru", "ar", "zh_Hans"]
     async with transaction(sessions) as session:
-        await session.exec(insert(Locality).values([  # type: ignore[call-overload]
-            {"id": i + 1, "name": f"Town {i}", "name_key": f"town {i}", "country": "FR",
-             "kind": "municipality", "created_at": now} for i in range(count)]))
-        await session.exec(insert(Member).values([  # type: ignore[call-overload]
-            {"telegram_id": FIRST_USER + i, "display_name": f"Official {i}",
-             "role": Role.OFFICIAL.value, "locality_id": i + 1,
-             "language": languages[i % len(languages)], "time_zone": "UTC",
-             "reminder_hour": now.hour, "muted_kinds": [], "active": True,
-             "created_at": now, "last_seen_at": now} for i in range(count)]))
+        await session.exec(
+            insert(Locality).values(
+                [  # type: ignore[call-overload]
+                    {
+                        "id": i + 1,
+                        "name": f"Town {i}",
+                        "name_key": f"town {i}",
+                        "country": "FR",
+                        "kind": "municipality",
+                        "created_at": now,
+                    }
+                    for i in range(count)
+                ]
+            )
+        )
+        await session.exec(
+            insert(Member).values(
+                [  # type: ignore[call-overload]
+                    {
+                        "telegram_id": FIRST_USER + i,
+                        "display_name": f"Official {i}",
+                        "role": Role.OFFICIAL.value,
+                        "locality_id": i + 1,
+                        "language": languages[i % len(languages)],
+                        "time_zone": "UTC",
+                        "reminder_hour": now.hour,
+                        "muted_kinds": [],
+                        "active": True,
+                        "created_at": now,
+                        "last_seen_at": now,
+                    }
+                    for i in range(count)
+                ]
+            )
+        )
         forum = (await session.exec(select(Forum).where(Forum.code == "GRF2027"))).one()
         # Seven days before a deadline late tonight is today at this hour: due now.
         forum.pledge_deadline = datetime.combine(
@@ -80,11 +106,16 @@ async def main() -> None:
         standin = BotApiStandIn(clock=VirtualClock(real=True), global_rate=args.rate)
         for i in range(args.count):  # each official has talked to the bot before
             standin.message_update(SimUser(FIRST_USER + i, f"Official {i}"), "/start")
-        application = build_application(services, token=standin.token,
-                                        request=standin.request(), rate_limiter=False)
+        application = build_application(
+            services, token=standin.token, request=standin.request(), rate_limiter=False
+        )
         await application.initialize()
-        sender = ReminderSender(services, application.bot, worker="bench",
-                                limits=Limits(rate=args.rate, batch=500, concurrency=32))
+        sender = ReminderSender(
+            services,
+            application.bot,
+            worker="bench",
+            limits=Limits(rate=args.rate, batch=500, concurrency=32),
+        )
         started = time.perf_counter()
         report = await sender.tick()
         elapsed = time.perf_counter() - started
@@ -92,8 +123,7 @@ async def main() -> None:
         async with transaction(services.sessions) as session:
             rows = (await session.exec(select(ReminderDelivery))).all()
         per_chat = Counter(
-            m.chat_id for i in range(args.count)
-            for m in standin.chat_messages(FIRST_USER + i)
+            m.chat_id for i in range(args.count) for m in standin.chat_messages(FIRST_USER + i)
         )
         duplicates = sum(n - 1 for n in per_chat.values() if n > 1)
         misses = args.count - len(per_chat)

@@ -161,15 +161,20 @@ class ReminderSender:
                 await recover_stale(session=session, now=now)
             batches: asyncio.Queue[list[_Send] | None] = asyncio.Queue(maxsize=1)
             producer = asyncio.create_task(self._produce(batches, report))
+            records: list[asyncio.Task[None]] = []
             try:
                 while (sends := await batches.get()) is not None:
-                    await self._send_batch(sends, report)
+                    results = await self._send_all(sends, report)
+                    # Written down while the next batch goes out, so sending never pauses.
+                    records.append(asyncio.create_task(self._record(sends, results, report)))
             finally:
                 await producer  # re-raises what went wrong while preparing
+                await asyncio.gather(*records)
             return report
 
-    async def _produce(self, batches: asyncio.Queue[list[_Send] | None], report: TickReport
-                       ) -> None:
+    async def _produce(
+        self, batches: asyncio.Queue[list[_Send] | None], report: TickReport
+    ) -> None:
         """Claim and prepare batches while the previous one is being sent."""
         try:
             while True:
@@ -183,7 +188,8 @@ class ReminderSender:
                     skipped, sends = await self._prepare(session, claimed, now)
                     await record(session=session, outcomes=skipped, now=now)
                     await mark_sending(
-                        session=session, ids=[s.delivery.id or 0 for s in sends],
+                        session=session,
+                        ids=[s.delivery.id or 0 for s in sends],
                         worker=self.worker,
                     )
                 report.skipped += len(skipped)
@@ -191,18 +197,23 @@ class ReminderSender:
         finally:
             await batches.put(None)
 
-    async def _send_batch(self, sends: list[_Send], report: TickReport) -> None:
+    async def _send_all(self, sends: list[_Send], report: TickReport) -> list[Outcome]:
         semaphore = asyncio.Semaphore(self.limits.concurrency)
 
         async def one(send: _Send) -> Outcome:
             async with semaphore:
                 return await self._send(send, report)
 
-        results = await asyncio.gather(*(one(s) for s in sends))
+        return list(await asyncio.gather(*(one(s) for s in sends)))
+
+    async def _record(self, sends: list[_Send], results: list[Outcome], report: TickReport) -> None:
         async with transaction(self.services.sessions) as session:
             await record(session=session, outcomes=results, now=self.clock.now())
-            blocked = [s.member.id for s, r in zip(sends, results, strict=True)
-                       if r.error == "blocked" and s.member.id is not None]
+            blocked = [
+                s.member.id
+                for s, r in zip(sends, results, strict=True)
+                if r.error == "blocked" and s.member.id is not None
+            ]
             await mark_stopped(session=session, member_ids=blocked)
         for result in results:
             if result.status is DeliveryStatus.SENT:
@@ -255,17 +266,26 @@ class ReminderSender:
         self, session: AsyncSession, claimed: Sequence[ReminderDelivery], now: datetime
     ) -> tuple[list[Outcome], list[_Send]]:
         """The messages to send, and the deliveries no longer worth sending (with why)."""
-        forums = {f.id: f for f in await get_forums(session=session,
-                                                    ids={d.forum_id for d in claimed})}
-        members = {m.id: m for m in await get_members(session=session,
-                                                      ids={d.member_id for d in claimed})}
+        forums = {
+            f.id: f for f in await get_forums(session=session, ids={d.forum_id for d in claimed})
+        }
+        members = {
+            m.id: m for m in await get_members(session=session, ids={d.member_id for d in claimed})
+        }
         replaced = await superseded(session=session, deliveries=claimed, now=now)
         eligible: dict[tuple[int, str], set[int | None]] = {}
         for forum_id, kind in {(d.forum_id, d.kind) for d in claimed}:
             forum = forums.get(forum_id)
             among = {d.member_id for d in claimed if (d.forum_id, d.kind) == (forum_id, kind)}
-            found = (await recipients(session=session, forum=forum, kind=ReminderKind(kind),
-                                      now=now, among=among)) if forum else []
+            found = (
+                (
+                    await recipients(
+                        session=session, forum=forum, kind=ReminderKind(kind), now=now, among=among
+                    )
+                )
+                if forum
+                else []
+            )
             eligible[(forum_id, kind)] = {m.id for m in found}
         skipped: list[Outcome] = []
         sends: list[_Send] = []
@@ -274,12 +294,18 @@ class ReminderSender:
             reason = _why_not(delivery, forum, member, now, replaced, eligible)
             message = None
             if reason is None and forum is not None and member is not None:
-                message = await self._render(session, ReminderKind(delivery.kind), forum,
-                                             member, now)
+                message = await self._render(
+                    session, ReminderKind(delivery.kind), forum, member, now
+                )
                 reason = None if message is not None else "no longer applies"
             if reason is not None or message is None or member is None:
-                skipped.append(Outcome(delivery.id or 0, DeliveryStatus.SKIPPED,
-                                       error=reason or "no longer applies"))
+                skipped.append(
+                    Outcome(
+                        delivery.id or 0,
+                        DeliveryStatus.SKIPPED,
+                        error=reason or "no longer applies",
+                    )
+                )
             else:
                 sends.append(_Send(delivery, member, message))
         return skipped, sends
@@ -348,8 +374,12 @@ async def _wake(ctx: CallbackContext[Any, Any, Any, Any]) -> None:
 
 
 def _why_not(
-    delivery: ReminderDelivery, forum: Forum | None, member: Member | None, now: datetime,
-    replaced: set[int], eligible: dict[tuple[int, str], set[int | None]],
+    delivery: ReminderDelivery,
+    forum: Forum | None,
+    member: Member | None,
+    now: datetime,
+    replaced: set[int],
+    eligible: dict[tuple[int, str], set[int | None]],
 ) -> str | None:
     """Why a claimed delivery should not go out after all, or None if it should."""
     if forum is None or member is None:

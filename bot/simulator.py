@@ -6,14 +6,17 @@ Type a message to send it; a number presses that button of the last message with
 
 from __future__ import annotations
 
+import asyncio
+import re
 import shlex
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.app import PledgeApplication, build_application, register_default_commands
 from bot.context import Services
-from bot.standin import BotApiStandIn, SentMessage, SimulatedPerson
+from bot.reminders import ReminderSender
+from bot.standin import BotApiStandIn, SentMessage, SimulatedPerson, VirtualClock
 from conversations.admin import deep_link
 from storage.engine import transaction
 from storage.invites import create_invite
@@ -26,10 +29,35 @@ HELP = """Commands of the simulator (everything else is sent to the bot as a mes
   :invite ROLE [LOCALITY CC]   make an invite, e.g. :invite official "Porto Alegre" BR
   :doc  :photo  :sticker       send a file, a picture or a sticker instead of text
   :who                         list the people in this simulation
+  :time                        the simulated time (reminders follow it)
+  :wait 7d | 12h | 30m         let time pass: due reminders arrive as it moves
   :help                        this text
   :quit                        leave"""
 
 FIRST_USER_ID = 1001
+
+
+WAIT = re.compile(r"^(\d+)([dhm])$")
+WAIT_UNITS = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
+
+
+@dataclass
+class SimulatedClock:
+    """The simulation's time: it starts now and moves with the stand-in's virtual clock,
+    so reminders, pacing and Telegram's rate limits all see the same time."""
+
+    virtual: VirtualClock
+    start: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=self.virtual())
+
+    async def sleep(self, seconds: float) -> None:
+        self.virtual.advance(seconds)
+        await asyncio.sleep(0)
+
+    def advance(self, duration: timedelta) -> None:
+        self.virtual.advance(duration.total_seconds())
 
 
 @dataclass
@@ -40,8 +68,22 @@ class Simulation:
     application: PledgeApplication
     services: Services
     write: Callable[[str], None]
+    reminders: ReminderSender
+    clock: SimulatedClock
     people: dict[str, SimulatedPerson] = field(default_factory=dict)
     current: str = ""
+
+    async def wait(self, duration: timedelta) -> None:
+        """Move time on an hour at a time, showing every reminder that falls due."""
+        mark = self.standin.history_mark()
+        step = min(duration, timedelta(hours=1))
+        waited = timedelta(0)
+        while waited < duration:
+            self.clock.advance(step)
+            waited += step
+            await self.reminders.tick()
+        for person in self.people.values():
+            self.show(self.standin.messages_since(mark, person.chat_id))
 
     def become(self, name: str, language: str | None = None) -> SimulatedPerson:
         key = name.casefold()
@@ -110,7 +152,10 @@ async def simulate(
     )
     async with application:
         await register_default_commands(application)
-        simulation = Simulation(standin, application, services, write)
+        clock = SimulatedClock(standin.clock)
+        reminders = ReminderSender(services, application.bot, clock=clock, worker="simulator")
+        await reminders.start()
+        simulation = Simulation(standin, application, services, write, reminders, clock)
         simulation.become("Alice")
         write(HELP)
         write("You are Alice. Start with ':invite coordinator', then '/start <token>'.")
@@ -163,6 +208,11 @@ async def _handle(simulation: Simulation, line: str) -> None:
             "sticker": person.send_sticker,
         }[command]
         simulation.show(await sender())
+    elif command == "time":
+        write(f"(simulated time: {simulation.clock.now():%Y-%m-%d %H:%M} UTC)")
+    elif command == "wait" and args and (match := WAIT.match(args[0])):
+        await simulation.wait(int(match[1]) * WAIT_UNITS[match[2]])
+        write(f"(simulated time: {simulation.clock.now():%Y-%m-%d %H:%M} UTC)")
     elif command == "who":
         write("(" + ", ".join(p.first_name for p in simulation.people.values()) + ")")
     else:

@@ -15,9 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, exists, func, update
-from sqlalchemy.orm import aliased
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -148,12 +148,18 @@ async def officials_with_silent_pledges(
     localities = {p.locality_id for p in await silent_pledges(session=session, now=now)}
     if not localities:
         return []
-    statement = select(Member).where(_active(Role.OFFICIAL), col(Member.locality_id).in_(localities))
+    statement = select(Member).where(
+        _active(Role.OFFICIAL), col(Member.locality_id).in_(localities)
+    )
     return (await session.exec(_among(statement, among))).all()
 
 
 async def recipients(
-    *, session: AsyncSession, forum: Forum, kind: ReminderKind, now: datetime,
+    *,
+    session: AsyncSession,
+    forum: Forum,
+    kind: ReminderKind,
+    now: datetime,
     among: Collection[int] | None = None,
 ) -> Sequence[Member]:
     """Who a kind of reminder for this forum goes to, as things stand at `now`."""
@@ -353,17 +359,21 @@ class Outcome:
 
 async def record(*, session: AsyncSession, outcomes: Sequence[Outcome], now: datetime) -> None:
     """Write down each delivery's outcome; a retry goes back to pending at its new time."""
+    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
     for outcome in outcomes:
-        values: dict[str, Any] = {"status": outcome.status.value, "last_error": outcome.error}
+        values: dict[str, Any] = {
+            "id": outcome.delivery_id,
+            "status": outcome.status.value,
+            "last_error": outcome.error,
+        }
         if outcome.status is DeliveryStatus.SENT:
             values |= {"message_id": outcome.message_id, "sent_at": now}
         if outcome.retry_at is not None:
             values |= {"due_at": outcome.retry_at, "claimed_by": None}
-        await session.exec(
-            update(ReminderDelivery)
-            .where(col(ReminderDelivery.id) == outcome.delivery_id)
-            .values(**values)
-        )
+        groups.setdefault(frozenset(values), []).append(values)
+    for rows in groups.values():
+        # An ORM bulk update by primary key: one executemany for the whole batch.
+        await session.exec(update(ReminderDelivery), params=rows)
 
 
 async def recover_stale(*, session: AsyncSession, now: datetime) -> int:

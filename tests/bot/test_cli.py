@@ -183,3 +183,174 @@ async def test_the_simulator_takes_a_new_user_from_invite_to_submitted_pledge(
     assert "Telegram would refuse" not in screen
     assert "(to Alice" not in screen  # the coordinator's notice is shown as addressed to Alice
     assert "bot → Alice" in screen and "bot → Olga" in screen
+
+
+def _forum_rows(tmp_path: Path, code: str) -> list[tuple[object, ...]]:
+    import sqlite3
+
+    return (
+        sqlite3.connect(tmp_path / "forums.sqlite3")
+        .execute(
+            "select names, location, compacts, starts_on, ends_on, pledge_deadline, "
+            "deadline_time_zone, reminder_offsets, is_open from forum where code = ?",
+            (code,),
+        )
+        .fetchall()
+    )
+
+
+def test_forum_add_edit_and_list(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'forums.sqlite3'}"}
+    code = _run(
+        monkeypatch,
+        tmp_path,
+        "forum",
+        "add",
+        "--code",
+        "grf2029",
+        "--name",
+        "Global Refugee Forum 2029",
+        "--name",
+        "fr=Forum mondial sur les réfugiés 2029",
+        "--name-es",
+        "Foro Mundial 2029",
+        "--location",
+        "Geneva",
+        "--compacts",
+        "gcr",
+        "--starts",
+        "2029-12-10",
+        "--ends",
+        "2029-12-12",
+        "--deadline",
+        "2029-10-01 17:00",
+        "--time-zone",
+        "Europe/Zurich",
+        "--offsets",
+        "7,30,7,1",
+        **database,
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and out.startswith("added GRF2029")
+    assert "deadline 2029-10-01 17:00 Europe/Zurich" in out
+    [row] = _forum_rows(tmp_path, "GRF2029")
+    names, location, compacts, starts, ends, deadline, zone, offsets, is_open = row
+    assert json.loads(str(names)) == {
+        "en": "Global Refugee Forum 2029",
+        "fr": "Forum mondial sur les réfugiés 2029",
+        "es": "Foro Mundial 2029",
+    }
+    assert (location, json.loads(str(compacts)), starts, ends) == (
+        "Geneva",
+        ["gcr"],
+        "2029-12-10",
+        "2029-12-12",
+    )
+    assert str(deadline).startswith("2029-10-01 15:00:00")  # stored in UTC
+    assert (zone, json.loads(str(offsets)), is_open) == ("Europe/Zurich", [30, 7, 1], 1)
+
+    # A corrected time zone keeps the deadline's local time; other names are kept.
+    code = _run(
+        monkeypatch,
+        tmp_path,
+        "forum",
+        "edit",
+        "GRF2029",
+        "--time-zone",
+        "New York",
+        "--name-fr",
+        "FMR 2029",
+        "--closed",
+        **database,
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and "deadline 2029-10-01 17:00 America/New_York" in out and "closed" in out
+    [row] = _forum_rows(tmp_path, "GRF2029")
+    assert json.loads(str(row[0]))["fr"] == "FMR 2029"
+    assert json.loads(str(row[0]))["en"] == "Global Refugee Forum 2029"
+    assert str(row[5]).startswith("2029-10-01 21:00:00") and row[8] == 0
+
+    assert _run(monkeypatch, tmp_path, "forum", "list", **database) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("GRF2029") and "closed" in line for line in listed)
+    assert any(line.startswith("GRF2027") and "open" in line for line in listed)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["add", "--code", "G1", "--name", "x"], "3 to 16 letters"),
+        (["add", "--code", "GRF2027", "--name", "x"], "already a forum GRF2027"),
+        (["add", "--code", "NEW2029"], "needs a name"),
+        (["add", "--code", "NEW2029", "--name", "x", "--offsets", "30,0"], "1 to 365 days"),
+        (["add", "--code", "NEW2029", "--name", "x", "--offsets", "a,b"], "--offsets"),
+        (["add", "--code", "NEW2029", "--name", "x", "--compacts", "gcx"], "--compacts"),
+        (["add", "--code", "NEW2029", "--name", "x", "--starts", "10/12/2029"], "--starts"),
+        (["add", "--code", "NEW2029", "--name", "x", "--deadline", "2029-10-01"], "--deadline"),
+        (["add", "--code", "NEW2029", "--name", "x", "--time-zone", "Mars/Base"], "time zone"),
+        (
+            [
+                "add",
+                "--code",
+                "NEW2029",
+                "--name",
+                "x",
+                "--starts",
+                "2029-12-12",
+                "--ends",
+                "2029-12-10",
+            ],
+            "cannot end before it starts",
+        ),
+        (["edit", "NOPE", "--open"], "there is no forum 'NOPE'"),
+        (["edit", "GRF2027"], "nothing to change"),
+    ],
+)
+def test_forum_mistakes_are_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
+    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'forums.sqlite3'}"}
+    assert _run(monkeypatch, tmp_path, "forum", *args, **database) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert _forum_rows(tmp_path, "NEW2029") == []
+
+
+async def test_reminders_arrive_in_the_simulator_as_time_passes(services: Services) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import select
+
+    from storage.engine import transaction
+    from storage.models import Forum
+
+    async with transaction(services.sessions) as session:
+        forum = (await session.exec(select(Forum).where(Forum.code == "GRF2027"))).one()
+        forum.pledge_deadline = datetime.now(UTC) + timedelta(days=10)
+        forum.reminder_offsets = [7, 3]
+        session.add(forum)
+    out: list[str] = []
+
+    def last_token() -> str:
+        return next(line for line in reversed(out) if "/start " in line).split("/start ")[-1]
+
+    async def typed() -> AsyncIterator[str]:
+        yield ":invite coordinator"
+        yield f"/start {last_token()}"
+        yield ":wait 5d"
+        yield ":wait 6d"
+        yield ":quit"
+
+    await simulate(services, typed(), out.append)
+    screen = "\n".join(out)
+    assert screen.count("📊") == 2, screen[-2000:]  # the 7- and the 3-day digests
+    assert screen.count("🏁") == 1  # and the closing summary after the deadline
+    assert "Invited localities without a pledge: 0" in screen
