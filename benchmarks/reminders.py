@@ -20,19 +20,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert  # noqa: E402
-from sqlmodel import select  # noqa: E402
+from sqlalchemy import insert
+from sqlmodel import select
 
-from bot.app import build_application  # noqa: E402
-from bot.context import Services  # noqa: E402
-from bot.i18n import Catalogs  # noqa: E402
-from bot.reminders import Limits, ReminderSender  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from bot.standin import BotApiStandIn, SimUser, VirtualClock  # noqa: E402
-from storage.engine import create_engine, session_factory, transaction  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import Forum, Locality, Member, ReminderDelivery, Role  # noqa: E402
-from storage.reminders import plan  # noqa: E402
+from bot.app import build_application
+from bot.context import Services
+from bot.i18n import Catalogs
+from bot.reminders import Limits, ReminderSender
+from bot.settings import Settings
+from bot.standin import BotApiStandIn, SimUser, VirtualClock
+from storage.engine import create_engine, session_factory, transaction
+from storage.migrate import upgrade
+from storage.models import Forum, Locality, Member, ReminderDelivery, Role
+from storage.reminders import plan
 
 FIRST_USER = 10_000_000
 
