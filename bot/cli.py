@@ -1,4 +1,4 @@
-"""The `pledgebot` command: run, simulate, invite, db, i18n."""
+"""The `pledgebot` command: run, simulate, invite, forum, db, i18n."""
 
 from __future__ import annotations
 
@@ -6,24 +6,36 @@ import argparse
 import asyncio
 import sys
 from collections.abc import AsyncIterator, Sequence
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from telegram import Bot
 from telegram.error import TelegramError
 
 from bot import translations
+from bot.i18n import LOCALES_DIR
 from bot.logs import configure_logging
 from bot.runner import run_bot
 from bot.services import open_services
 from bot.settings import Settings, SettingsError, load_settings
 from conversations.admin import deep_link
-from conversations.parsing import read_country
+from conversations.parsing import find_time_zone, read_country
 from storage.engine import create_engine, transaction
+from storage.forums import (
+    LANGUAGE_KEY,
+    ForumError,
+    create_forum,
+    forum_name,
+    get_forum_by_code,
+    list_forums,
+    update_forum,
+)
 from storage.invites import create_invite
 from storage.localities import find_or_create_locality
 from storage.migrate import upgrade, write_revision
-from storage.models import Role
+from storage.models import Compact, Forum, Role
 
 
 class CommandError(Exception):
@@ -43,6 +55,16 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--uses", type=int, default=1, help="how many people may use it")
     invite.add_argument("--expires-days", type=int, default=14)
     invite.add_argument("--quiet", action="store_true", help="print only the start token")
+
+    forum = commands.add_parser("forum", help="list, add and edit forums")
+    forum_commands = forum.add_subparsers(dest="forum_command", required=True)
+    forum_commands.add_parser("list", help="every forum, one a line")
+    add = forum_commands.add_parser("add", help="add a forum")
+    add.add_argument("--code", required=True, help="3-16 letters A-Z or digits, e.g. GRF2029")
+    _forum_options(add)
+    edit = forum_commands.add_parser("edit", help="change some of a forum's values")
+    edit.add_argument("code", help="the forum's code")
+    _forum_options(edit)
 
     db = commands.add_parser("db", help="database migrations")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -70,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_simulate(settings))
         elif args.command == "invite":
             print(asyncio.run(_invite(settings, args)))
+        elif args.command == "forum":
+            print(asyncio.run(_forum(settings, args)))
         elif args.command == "db":
             _db(settings, args)
     except (SettingsError, CommandError) as error:
@@ -135,6 +159,166 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> str:
             "TELEGRAM_BOT_TOKEN to get a t.me link)"
         )
     return deep_link(username, issued.token)
+
+
+def _name_languages() -> list[str]:
+    """The languages forum names are kept in: those with a catalog (zh_Hans as zh), and en."""
+    found = {p.parent.name.split("_", 1)[0] for p in LOCALES_DIR.glob("*/LC_MESSAGES")}
+    return sorted(found | {"en"})
+
+
+def _forum_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--name",
+        action="append",
+        default=[],
+        metavar="[LANG=]TEXT",
+        help="the name in English, or in LANG (repeatable; LANG= with no text removes it)",
+    )
+    for language in _name_languages():
+        if language != "en":
+            command.add_argument(
+                f"--name-{language}", metavar="TEXT", help=f"the name in {language}"
+            )
+    command.add_argument("--location", help="where the forum meets, e.g. Geneva")
+    command.add_argument("--compacts", help="gcm, gcr, gcm,gcr or both")
+    command.add_argument("--starts", metavar="YYYY-MM-DD", help="first day (none clears it)")
+    command.add_argument("--ends", metavar="YYYY-MM-DD", help="last day (none clears it)")
+    command.add_argument(
+        "--deadline",
+        metavar="'YYYY-MM-DD HH:MM'",
+        help="pledge deadline, local time in --time-zone (none clears it)",
+    )
+    command.add_argument(
+        "--time-zone",
+        help="IANA zone or city of the deadline, e.g. Europe/Zurich; alone, the deadline "
+        "keeps its local time",
+    )
+    command.add_argument("--offsets", metavar="30,14,7,3,1", help="reminder days before it")
+    state = command.add_mutually_exclusive_group()
+    state.add_argument("--open", dest="is_open", action="store_true", default=None)
+    state.add_argument("--closed", dest="is_open", action="store_false")
+
+
+async def _forum(settings: Settings, args: argparse.Namespace) -> str:
+    try:
+        async with open_services(settings) as services, transaction(services.sessions) as session:
+            if args.forum_command == "list":
+                found = await list_forums(session=session)
+                return "\n".join(_forum_line(f) for f in found) or "no forums yet"
+            if args.forum_command == "add":
+                changes = _forum_changes(args, None)
+                if not changes.get("names"):
+                    raise CommandError("a new forum needs a name: --name TEXT")
+                forum = await create_forum(session=session, code=args.code, **changes)
+                return f"added {_forum_line(forum)}"
+            existing = await get_forum_by_code(session=session, code=args.code)
+            if existing is None:
+                raise CommandError(f"there is no forum {args.code!r}: see `pledgebot forum list`")
+            changes = _forum_changes(args, existing)
+            if not changes:
+                raise CommandError("nothing to change: give at least one option")
+            await update_forum(session=session, forum=existing, changes=changes)
+            return f"changed {_forum_line(existing)}"
+    except ForumError as error:
+        raise CommandError(str(error)) from None
+
+
+def _forum_changes(args: argparse.Namespace, forum: Forum | None) -> dict[str, Any]:
+    """The values given on the command line, read and ready for storage."""
+    changes: dict[str, Any] = {}
+    names = _forum_names(args)
+    if names:
+        changes["names"] = {**(forum.names if forum is not None else {}), **names}
+    if args.location is not None:
+        changes["location"] = args.location
+    if args.compacts is not None:
+        changes["compacts"] = _compacts(args.compacts)
+    for option, field in (("starts", "starts_on"), ("ends", "ends_on")):
+        if getattr(args, option) is not None:
+            changes[field] = _day(getattr(args, option), f"--{option}")
+    zone = None
+    if args.time_zone is not None:
+        zone = find_time_zone(args.time_zone)
+        if zone is None:
+            raise CommandError(
+                f"unknown time zone {args.time_zone!r}: use an IANA name such as Europe/Zurich"
+            )
+        changes["deadline_time_zone"] = zone
+    current_zone = forum.deadline_time_zone if forum is not None else "UTC"
+    if args.deadline is not None:
+        changes["pledge_deadline"] = _deadline(args.deadline, zone or current_zone)
+    elif zone is not None and forum is not None and forum.pledge_deadline is not None:
+        # A corrected time zone: the deadline keeps the local time it was given in.
+        wall = forum.pledge_deadline.astimezone(ZoneInfo(current_zone)).replace(tzinfo=None)
+        changes["pledge_deadline"] = wall.replace(tzinfo=ZoneInfo(zone))
+    if args.offsets is not None:
+        try:
+            changes["reminder_offsets"] = [int(p) for p in args.offsets.split(",") if p.strip()]
+        except ValueError:
+            raise CommandError(
+                f"--offsets takes whole days like 30,14,7, not {args.offsets!r}"
+            ) from None
+    if args.is_open is not None:
+        changes["is_open"] = args.is_open
+    return changes
+
+
+def _forum_names(args: argparse.Namespace) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for given in args.name:
+        language, separator, text = given.partition("=")
+        if separator and LANGUAGE_KEY.match(language):
+            names[language] = text
+        else:
+            names["en"] = given
+    for language in _name_languages():
+        text = getattr(args, f"name_{language}", None)
+        if text is not None:
+            names[language] = text
+    return names
+
+
+def _compacts(text: str) -> list[str]:
+    chosen = {p.strip().lower() for p in text.split(",") if p.strip()}
+    if chosen == {"both"}:
+        return [Compact.GCM.value, Compact.GCR.value]
+    if not chosen or not chosen <= {c.value for c in Compact}:
+        raise CommandError(f"--compacts takes gcm, gcr, gcm,gcr or both, not {text!r}")
+    return sorted(chosen)
+
+
+def _day(text: str, option: str) -> date | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise CommandError(f"{option} takes a date like 2027-03-15, not {text!r}") from None
+
+
+def _deadline(text: str, zone: str) -> datetime | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        local = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise CommandError(f"--deadline takes 'YYYY-MM-DD HH:MM', not {text!r}") from None
+    return local.replace(tzinfo=ZoneInfo(zone))
+
+
+def _forum_line(forum: Forum) -> str:
+    """code, open or closed, dates, deadline in its own zone, compacts, reminders, name."""
+    dates = f"{forum.starts_on or '?'}..{forum.ends_on or '?'}"
+    deadline = "no deadline"
+    if forum.pledge_deadline is not None:
+        local = forum.pledge_deadline.astimezone(ZoneInfo(forum.deadline_time_zone))
+        deadline = f"deadline {local:%Y-%m-%d %H:%M} {forum.deadline_time_zone}"
+    offsets = ",".join(str(d) for d in forum.reminder_offsets) or "none"
+    return (
+        f"{forum.code:<10} {'open' if forum.is_open else 'closed':<6} {dates:<22} {deadline} "
+        f"| {'+'.join(forum.compacts) or '-'} | reminders {offsets} | {forum_name(forum, 'en')}"
+    )
 
 
 async def _bot_username(settings: Settings) -> str | None:

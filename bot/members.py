@@ -22,9 +22,8 @@ async def load_member(update: Update, ctx: PledgeContext) -> None:
         member, _created = await get_or_create_member(
             session=session, telegram_id=user.id, display_name=user.full_name, language=language
         )
-        if not member.active and update.effective_message is not None:
-            member.active = True  # writing to the bot again undoes a block
-            session.add(member)
+        # A stopped member (who opted out with /stop, or blocked the bot) is still answered,
+        # but stays stopped until /start: writing is not asking for reminders again.
         ctx.conversation = await get_state(session=session, member_id=member.id or 0)
     ctx.set_member(member, catalogs.translator(member.language))
     if chat is not None and chat.type != ChatType.PRIVATE:

@@ -7,7 +7,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from telegram import Update
 
 from bot.context import PledgeContext
-from conversations import admin, my_pledges, onboarding, pledge_wizard
+from conversations import (
+    admin,
+    deadlines,
+    forums,
+    my_pledges,
+    onboarding,
+    pledge_wizard,
+    settings,
+)
 from conversations.callbacks import Callback, unpack
 from conversations.common import ack, say
 from conversations.menu import BY_NAME
@@ -25,6 +33,8 @@ REASK_STEPS: Mapping[str, ReaskStep] = {
     pledge_wizard.EDIT: pledge_wizard.reask,
     my_pledges.PROGRESS: my_pledges.reask,
     admin.INVITE: admin.reask,
+    settings.SETTINGS: settings.reask,
+    forums.FLOW: forums.reask,
 }
 
 
@@ -52,12 +62,19 @@ COMMAND_STEPS: Mapping[str, CommandStep] = {
     "pledge": pledge_wizard.start_pledge,
     "mypledges": my_pledges.my_pledges,
     "invite": admin.invite,
+    "settings": settings.settings,
+    "stop": settings.stop,
+    "forums": forums.forums,
+    "deadlines": deadlines.deadlines,
 }
 
 CALLBACK_STEPS: Mapping[str, CallbackStep] = {
     **pledge_wizard.CALLBACKS,
     **my_pledges.CALLBACKS,
     **admin.CALLBACKS,
+    **settings.CALLBACKS,
+    **forums.CALLBACKS,
+    **deadlines.CALLBACKS,
     "a.req": onboarding.on_request_access,
     "l.set": onboarding.on_language,
 }
@@ -66,6 +83,8 @@ MESSAGE_STEPS: Mapping[tuple[str, str], CommandStep] = {
     **{(onboarding.ACCESS, step): onboarding.on_access_answer for step in onboarding.ACCESS_STEPS},
     **my_pledges.MESSAGE_STEPS,
     **admin.MESSAGE_STEPS,
+    **settings.MESSAGE_STEPS,
+    **forums.MESSAGE_STEPS,
 }
 
 

@@ -21,7 +21,7 @@ from storage.access_requests import create_access_request, get_pending_request
 from storage.conversation_state import clear_state, set_state
 from storage.invites import InviteProblem, redeem_invite
 from storage.localities import get_locality
-from storage.members import grant_role, list_coordinators, set_member_language
+from storage.members import grant_role, list_coordinators, resume_member, set_member_language
 from storage.models import AccessRequest, ConversationState, Member, Role
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,15 @@ async def start(update: Update, ctx: PledgeContext) -> None:
     """/start [token]: join with an invitation, or be told how to get one."""
     t, member = ctx.t, ctx.member
     token = ctx.args[0] if ctx.args else None
+    if not member.active:  # stopped (/stop, or had blocked the bot): /start resumes
+        async with ctx.db() as session:
+            await resume_member(session=session, member=member)
+        if member.role is not None:
+            await say(
+                update,
+                ctx,
+                t.gettext("▶️ Welcome back: my reminders and notifications are on again."),
+            )
     if member.role is not None:
         if token:
             await say(
@@ -146,13 +155,15 @@ async def _locality_words(t: Translator, session: AsyncSession, member: Member) 
 
 
 async def help_command(update: Update, ctx: PledgeContext) -> None:
-    """/help: the commands of the reader's role."""
-    await say(
-        update,
-        ctx,
-        help_text(ctx.t, ctx.member.role),
-        None if ctx.member.role else request_access_keyboard(ctx.t),
-    )
+    """/help: the commands of the reader's role (and, if they stopped messages, how to resume)."""
+    text = help_text(ctx.t, ctx.member.role)
+    if ctx.member.role is not None and not ctx.member.active:
+        text = Html(
+            text
+            + "\n\n"
+            + ctx.t.gettext("⏸ My messages to you are stopped. /start turns them back on.")
+        )
+    await say(update, ctx, text, None if ctx.member.role else request_access_keyboard(ctx.t))
 
 
 async def cancel(update: Update, ctx: PledgeContext) -> None:

@@ -2,13 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
+from functools import cache
+from zoneinfo import available_timezones
 
+from babel.core import get_global
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Member, Role
+from storage.models import Locality, Member, ReminderKind, Role
 from storage.types import utc_now
+
+DEFAULT_TIME_ZONE = "UTC"
+
+# The capital's zone, for the countries Babel lists with more than one zone. Babel (CLDR) has
+# no capitals, and its lists are alphabetical by zone code: the first of Brazil's is Araguaina,
+# the first of the United States' is Adak, Alaska.
+CAPITAL_ZONES = {
+    "AR": "America/Argentina/Buenos_Aires",
+    "AU": "Australia/Sydney",  # Canberra
+    "BR": "America/Sao_Paulo",  # Brasília
+    "CA": "America/Toronto",  # Ottawa
+    "CD": "Africa/Kinshasa",
+    "CL": "America/Santiago",
+    "CN": "Asia/Shanghai",  # Beijing
+    "CY": "Asia/Nicosia",
+    "DE": "Europe/Berlin",
+    "EC": "America/Guayaquil",  # Quito
+    "ES": "Europe/Madrid",
+    "FM": "Pacific/Pohnpei",  # Palikir
+    "GL": "America/Nuuk",
+    "ID": "Asia/Jakarta",
+    "KI": "Pacific/Tarawa",
+    "KZ": "Asia/Almaty",  # Astana
+    "MH": "Pacific/Majuro",
+    "MN": "Asia/Ulaanbaatar",
+    "MX": "America/Mexico_City",
+    "MY": "Asia/Kuala_Lumpur",
+    "NZ": "Pacific/Auckland",  # Wellington
+    "PF": "Pacific/Tahiti",  # Papeete
+    "PG": "Pacific/Port_Moresby",
+    "PS": "Asia/Hebron",  # Ramallah
+    "PT": "Europe/Lisbon",
+    "RU": "Europe/Moscow",
+    "UA": "Europe/Kyiv",
+    "US": "America/New_York",  # Washington
+    "UZ": "Asia/Tashkent",
+}
 
 
 async def get_or_create_member(
@@ -47,10 +87,15 @@ async def set_member_language(*, session: AsyncSession, member: Member, language
 async def grant_role(
     *, session: AsyncSession, member: Member, role: Role, locality_id: int | None
 ) -> None:
-    """Let a member in with a role (and, for officials, a locality)."""
+    """Let a member in with a role (and, for officials, a locality, whose country's time zone
+    becomes theirs unless they already chose one)."""
     member.role = role.value
     member.locality_id = locality_id if role is Role.OFFICIAL else None
     member.active = True
+    if member.locality_id is not None and member.time_zone == DEFAULT_TIME_ZONE:
+        locality = await session.get(Locality, member.locality_id)
+        if locality is not None:
+            member.time_zone = default_time_zone(country=locality.country)
     session.add(member)
 
 
@@ -71,3 +116,80 @@ async def mark_stopped(*, session: AsyncSession, member_ids: Sequence[int]) -> N
         if member is not None:
             member.active = False
             session.add(member)
+
+
+# ---------------------------------------------------------------- settings
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    """Every IANA zone this system knows (read from disk once), without the system's own
+    `localtime` and tzdata's `Factory`."""
+    return frozenset(available_timezones() - {"localtime", "Factory", "posixrules"})
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether `name` is an IANA time zone this system knows, spelled exactly."""
+    return name in time_zone_names()
+
+
+def default_time_zone(*, country: str | None) -> str:
+    """A sensible zone for a country (ISO 3166-1 alpha-2): its only zone, its capital's,
+    or the first Babel lists; UTC when the country is unknown."""
+    country = (country or "").upper()
+    if country == "ZZ":  # CLDR's unknown region
+        return DEFAULT_TIME_ZONE
+    listed: list[str] = get_global("territory_zones").get(country, [])
+    zones = [z for z in listed if is_time_zone(z)]
+    if not zones:
+        return DEFAULT_TIME_ZONE
+    capital = CAPITAL_ZONES.get(country, zones[0])
+    return capital if capital in zones else zones[0]
+
+
+async def set_time_zone(*, session: AsyncSession, member: Member, time_zone: str) -> None:
+    """The zone a member's reminders and dates follow; an unknown zone is refused."""
+    if not is_time_zone(time_zone):
+        raise ValueError(f"not an IANA time zone: {time_zone!r}")
+    member.time_zone = time_zone
+    session.add(member)
+
+
+async def set_reminder_hour(*, session: AsyncSession, member: Member, hour: int) -> None:
+    """The local hour (0–23) at which reminders reach a member."""
+    if not 0 <= hour <= 23:
+        raise ValueError(f"an hour is 0–23, not {hour}")
+    member.reminder_hour = hour
+    session.add(member)
+
+
+async def set_muted_kinds(
+    *, session: AsyncSession, member: Member, kinds: Iterable[ReminderKind | str]
+) -> None:
+    """The reminder kinds a member does not want (kept once each, in the enumeration's order)."""
+    wanted = {ReminderKind(k).value for k in kinds}  # ValueError on an unknown kind
+    member.muted_kinds = [k.value for k in ReminderKind if k.value in wanted]
+    session.add(member)
+
+
+async def stop_member(*, session: AsyncSession, member: Member) -> bool:
+    """The member opted out: nothing proactive reaches them until they resume; True if changed."""
+    changed = member.active
+    member.active = False
+    session.add(member)
+    return changed
+
+
+async def resume_member(*, session: AsyncSession, member: Member) -> bool:
+    """The member wants messages again (/start); True if they had been stopped."""
+    changed = not member.active
+    member.active = True
+    session.add(member)
+    return changed
+
+
+async def get_members(*, session: AsyncSession, ids: Collection[int]) -> Sequence[Member]:
+    """Members by id (for a batch of reminders)."""
+    if not ids:
+        return []
+    return (await session.exec(select(Member).where(col(Member.id).in_(ids)))).all()

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models import (
     DeliveryStatus,
@@ -90,7 +91,9 @@ def _active(role: Role) -> Any:
     return and_(col(Member.role) == role.value, col(Member.active).is_(True))
 
 
-def _among(statement: Any, among: Collection[int] | None) -> Any:
+def _among(
+    statement: SelectOfScalar[Member], among: Collection[int] | None
+) -> SelectOfScalar[Member]:
     """Restricted to some members, when checking a batch rather than planning for everyone."""
     return statement if among is None else statement.where(col(Member.id).in_(among))
 
@@ -444,12 +447,12 @@ async def superseded(
     statement = select(ReminderDelivery.id).where(
         col(ReminderDelivery.id).in_([d.id for d in deliveries]),
         exists().where(
-            later.forum_id == ReminderDelivery.forum_id,
-            later.member_id == ReminderDelivery.member_id,
-            later.kind == ReminderDelivery.kind,
-            later.deadline_at == ReminderDelivery.deadline_at,
-            later.due_at > ReminderDelivery.due_at,
-            later.due_at <= now,
+            col(later.forum_id) == col(ReminderDelivery.forum_id),
+            col(later.member_id) == col(ReminderDelivery.member_id),
+            col(later.kind) == col(ReminderDelivery.kind),
+            col(later.deadline_at) == col(ReminderDelivery.deadline_at),
+            col(later.due_at) > col(ReminderDelivery.due_at),
+            col(later.due_at) <= now,
         ),
     )
     return {i for i in (await session.exec(statement)).all() if i is not None}

@@ -7,11 +7,10 @@ Create Date: 2026-11-28 00:13:43.070862
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
+import sqlmodel
 from alembic import op
 
-
-import storage.types  # noqa: F401
+import storage.types
 
 revision: str = '0003'
 down_revision: str | None = '0002'

@@ -1,0 +1,113 @@
+"""/deadlines: the upcoming pledge deadlines for every member, and an .ics file for a calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from telegram import InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ParseMode
+
+from bot.calendar import deadlines_calendar
+from bot.context import PledgeContext
+from bot.i18n import Html, Translator
+from conversations.callbacks import Callback
+from conversations.cards import MAX_MESSAGE, utf16_length
+from conversations.common import ack, say
+from conversations.forums import moment
+from conversations.keyboards import button
+from conversations.menu import MEMBERS
+from storage.forums import forum_name, is_time_zone, upcoming_deadlines
+from storage.models import Forum
+from storage.types import utc_now
+
+CALENDAR_FILE = "pledgebot-deadlines.ics"
+
+
+def reader_zone(zone: str) -> str:
+    """The reader's time zone, or UTC if theirs is unknown."""
+    return zone if is_time_zone(zone) else "UTC"
+
+
+def deadline_line(t: Translator, forum: Forum, zone: str, now: datetime) -> Html:
+    """'• Name — March 15, 2027, 16:00, in 30 days' in the reader's time zone."""
+    assert forum.pledge_deadline is not None
+    return t.gettext(
+        "• <b>%(name)s</b> — %(when)s, %(relative)s",
+        name=forum_name(forum, t.language),
+        when=moment(t, forum.pledge_deadline, zone),
+        relative=t.relative(forum.pledge_deadline - now),
+    )
+
+
+def deadlines_messages(
+    t: Translator, forums: Sequence[Forum], zone: str, now: datetime
+) -> list[Html]:
+    """The heading and a line per deadline, split into messages Telegram accepts."""
+    lines = [
+        t.gettext("<b>Upcoming pledge deadlines</b> (times in %(zone)s):", zone=zone),
+        *(deadline_line(t, forum, zone, now) for forum in forums),
+    ]
+    messages: list[list[str]] = [[]]
+    for line in lines:
+        candidate = "\n".join([*messages[-1], line])
+        if messages[-1] and utf16_length(candidate) > MAX_MESSAGE:
+            messages.append([])
+        messages[-1].append(line)
+    return [Html("\n".join(m)) for m in messages]
+
+
+def calendar_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(t.plain("📅 Add to my calendar"), "d.ics")]])
+
+
+async def deadlines(update: Update, ctx: PledgeContext) -> None:
+    """/deadlines: each upcoming deadline in the reader's time zone, and a calendar button."""
+    t, now = ctx.t, utc_now()
+    async with ctx.db() as session:
+        found = await upcoming_deadlines(session=session, now=now)
+    if not found:
+        await say(update, ctx, t.gettext("There are no upcoming pledge deadlines just now."))
+        return
+    messages = deadlines_messages(t, found, reader_zone(ctx.member.time_zone), now)
+    for text in messages[:-1]:
+        await say(update, ctx, text)
+    await say(update, ctx, messages[-1], calendar_keyboard(t))
+
+
+async def on_calendar(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button: the upcoming deadlines as an .ics file, with an alarm a day before each."""
+    t, now, chat = ctx.t, utc_now(), update.effective_chat
+    if ctx.member.role not in MEMBERS:
+        await ack(update, ctx, t.plain("/deadlines is for registered members."), alert=True)
+        return
+    async with ctx.db() as session:
+        found = await upcoming_deadlines(session=session, now=now)
+    if not found:
+        await ack(update, ctx, t.plain("There are no upcoming pledge deadlines just now."))
+        return
+    await ack(update, ctx)
+    if chat is None:
+        return
+    content = deadlines_calendar(
+        found,
+        now,
+        summary=lambda forum: t.plain(
+            "Pledge deadline: %(forum)s", forum=forum_name(forum, t.language)
+        ),
+        alarm=lambda forum: t.plain(
+            "The pledge deadline for %(forum)s is tomorrow.", forum=forum_name(forum, t.language)
+        ),
+    )
+    await ctx.bot.send_document(
+        chat.id,
+        InputFile(content, filename=CALENDAR_FILE),
+        caption=t.gettext(
+            "📅 Open this file to add the pledge deadlines to your calendar, with a reminder "
+            "the day before each."
+        ),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+CALLBACKS = {"d.ics": on_calendar}

@@ -1,0 +1,300 @@
+"""/settings (time zone, reminder hour, reminder kinds, language) and /stop."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from babel.dates import format_time
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.context import PledgeContext
+from bot.i18n import N_, Html, Translator
+from conversations import onboarding
+from conversations.callbacks import Callback
+from conversations.common import ack, replace, say
+from conversations.keyboards import SELECTED_MARK, button, rows
+from conversations.time_zones import NotWholeHours, read_time_zone, zone_label
+from storage.conversation_state import clear_state, set_state
+from storage.members import set_muted_kinds, set_reminder_hour, set_time_zone, stop_member
+from storage.models import ConversationState, Member, ReminderKind, Role
+from storage.types import utc_now
+
+SETTINGS = "settings"
+TIME_ZONE = "tz"
+HOURS = range(7, 21)  # the hours offered on buttons: 07:00 to 20:00 local time
+HOUR_COLUMNS = 4
+
+KIND_LABELS = {
+    ReminderKind.DIGEST.value: N_("Forum digests"),
+    ReminderKind.CLOSING.value: N_("Deadline closing notes"),
+    ReminderKind.DRAFT.value: N_("Unfinished drafts"),
+    ReminderKind.INVITATION.value: N_("Invitations to pledge"),
+    ReminderKind.PROGRESS.value: N_("Progress report reminders"),
+}
+
+# The reminders each role can receive, in the order the card lists them.
+ROLE_KINDS: dict[str | None, tuple[str, ...]] = {
+    Role.COORDINATOR.value: (ReminderKind.DIGEST.value, ReminderKind.CLOSING.value),
+    Role.OFFICIAL.value: (
+        ReminderKind.DRAFT.value,
+        ReminderKind.INVITATION.value,
+        ReminderKind.PROGRESS.value,
+    ),
+}
+
+
+def kinds_for(role: str | None) -> tuple[str, ...]:
+    """The reminder kinds that apply to a role (none for staff)."""
+    return ROLE_KINDS.get(role, ())
+
+
+def hour_label(t: Translator, hour: int) -> str:
+    """An hour of the day as the reader writes it: `9:00 AM`, `09:00`."""
+    return str(format_time(time(hour, 0), format="short", locale=t.locale))
+
+
+def settings_card(
+    t: Translator, member: Member, now: datetime, note: Html | None = None
+) -> tuple[Html, InlineKeyboardMarkup]:
+    """The member's settings and a button for each change."""
+    lines = [note, ""] if note else []
+    lines += [
+        t.gettext("⚙️ <b>Your settings</b>"),
+        t.gettext("Language: %(language)s", language=t.language_name(member.language)),
+        t.gettext(
+            "Time zone: %(zone)s — local time now: %(now)s",
+            zone=zone_label(t, member.time_zone),
+            now=t.datetime(now, time_zone=member.time_zone, format="short"),
+        ),
+        t.gettext(
+            "Reminders arrive at: %(hour)s, local time",
+            hour=hour_label(t, member.reminder_hour),
+        ),
+        "",
+    ]
+    kinds = kinds_for(member.role)
+    if kinds:
+        lines.append(t.gettext("<b>Reminders</b>"))
+        for kind in kinds:
+            name = t.plain(KIND_LABELS[kind])
+            if kind in member.muted_kinds:
+                lines.append(t.gettext("🔕 %(kind)s: off", kind=name))
+            else:
+                lines.append(t.gettext("🔔 %(kind)s: on", kind=name))
+    else:
+        lines.append(t.gettext("There are no reminders for your role."))
+    if not member.active:
+        lines += ["", stopped_note(t)]
+    keyboard = [
+        [
+            button(t.plain("🌍 Time zone"), "set.tz"),
+            button(t.plain("🕘 Reminder hour"), "set.hr"),
+        ]
+    ]
+    for kind in kinds:
+        name = t.plain(KIND_LABELS[kind])
+        if kind in member.muted_kinds:
+            toggle = button(t.plain("🔔 Turn on: %(kind)s", kind=name), "set.mute", kind, 0)
+        else:
+            toggle = button(t.plain("🔕 Turn off: %(kind)s", kind=name), "set.mute", kind, 1)
+        keyboard.append([toggle])
+    keyboard.append([button(t.plain("🗣 Language"), "set.lang")])
+    return Html("\n".join(lines)), InlineKeyboardMarkup(keyboard)
+
+
+def stopped_note(t: Translator) -> Html:
+    return t.gettext("⏸ My messages to you are stopped. /start turns them back on.")
+
+
+def hour_keyboard(t: Translator, current: int) -> InlineKeyboardMarkup:
+    """The hours to choose from, the current one marked, and a way back to the card."""
+    buttons = [
+        button((SELECTED_MARK if hour == current else "") + hour_label(t, hour), "set.h", hour)
+        for hour in HOURS
+    ]
+    return InlineKeyboardMarkup(
+        [*rows(buttons, HOUR_COLUMNS), [button(t.plain("‹ Back"), "set.card")]]
+    )
+
+
+def time_zone_question(t: Translator) -> Html:
+    return t.gettext(
+        "Which time zone are you in? Send a city (for example São Paulo), a time zone name "
+        "(for example America/Sao_Paulo) or your offset from UTC (for example +03:00). "
+        "/cancel keeps the current one."
+    )
+
+
+async def _refused(update: Update, ctx: PledgeContext) -> bool:
+    """True (and the person told) if they have no settings: only registered members do."""
+    if ctx.member.role is not None:
+        return False
+    await ack(update, ctx, ctx.t.plain("Only registered members have settings."), alert=True)
+    return True
+
+
+async def settings(update: Update, ctx: PledgeContext) -> None:
+    """/settings: the member's settings card."""
+    text, keyboard = settings_card(ctx.t, ctx.member, utc_now())
+    await say(update, ctx, text, keyboard)
+
+
+async def on_card(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button: back to the settings card, in place."""
+    if await _refused(update, ctx):
+        return
+    await ack(update, ctx)
+    text, keyboard = settings_card(ctx.t, ctx.member, utc_now())
+    await replace(update, ctx, text, keyboard)
+
+
+async def on_mute(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button: turn one kind of reminder off (1) or on (0); the card changes in place."""
+    if await _refused(update, ctx):
+        return
+    kind, mute = callback.str_arg(0), callback.int_arg(1)
+    if kind not in kinds_for(ctx.member.role) or mute not in (0, 1):
+        await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+        return
+    muted = [k for k in ctx.member.muted_kinds if k != kind] + ([kind] if mute else [])
+    async with ctx.db() as session:
+        await set_muted_kinds(session=session, member=ctx.member, kinds=muted)
+    await ack(update, ctx)
+    text, keyboard = settings_card(ctx.t, ctx.member, utc_now())
+    await replace(update, ctx, text, keyboard)
+
+
+async def on_hours(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button: the hours reminders can arrive at, in place of the card."""
+    if await _refused(update, ctx):
+        return
+    await ack(update, ctx)
+    t = ctx.t
+    await replace(
+        update,
+        ctx,
+        t.gettext(
+            "At what time should reminders reach you? Local time in %(zone)s.",
+            zone=zone_label(t, ctx.member.time_zone),
+        ),
+        hour_keyboard(t, ctx.member.reminder_hour),
+    )
+
+
+async def on_hour(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button: an hour; saved, and the card shows it."""
+    if await _refused(update, ctx):
+        return
+    hour = callback.int_arg(0)
+    if hour is None or not 0 <= hour <= 23:
+        await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+        return
+    async with ctx.db() as session:
+        await set_reminder_hour(session=session, member=ctx.member, hour=hour)
+    await ack(update, ctx, hour_label(ctx.t, hour))
+    text, keyboard = settings_card(ctx.t, ctx.member, utc_now())
+    await replace(update, ctx, text, keyboard)
+
+
+async def on_time_zone_button(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button: ask for the time zone; the answer is a text message."""
+    if await _refused(update, ctx):
+        return
+    await ack(update, ctx)
+    async with ctx.db() as session:
+        await set_state(
+            session=session, member_id=ctx.member.id or 0, flow=SETTINGS, step=TIME_ZONE
+        )
+    await say(update, ctx, time_zone_question(ctx.t))
+
+
+async def reask(update: Update, ctx: PledgeContext, state: ConversationState) -> bool:
+    """Ask for the time zone again."""
+    await say(update, ctx, time_zone_question(ctx.t))
+    return True
+
+
+async def on_time_zone(update: Update, ctx: PledgeContext) -> None:
+    """The time zone, as a zone name, a city or an offset; then the card with it."""
+    message, t = update.effective_message, ctx.t
+    if message is None:
+        return
+    if message.text is None:
+        await say(
+            update,
+            ctx,
+            t.gettext("Please send this as a text message, not a file, picture or sticker."),
+        )
+        return
+    text = " ".join(message.text.split())[:60]
+    zone = read_time_zone(text, t.locale)
+    if isinstance(zone, NotWholeHours):
+        await say(
+            update,
+            ctx,
+            t.gettext(
+                "For %(offset)s there is no fixed time zone. Please send your city instead "
+                "(for example Kolkata or Kathmandu) or a time zone name.",
+                offset=zone.offset,
+            ),
+        )
+        return
+    if zone is None:
+        await say(
+            update,
+            ctx,
+            t.gettext(
+                "I do not know the time zone “%(text)s”. Please send a large city in your "
+                "time zone (for example São Paulo), a time zone name (for example "
+                "America/Sao_Paulo) or your offset from UTC (for example +03:00).",
+                text=text,
+            ),
+        )
+        return
+    async with ctx.db() as session:
+        await set_time_zone(session=session, member=ctx.member, time_zone=zone)
+        await clear_state(session=session, member_id=ctx.member.id or 0)
+    note = t.gettext("✅ Saved: your time zone is %(zone)s.", zone=zone_label(t, zone))
+    text_, keyboard = settings_card(t, ctx.member, utc_now(), note)
+    await say(update, ctx, text_, keyboard)
+
+
+async def on_language(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button: the /language choice."""
+    if await _refused(update, ctx):
+        return
+    await ack(update, ctx)
+    await onboarding.language(update, ctx)
+
+
+# ---------------------------------------------------------------- stop
+
+
+async def stop(update: Update, ctx: PledgeContext) -> None:
+    """/stop: nothing proactive until /start; what the member asks is still answered."""
+    async with ctx.db() as session:
+        changed = await stop_member(session=session, member=ctx.member)
+    t = ctx.t
+    if not changed:
+        await say(update, ctx, stopped_note(t))
+        return
+    await say(
+        update,
+        ctx,
+        t.gettext(
+            "⏸ Stopped. I will not write to you on my own any more: no reminders and no "
+            "notifications. I still answer when you write to me, and nothing else changes "
+            "until you send /start, which turns my messages back on."
+        ),
+    )
+
+
+CALLBACKS = {
+    "set.card": on_card,
+    "set.tz": on_time_zone_button,
+    "set.hr": on_hours,
+    "set.h": on_hour,
+    "set.mute": on_mute,
+    "set.lang": on_language,
+}
+MESSAGE_STEPS = {(SETTINGS, TIME_ZONE): on_time_zone}
