@@ -21,7 +21,8 @@ from bot.runner import run_bot
 from bot.services import open_services
 from bot.settings import Settings, SettingsError, load_settings
 from conversations.admin import deep_link
-from conversations.parsing import find_time_zone, read_country
+from conversations.parsing import read_country
+from conversations.time_zones import read_time_zone
 from storage.engine import create_engine, transaction
 from storage.forums import (
     LANGUAGE_KEY,
@@ -237,14 +238,14 @@ def _forum_changes(args: argparse.Namespace, forum: Forum | None) -> dict[str, A
     for option, field in (("starts", "starts_on"), ("ends", "ends_on")):
         if getattr(args, option) is not None:
             changes[field] = _day(getattr(args, option), f"--{option}")
-    zone = None
+    zone: str | None = None
     if args.time_zone is not None:
-        zone = find_time_zone(args.time_zone)
-        if zone is None:
+        found = read_time_zone(args.time_zone, Locale.parse("en"))
+        if not isinstance(found, str):
             raise CommandError(
                 f"unknown time zone {args.time_zone!r}: use an IANA name such as Europe/Zurich"
             )
-        changes["deadline_time_zone"] = zone
+        zone = changes["deadline_time_zone"] = found
     current_zone = forum.deadline_time_zone if forum is not None else "UTC"
     if args.deadline is not None:
         changes["pledge_deadline"] = _deadline(args.deadline, zone or current_zone)

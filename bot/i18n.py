@@ -18,6 +18,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
+from storage.zones import zone_or_utc
+
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"
@@ -124,8 +126,13 @@ class Translator:
 
     def moment(self, value: _DateTime, *, time_zone: str) -> str:
         """'15 December 2027, 17:00' in the reader's language, at `time_zone`."""
-        local = value.astimezone(ZoneInfo(time_zone))
-        return f"{self.date(local.date())}, {format_time(local, 'short', locale=self.locale)}"
+        zone = zone_or_utc(time_zone)
+        local = value.astimezone(zone)
+        return self.plain(
+            "%(date)s, %(time)s",
+            date=self.date(local.date()),
+            time=str(format_time(local, format="short", tzinfo=zone, locale=self.locale)),
+        )
 
     def number(self, value: int | Decimal) -> str:
         return str(format_decimal(value, locale=self.locale))

@@ -14,12 +14,12 @@ from bot.i18n import Html, Translator
 from conversations.callbacks import Callback
 from conversations.cards import MAX_MESSAGE, utf16_length
 from conversations.common import ack, say
-from conversations.forums import moment
 from conversations.keyboards import button
 from conversations.menu import MEMBERS
-from storage.forums import forum_name, is_time_zone, upcoming_deadlines
+from storage.forums import forum_name, upcoming_deadlines
 from storage.models import Forum
 from storage.types import utc_now
+from storage.zones import is_time_zone
 
 CALENDAR_FILE = "pledgebot-deadlines.ics"
 
@@ -35,7 +35,7 @@ def deadline_line(t: Translator, forum: Forum, zone: str, now: datetime) -> Html
     return t.gettext(
         "• <b>%(name)s</b> — %(when)s, %(relative)s",
         name=forum_name(forum, t.language),
-        when=moment(t, forum.pledge_deadline, zone),
+        when=t.moment(forum.pledge_deadline, time_zone=zone),
         relative=t.relative(forum.pledge_deadline - now),
     )
 

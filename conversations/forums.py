@@ -7,7 +7,6 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
@@ -21,12 +20,12 @@ from conversations.parsing import (
     AmbiguousDate,
     check_length,
     clean_text,
-    find_time_zone,
     read_date,
     read_date_time,
     read_offsets,
 )
 from conversations.pledge_wizard import EARLIEST_YEAR, LATEST_YEAR, problem_text
+from conversations.time_zones import read_time_zone
 from storage.conversation_state import clear_state, set_state
 from storage.forums import (
     ForumError,
@@ -34,7 +33,6 @@ from storage.forums import (
     forum_name,
     get_forum,
     get_forum_by_code,
-    is_time_zone,
     list_forums,
     normalize_code,
     normalize_offsets,
@@ -80,24 +78,13 @@ def name_language(t: Translator) -> str:
     return t.language.split("_", 1)[0]
 
 
-def moment(t: Translator, value: datetime, time_zone: str) -> str:
-    """A date and a time in `time_zone`, written the reader's way: 'March 15, 2027, 17:00'."""
-    zone = ZoneInfo(time_zone if is_time_zone(time_zone) else "UTC")
-    local = value.astimezone(zone)
-    return t.plain(
-        "%(date)s, %(time)s",
-        date=t.date(local.date()),
-        time=str(format_time(local, format="short", tzinfo=zone, locale=t.locale)),
-    )
-
-
 def deadline_text(t: Translator, forum: Forum) -> str:
     """The pledge deadline in the forum's own time zone, or 'not set'."""
     if forum.pledge_deadline is None:
         return t.plain("not set")
     return t.plain(
         "%(when)s (%(zone)s)",
-        when=moment(t, forum.pledge_deadline, forum.deadline_time_zone),
+        when=t.moment(forum.pledge_deadline, time_zone=forum.deadline_time_zone),
         zone=forum.deadline_time_zone,
     )
 
@@ -783,8 +770,8 @@ async def on_time_zone(update: Update, ctx: PledgeContext) -> None:
         return
     state, text = typed
     t = ctx.t
-    zone = find_time_zone(text, t.locale)
-    if zone is None:
+    zone = read_time_zone(text, t.locale)
+    if not isinstance(zone, str):
         await say(
             update,
             ctx,

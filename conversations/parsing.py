@@ -7,8 +7,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
-from functools import cache
-from zoneinfo import available_timezones
 
 from babel import Locale
 from babel.numbers import NumberFormatError, is_currency, parse_decimal
@@ -184,15 +182,6 @@ def _fold(text: str) -> str:
 
 
 TIME_AT_END = re.compile(r"(?:^|[\s,T])(\d{1,2})[:h](\d{2})\s*$")
-# Cities where UN forums meet whose time zone is named after another city.
-CITY_ZONES = {
-    **dict.fromkeys(
-        ("geneva", "geneve", "genf", "ginevra", "ginebra", "genebra", "женева", "جنيف", "日内瓦"),
-        "Europe/Zurich",
-    ),
-    **dict.fromkeys(("washington", "washington_dc"), "America/New_York"),
-    **dict.fromkeys(("the_hague", "den_haag", "la_haye", "la_haya", "haia"), "Europe/Amsterdam"),
-}
 
 
 def read_date_time(text: str, locale: Locale) -> tuple[date | AmbiguousDate | None, time | None]:
@@ -212,30 +201,3 @@ def read_offsets(text: str) -> list[int] | None:
     if not parts or not all(p.isascii() and p.isdigit() for p in parts):
         return None
     return [int(p) for p in parts]
-
-
-@cache
-def _time_zones() -> dict[str, str]:
-    return {zone.casefold(): zone for zone in available_timezones()}
-
-
-def find_time_zone(text: str, locale: Locale | None = None) -> str | None:
-    """An IANA zone from its name ('Europe/Paris', any case) or a city ('Paris', 'Genève')."""
-    wanted = "_".join(_fold(text).split())
-    if not wanted:
-        return None
-    zones = _time_zones()
-    if wanted in zones:
-        return zones[wanted]
-    city = wanted.rsplit("/", 1)[-1]
-    if city in CITY_ZONES:
-        return CITY_ZONES[city]
-    by_city = sorted(z for folded, z in zones.items() if folded.rsplit("/", 1)[-1] == city)
-    if by_city:
-        return by_city[0]
-    for source in (locale, Locale.parse("en")) if locale is not None else (Locale.parse("en"),):
-        for zone, names in source.time_zones.items():
-            name = names.get("city")
-            if name and "_".join(_fold(name).split()) == city and zone in available_timezones():
-                return str(zone)
-    return None

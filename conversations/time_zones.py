@@ -13,13 +13,23 @@ from babel.core import get_global
 from babel.dates import get_timezone_location
 
 from bot.i18n import Translator
-from storage.members import DEFAULT_TIME_ZONE, time_zone_names
+from storage.zones import DEFAULT_TIME_ZONE, time_zone_names
 
 # "+3", "+03:00", "UTC-5", "GMT+0530", "−4" (a typographic minus), "utc+5:45"
 OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+\-−])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 FIXED_ZONE = re.compile(r"^Etc/GMT([+-])(\d{1,2})$")
 UTC_WORDS = frozenset({"utc", "gmt", "z", "etc/utc", "etc/gmt", "utc+0", "gmt+0"})
 EAST_MOST, WEST_MOST = 14, 12  # Etc/GMT-14 … Etc/GMT+12
+
+
+CITY_ALIASES = {
+    **dict.fromkeys(
+        ("Geneva", "Genève", "Genf", "Ginevra", "Ginebra", "Genebra", "Женева", "جنيف", "日内瓦"),
+        "Europe/Zurich",
+    ),
+    **dict.fromkeys(("Washington", "Washington DC"), "America/New_York"),
+    **dict.fromkeys(("The Hague", "Den Haag", "La Haye", "La Haya", "Haia"), "Europe/Amsterdam"),
+}
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,9 @@ def _by_city(language: str) -> dict[str, str]:
     for zone in sorted(time_zone_names()):
         if "/" in zone and not zone.startswith("Etc/"):
             index.setdefault(fold(zone.rsplit("/", 1)[-1]), canonical(zone))
+    # Places whose city is not a zone of its own: Geneva keeps Zurich's time, and so on.
+    for city, zone in CITY_ALIASES.items():
+        index.setdefault(fold(city), zone)
     index.pop("", None)
     return index
 

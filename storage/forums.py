@@ -6,12 +6,12 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Compact, Forum
+from storage.zones import is_time_zone
 
 FORUM_CODE = re.compile(r"^[A-Z0-9]{3,16}$")
 LANGUAGE_KEY = re.compile(r"^[a-z]{2,3}(_[A-Za-z]{2,4})?$")
@@ -63,17 +63,6 @@ def normalize_offsets(offsets: Sequence[int]) -> list[int]:
             )
         kept.add(offset)
     return sorted(kept, reverse=True)
-
-
-def is_time_zone(name: str) -> bool:
-    """Whether `name` is an IANA time zone this system knows, e.g. Europe/Zurich."""
-    if not name or name != name.strip():
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def _names(names: Mapping[str, str]) -> dict[str, str]:

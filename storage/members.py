@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from functools import cache
-from zoneinfo import available_timezones
 
 from babel.core import get_global
 from sqlmodel import col, select
@@ -12,8 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Locality, Member, ReminderKind, Role
 from storage.types import utc_now
-
-DEFAULT_TIME_ZONE = "UTC"
+from storage.zones import DEFAULT_TIME_ZONE, is_time_zone
 
 # The capital's zone, for the countries Babel lists with more than one zone. Babel (CLDR) has
 # no capitals, and its lists are alphabetical by zone code: the first of Brazil's is Araguaina,
@@ -119,18 +116,6 @@ async def mark_stopped(*, session: AsyncSession, member_ids: Sequence[int]) -> N
 
 
 # ---------------------------------------------------------------- settings
-
-
-@cache
-def time_zone_names() -> frozenset[str]:
-    """Every IANA zone this system knows (read from disk once), without the system's own
-    `localtime` and tzdata's `Factory`."""
-    return frozenset(available_timezones() - {"localtime", "Factory", "posixrules"})
-
-
-def is_time_zone(name: str) -> bool:
-    """Whether `name` is an IANA time zone this system knows, spelled exactly."""
-    return name in time_zone_names()
 
 
 def default_time_zone(*, country: str | None) -> str:

@@ -12,7 +12,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, exists, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -35,6 +34,7 @@ from storage.models import (
     SchedulerMark,
     WorkflowState,
 )
+from storage.zones import zone_or_utc
 
 PLANNER_MARK = "planner"
 BEFORE_DEADLINE = (
@@ -59,24 +59,16 @@ LIVE_STATES = (
 )
 
 
-def zone(name: str) -> ZoneInfo:
-    """A member's time zone; an unknown name reads as UTC rather than failing a fan-out."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def due_before(deadline: datetime, offset_days: int, time_zone: str, hour: int) -> datetime:
     """`hour`:00 in the member's zone, `offset_days` days before the deadline's local date."""
-    tz = zone(time_zone)
+    tz = zone_or_utc(time_zone)
     day = deadline.astimezone(tz).date() - timedelta(days=offset_days)
     return datetime.combine(day, time(hour), tzinfo=tz).astimezone(UTC)
 
 
 def due_after(deadline: datetime, time_zone: str, hour: int) -> datetime:
     """The first `hour`:00 in the member's zone after the deadline."""
-    tz = zone(time_zone)
+    tz = zone_or_utc(time_zone)
     local = deadline.astimezone(tz)
     candidate = datetime.combine(local.date(), time(hour), tzinfo=tz)
     if candidate <= local:
