@@ -30,7 +30,7 @@ HEADING = (
 
 
 def test_all_seven_languages_are_there(catalogs: Catalogs) -> None:
-    assert tuple(catalogs.languages) == LANGUAGES
+    assert set(LANGUAGES) <= set(catalogs.languages)  # an eighth is a catalog away
 
 
 @pytest.mark.parametrize(
