@@ -9,10 +9,10 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.context import PledgeContext
 from bot.i18n import Html, Translator
 from conversations.callbacks import Callback
-from conversations.common import ack, close_keyboard, notify, replace, say
+from conversations.common import ack, close_keyboard, notify, replace, say, typed_text
 from conversations.keyboards import Option, choice_keyboard
 from conversations.onboarding import set_command_menu
-from conversations.parsing import check_length, clean_text, country_name, read_country
+from conversations.parsing import check_length, country_name, read_country
 from conversations.pledge_wizard import problem_text
 from conversations.vocabulary import ROLES, label
 from storage.access_requests import decide_access_request, get_access_request
@@ -103,14 +103,10 @@ async def on_invite_answer(update: Update, ctx: PledgeContext) -> None:
             await clear_state(session=session, member_id=ctx.member.id or 0)
         await say(update, ctx, t.gettext("Only coordinators invite people."))
         return
-    if message.text is None:
-        await say(
-            update,
-            ctx,
-            t.gettext("Please send this as a text message, not a file, picture or sticker."),
-        )
+    typed = await typed_text(update, ctx)
+    if typed is None:
         return
-    text = " ".join(clean_text(message.text).split())
+    text = " ".join(typed.split())
     if state.step == LOCALITY:
         problem = check_length(text, minimum=2, maximum=120)
         if problem:

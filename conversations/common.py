@@ -12,6 +12,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import PledgeContext
 from bot.i18n import Html, Translator
+from conversations.parsing import clean_text
 from storage.members import mark_stopped
 from storage.models import Member
 
@@ -138,6 +139,22 @@ async def notify(
         async with ctx.db() as session:
             await mark_stopped(session=session, member_ids=blocked)
     return deliveries
+
+
+async def typed_text(update: Update, ctx: PledgeContext) -> str | None:
+    """The text a person sent, cleaned; a file, picture or sticker is answered with a request
+    for text, and None comes back."""
+    message = update.effective_message
+    if message is None:
+        return None
+    if message.text is None:
+        await say(
+            update,
+            ctx,
+            ctx.t.gettext("Please send this as a text message, not a file, picture or sticker."),
+        )
+        return None
+    return clean_text(message.text)
 
 
 StepHandler = Callable[[Update, PledgeContext], Awaitable[None]]

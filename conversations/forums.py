@@ -14,12 +14,11 @@ from bot.context import PledgeContext
 from bot.i18n import N_, Html, Translator
 from conversations.callbacks import Callback
 from conversations.cards import compacts_text
-from conversations.common import ack, close_keyboard, replace, say
+from conversations.common import ack, close_keyboard, replace, say, typed_text
 from conversations.keyboards import SELECTED_MARK, button, page_count, pager_row, rows
 from conversations.parsing import (
     AmbiguousDate,
     check_length,
-    clean_text,
     read_date,
     read_date_time,
     read_offsets,
@@ -534,14 +533,8 @@ async def _typed(update: Update, ctx: PledgeContext) -> tuple[ConversationState,
             await clear_state(session=session, member_id=ctx.member.id or 0)
         await say(update, ctx, t.gettext("Only coordinators manage forums."))
         return None
-    if message.text is None:
-        await say(
-            update,
-            ctx,
-            t.gettext("Please send this as a text message, not a file, picture or sticker."),
-        )
-        return None
-    return state, clean_text(message.text)
+    typed = await typed_text(update, ctx)
+    return None if typed is None else (state, typed)
 
 
 async def _save(

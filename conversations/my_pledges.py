@@ -9,9 +9,9 @@ from bot.context import PledgeContext
 from bot.i18n import Html, Translator
 from conversations.callbacks import Callback
 from conversations.cards import pledge_line
-from conversations.common import ack, close_keyboard, replace, say
+from conversations.common import ack, close_keyboard, replace, say, typed_text
 from conversations.keyboards import button, page_count, pager_row, rows
-from conversations.parsing import check_length, clean_text
+from conversations.parsing import check_length
 from conversations.pledge_card import show_pledge_card
 from conversations.pledge_wizard import EDIT, STEPS, applies, go_to, problem_text, step_name
 from conversations.vocabulary import STAGES, label
@@ -243,14 +243,10 @@ async def on_narrative(update: Update, ctx: PledgeContext) -> None:
     state, message, t = ctx.conversation, update.effective_message, ctx.t
     if state is None or message is None:
         return
-    if message.text is None:
-        await say(
-            update,
-            ctx,
-            t.gettext("Please send this as a text message, not a file, picture or sticker."),
-        )
+    typed = await typed_text(update, ctx)
+    if typed is None:
         return
-    text = clean_text(message.text)
+    text = typed
     problem = check_length(text, minimum=NARRATIVE_LIMITS[0], maximum=NARRATIVE_LIMITS[1])
     if problem:
         await say(update, ctx, problem_text(t, problem))

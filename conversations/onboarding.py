@@ -11,10 +11,10 @@ from telegram.error import TelegramError
 from bot.context import PledgeContext
 from bot.i18n import Html, Translator
 from conversations.callbacks import Callback
-from conversations.common import ack, close_keyboard, notify, say
+from conversations.common import ack, close_keyboard, notify, say, typed_text
 from conversations.keyboards import Option, button, choice_keyboard
 from conversations.menu import bot_commands, commands_for
-from conversations.parsing import check_length, clean_text, country_name, read_country
+from conversations.parsing import check_length, country_name, read_country
 from conversations.pledge_wizard import problem_text
 from conversations.vocabulary import ROLES, label
 from storage.access_requests import create_access_request, get_pending_request
@@ -273,14 +273,10 @@ async def on_access_answer(update: Update, ctx: PledgeContext) -> None:
     state, message, t = ctx.conversation, update.effective_message, ctx.t
     if state is None or message is None:
         return
-    if message.text is None:
-        await say(
-            update,
-            ctx,
-            t.gettext("Please send this as a text message, not a file, picture or sticker."),
-        )
+    typed = await typed_text(update, ctx)
+    if typed is None:
         return
-    text = " ".join(clean_text(message.text).split())
+    text = " ".join(typed.split())
     data = dict(state.data)
     if state.step == COUNTRY:
         country = read_country(text, t.locale)

@@ -19,13 +19,20 @@ from bot.context import PledgeContext
 from bot.i18n import N_, Html, Translator
 from conversations.callbacks import Callback
 from conversations.cards import compacts_text, locality_text, pledge_card
-from conversations.common import ack, close_keyboard, notify, replace, say, update_keyboard
+from conversations.common import (
+    ack,
+    close_keyboard,
+    notify,
+    replace,
+    say,
+    typed_text,
+    update_keyboard,
+)
 from conversations.keyboards import Option, button, choice_keyboard, multi_select_keyboard, rows
 from conversations.parsing import (
     AmbiguousDate,
     TextProblem,
     check_length,
-    clean_text,
     read_date,
     read_money,
 )
@@ -1254,14 +1261,9 @@ async def on_message(update: Update, ctx: PledgeContext) -> None:
             await say(update, ctx, t.gettext("Please answer with the buttons below."))
             await resend_current(update, ctx, session)
             return
-        if message.text is None:
-            await say(
-                update,
-                ctx,
-                t.gettext("Please send this as a text message, not a file, picture or sticker."),
-            )
-            return
-        await _answer_text(update, ctx, session, pledge, state, clean_text(message.text))
+        typed = await typed_text(update, ctx)
+        if typed is not None:
+            await _answer_text(update, ctx, session, pledge, state, typed)
 
 
 CALLBACKS = {

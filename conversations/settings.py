@@ -11,7 +11,7 @@ from bot.context import PledgeContext
 from bot.i18n import N_, Html, Translator
 from conversations import onboarding
 from conversations.callbacks import Callback
-from conversations.common import ack, replace, say
+from conversations.common import ack, replace, say, typed_text
 from conversations.keyboards import SELECTED_MARK, button, rows
 from conversations.time_zones import NotWholeHours, read_time_zone, zone_label
 from storage.conversation_state import clear_state, set_state
@@ -219,14 +219,10 @@ async def on_time_zone(update: Update, ctx: PledgeContext) -> None:
     message, t = update.effective_message, ctx.t
     if message is None:
         return
-    if message.text is None:
-        await say(
-            update,
-            ctx,
-            t.gettext("Please send this as a text message, not a file, picture or sticker."),
-        )
+    typed = await typed_text(update, ctx)
+    if typed is None:
         return
-    text = " ".join(message.text.split())[:60]
+    text = " ".join(typed.split())[:60]
     zone = read_time_zone(text, t.locale)
     if isinstance(zone, NotWholeHours):
         await say(
