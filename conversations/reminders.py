@@ -9,6 +9,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.i18n import Html, Translator
 from conversations.keyboards import button
+from conversations.time_zones import zone_city
 from storage.forums import forum_name
 from storage.models import Forum, Locality, Pledge
 from storage.reminders import ForumStatus
@@ -22,11 +23,12 @@ class Message:
 
 def deadline_words(t: Translator, deadline: datetime, now: datetime, time_zone: str) -> str:
     """'in 7 days — 15 December 2027, 17:00' in the reader's language and zone."""
-    return t.plain(
-        "%(relative)s — %(when)s",
-        relative=t.relative(deadline - now),
+    when = t.plain(
+        "%(when)s (%(zone)s)",
         when=t.moment(deadline, time_zone=time_zone),
+        zone=zone_city(t, time_zone),
     )
+    return t.plain("%(relative)s — %(when)s", relative=t.relative(deadline - now), when=when)
 
 
 def digest(

@@ -133,6 +133,17 @@ def utc_offset_label(zone: str) -> str | None:
     return f"UTC{'+' if hours >= 0 else '−'}{abs(hours):02d}:00"
 
 
+def zone_city(t: Translator, zone: str) -> str:
+    """A zone in a word or two, for after a time: `Paris`, `São Paulo`, `UTC+03:00`."""
+    fixed = utc_offset_label(zone)
+    if fixed is not None:
+        return fixed
+    try:
+        return str(get_timezone_location(zone, locale=t.locale, return_city=True))
+    except (LookupError, ValueError):
+        return zone
+
+
 def zone_label(t: Translator, zone: str) -> str:
     """A zone as a person reads it: `São Paulo (America/Sao_Paulo)`, `UTC+03:00`."""
     fixed = utc_offset_label(zone)
