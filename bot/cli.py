@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -73,6 +74,26 @@ def parser() -> argparse.ArgumentParser:
     revision = db_commands.add_parser("revision", help="autogenerate a migration")
     revision.add_argument("-m", "--message", required=True)
 
+    export = commands.add_parser(
+        "export", help="write the pledges to a CSV or XLSX file (codes unless --language)"
+    )
+    export.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    export.add_argument("--forum", help="only this forum's pledges, e.g. GRF2027")
+    export.add_argument(
+        "--language", help="headers and values in this language (e.g. fr) instead of codes"
+    )
+    export.add_argument(
+        "--codes", action="store_true", help="stable codes, as import reads them (the default)"
+    )
+    export.add_argument("--output", help="file to write (default pledges-[FORUM-]DATE.EXT)")
+
+    load = commands.add_parser("import", help="load pledges from an export in the codes layout")
+    load.add_argument("file", help="a .csv or .xlsx file")
+    load.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    load.add_argument(
+        "--partial", action="store_true", help="keep the good rows even if others have problems"
+    )
+
     i18n = commands.add_parser("i18n", help="translation catalogs")
     i18n.add_argument("action", choices=["extract", "update", "compile", "check", "init"])
     i18n.add_argument("--language", help="with init: the new language, e.g. sw")
@@ -95,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(asyncio.run(_invite(settings, args)))
         elif args.command == "forum":
             print(asyncio.run(_forum(settings, args)))
+        elif args.command == "export":
+            print(asyncio.run(_export(settings, args)))
+        elif args.command == "import":
+            return asyncio.run(_import(settings, args))
         elif args.command == "db":
             _db(settings, args)
     except (SettingsError, CommandError) as error:
@@ -335,6 +360,72 @@ async def _bot_username(settings: Settings) -> str | None:
             return bot.username
     except TelegramError as error:
         raise CommandError(f"could not ask Telegram for the bot's name: {error}") from None
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> str:
+    from conversations.export import LabelFormat, file_name
+    from storage.exchange import (
+        CODES,
+        ExportError,
+        ExportFilter,
+        RowFormat,
+        export_csv,
+        export_xlsx,
+    )
+
+    if args.codes and args.language:
+        raise CommandError("--codes and --language exclude each other")
+    forum = args.forum.strip().upper() if args.forum else None
+    path = Path(args.output or file_name(forum, args.format))
+    async with open_services(settings) as services, transaction(services.sessions) as session:
+        row_format: RowFormat = CODES
+        if args.language:
+            if services.catalogs.negotiate(args.language) is None:
+                raise CommandError(f"no catalog for language {args.language!r}")
+            row_format = LabelFormat(services.catalogs.translator(args.language))
+        filters = ExportFilter(forum=forum)
+        try:
+            # A one-shot command: nothing else waits on this event loop.
+            with path.open("wb") as out:  # noqa: ASYNC230
+                if args.format == "csv":
+                    count = await export_csv(
+                        session=session, out=out, filters=filters, row_format=row_format
+                    )
+                    return f"wrote {count} pledges to {path}"
+                counts = await export_xlsx(
+                    session=session, out=out, filters=filters, row_format=row_format
+                )
+                return (
+                    f"wrote {counts.pledges} pledges, {counts.reports} progress reports to {path}"
+                )
+        except ExportError as error:
+            path.unlink(missing_ok=True)  # noqa: ASYNC240
+            raise CommandError(str(error)) from None
+        except OSError as error:
+            raise CommandError(f"cannot write {path}: {error}") from None
+
+
+async def _import(settings: Settings, args: argparse.Namespace) -> int:
+    """Print each problem by sheet, row and column; 1 if there was any, 0 otherwise."""
+    from storage.exchange import ImportFileError, import_file
+
+    path = Path(args.file)
+    async with open_services(settings) as services, transaction(services.sessions) as session:
+        try:
+            report = await import_file(
+                session=session, path=path, dry_run=args.dry_run, partial=args.partial
+            )
+        except ImportFileError as error:
+            raise CommandError(str(error)) from None
+    for problem in report.problems:
+        print(problem)
+    if report.written:
+        print(f"imported {report.pledges} pledges and {report.reports} progress reports")
+    elif args.dry_run and not report.problems:
+        print(f"dry run: {report.pledges} pledges and {report.reports} progress reports are fine")
+    else:
+        print(f"nothing imported: {len(report.problems)} problems")
+    return 1 if report.problems else 0
 
 
 async def _simulate(settings: Settings) -> None:

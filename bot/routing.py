@@ -9,12 +9,17 @@ from telegram import Update
 from bot.context import PledgeContext
 from conversations import (
     admin,
+    charts,
     deadlines,
+    export,
     forums,
+    history,
     my_pledges,
     onboarding,
     pledge_wizard,
+    review,
     settings,
+    status,
 )
 from conversations.callbacks import Callback, unpack
 from conversations.common import ack, say
@@ -35,6 +40,7 @@ REASK_STEPS: Mapping[str, ReaskStep] = {
     admin.INVITE: admin.reask,
     settings.SETTINGS: settings.reask,
     forums.FLOW: forums.reask,
+    review.FLOW: review.reask,
 }
 
 
@@ -59,13 +65,20 @@ COMMAND_STEPS: Mapping[str, CommandStep] = {
     "help": help_command,
     "cancel": onboarding.cancel,
     "language": onboarding.language,
-    "pledge": pledge_wizard.start_pledge,
+    "pledge": status.pledge_command,  # with a reference: its card; alone: the wizard
     "mypledges": my_pledges.my_pledges,
     "invite": admin.invite,
     "settings": settings.settings,
     "stop": settings.stop,
     "forums": forums.forums,
     "deadlines": deadlines.deadlines,
+    "review": review.review,
+    "history": history.history,
+    "export": export.export,
+    "status": status.status,
+    "find": status.find,
+    "missing": status.missing,
+    "chart": charts.chart,
 }
 
 CALLBACK_STEPS: Mapping[str, CallbackStep] = {
@@ -75,6 +88,11 @@ CALLBACK_STEPS: Mapping[str, CallbackStep] = {
     **settings.CALLBACKS,
     **forums.CALLBACKS,
     **deadlines.CALLBACKS,
+    **review.CALLBACKS,
+    **history.CALLBACKS,
+    **export.CALLBACKS,
+    **status.CALLBACKS,
+    **charts.CALLBACKS,
     "a.req": onboarding.on_request_access,
     "l.set": onboarding.on_language,
 }
@@ -85,6 +103,7 @@ MESSAGE_STEPS: Mapping[tuple[str, str], CommandStep] = {
     **admin.MESSAGE_STEPS,
     **settings.MESSAGE_STEPS,
     **forums.MESSAGE_STEPS,
+    **review.MESSAGE_STEPS,
 }
 
 

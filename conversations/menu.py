@@ -21,8 +21,9 @@ class Command:
 
 
 COMMANDS = (
+    # Officials write pledges with /pledge; everyone reads one with /pledge <reference>.
     Command(
-        "pledge", N_("Write a new pledge or continue a draft"), frozenset({Role.OFFICIAL.value})
+        "pledge", N_("Write a pledge (officials), or show one: /pledge CLA-2027-0042"), MEMBERS
     ),
     Command(
         "mypledges",
@@ -39,6 +40,21 @@ COMMANDS = (
         N_("Forums: names, dates, pledge deadlines, reminders"),
         frozenset({Role.COORDINATOR.value}),
     ),
+    Command("status", N_("Where each forum stands: pledges by state and stage"), MEMBERS),
+    Command("find", N_("Search pledges by words, with filters"), MEMBERS),
+    Command(
+        "missing",
+        N_("Invited localities that have not pledged for a forum"),
+        frozenset({Role.COORDINATOR.value, Role.STAFF.value}),
+    ),
+    Command("export", N_("The pledges as CSV and XLSX files"), MEMBERS),
+    Command(
+        "chart",
+        N_("A picture of a forum's pledges by objective and by stage"),
+        frozenset({Role.COORDINATOR.value, Role.STAFF.value}),
+    ),
+    Command("review", N_("Pledges awaiting your review"), frozenset({Role.COORDINATOR.value})),
+    Command("history", N_("A pledge's changes and progress: /history <reference>"), MEMBERS),
     Command("deadlines", N_("Upcoming pledge deadlines, for your calendar"), MEMBERS),
     Command("settings", N_("Time zone, reminder hour and which reminders you get"), MEMBERS),
     Command("stop", N_("Stop all messages from the bot (/start resumes them)"), MEMBERS),

@@ -30,6 +30,8 @@ def card_keyboard(
         actions.append(button(t.plain("📈 Report progress"), "m.progress", pledge.id, page))
     if actions:
         rows.append(actions)
+    if can_edit(member, pledge) and pledge.state == WorkflowState.CHANGES_REQUESTED.value:
+        rows.append([button(t.plain("📤 Resubmit for review"), "r.resub", pledge.id)])
     if can_edit(member, pledge):
         rows.append([button(t.plain("🗑 Withdraw"), "m.withdraw", pledge.id, page)])
     rows.append([button(t.plain("‹ Back to the list"), "m.list", page)])

@@ -37,6 +37,7 @@ from conversations.parsing import (
     read_money,
 )
 from conversations.pledge_card import show_pledge_card
+from conversations.review_card import decision_keyboard
 from conversations.vocabulary import (
     OBJECTIVES,
     SUPPORT_TYPES,
@@ -931,7 +932,7 @@ async def on_submit(update: Update, ctx: PledgeContext, callback: Callback) -> N
         heading = ct.gettext(
             "📥 <b>New pledge submitted</b>: %(reference)s", reference=pledge.reference
         )
-        return pledge_card(ct, view, heading=heading), None
+        return pledge_card(ct, view, heading=heading), decision_keyboard(ct, pledge)
 
     await notify(ctx, coordinators, render)
 

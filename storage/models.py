@@ -7,7 +7,17 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, Numeric, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.types import UtcDateTime, utc_now
@@ -190,6 +200,22 @@ class Forum(SQLModel, table=True):
 class Pledge(SQLModel, table=True):
     """A locality's pledge toward one or both compacts."""
 
+    # Status by chat counts a forum's pledges by state and stage, and looks for localities
+    # without one: these keep both index-only at 100,000 pledges.
+    __table_args__ = (
+        # Covering: a forum's summary reads this index, never the wide rows.
+        Index(
+            "ix_pledge_forum_summary",
+            "forum_id",
+            "state",
+            "stage",
+            "locality_id",
+            "currency",
+            "amount",
+        ),
+        Index("ix_pledge_locality_forum_state", "locality_id", "forum_id", "state"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     reference: str | None = Field(default=None, max_length=20, unique=True)
     locality_id: int = _fk("locality.id", nullable=False)
@@ -197,6 +223,9 @@ class Pledge(SQLModel, table=True):
     compacts: list[str] = _json_list()
     title: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=3000)
+    # Title and description folded (case, accents, spacing) for searches in any language;
+    # kept in step by storage.pledges, which is the only writer of those two fields.
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     gcm_objectives: list[int] = _json_list()
     gcr_objectives: list[int] = _json_list()
     support_types: list[str] = _json_list()

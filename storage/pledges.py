@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -77,6 +78,18 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def fold(text: str) -> str:
+    """Text folded for searching: case, accents and spacing ignored, in any script."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.casefold().split())
+
+
+def search_text_of(title: str, description: str) -> str:
+    """What `Pledge.search_text` holds: title and description, folded; set with either."""
+    return fold(f"{title}\n{description}")
+
+
 def can_view(member: Member, pledge: Pledge) -> bool:
     """Officials see their locality's pledges and joint pledges they are partner to."""
     if member.role in (Role.COORDINATOR.value, Role.STAFF.value):
@@ -121,7 +134,12 @@ async def create_draft(*, session: AsyncSession, member: Member, language: str) 
     """A new, empty draft for the member's locality."""
     if member.locality_id is None or member.id is None:
         raise ValueError("only an official with a locality can start a pledge")
-    pledge = Pledge(locality_id=member.locality_id, created_by_id=member.id, language=language)
+    pledge = Pledge(
+        locality_id=member.locality_id,
+        created_by_id=member.id,
+        language=language,
+        search_text=search_text_of("", ""),
+    )
     session.add(pledge)
     await session.flush()
     await _record(session, pledge, member.id, "created", {})
@@ -143,6 +161,8 @@ async def update_pledge(
             setattr(pledge, field, new)
     if not diff:
         return False
+    if "title" in diff or "description" in diff:
+        pledge.search_text = search_text_of(pledge.title, pledge.description)
     pledge.updated_at = utc_now()
     session.add(pledge)
     if "partner_ids" in diff:

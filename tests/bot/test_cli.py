@@ -354,3 +354,66 @@ async def test_reminders_arrive_in_the_simulator_as_time_passes(services: Servic
     assert screen.count("📊") == 2, screen[-2000:]  # the 7- and the 3-day digests
     assert screen.count("🏁") == 1  # and the closing summary after the deadline
     assert "Invited localities without a pledge: 0" in screen
+
+
+def test_export_to_a_path_and_import_with_dry_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+
+    from storage.exchange import PLEDGE_COLUMNS
+
+    source = {"DATABASE_URL": f"sqlite:///{tmp_path / 'source.sqlite3'}"}
+    target = {"DATABASE_URL": f"sqlite:///{tmp_path / 'target.sqlite3'}"}
+    row = dict.fromkeys(PLEDGE_COLUMNS, "")
+    row.update(
+        reference="CLA-2023-0012",
+        locality="Kampala",
+        country="UG",
+        forum="GRF2023",
+        compacts="gcr",
+        title="Schools for refugee children",
+        description="Ten new classrooms.",
+        gcr_objectives="2",
+        state="delivered",
+        stage="in_progress",
+        language="en",
+        contact="Grace",
+    )
+    given = tmp_path / "given.csv"
+    with given.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(PLEDGE_COLUMNS))
+        writer.writeheader()
+        writer.writerow(row)
+
+    assert _run(monkeypatch, tmp_path, "import", str(given), "--dry-run", **source) == 0
+    assert "dry run: 1 pledges" in capsys.readouterr().out
+    assert _run(monkeypatch, tmp_path, "import", str(given), **source) == 0
+    assert "imported 1 pledges" in capsys.readouterr().out
+    # The same file again: every row is a duplicate, reported by row and column.
+    assert _run(monkeypatch, tmp_path, "import", str(given), **source) == 1
+    assert "pledges, row 2, reference: CLA-2023-0012 already exists" in capsys.readouterr().out
+
+    exported = tmp_path / "out.xlsx"
+    code = _run(
+        monkeypatch,
+        tmp_path,
+        "export",
+        "--format",
+        "xlsx",
+        "--forum",
+        "grf2023",
+        "--output",
+        str(exported),
+        **source,
+    )
+    assert code == 0 and "wrote 1 pledges" in capsys.readouterr().out
+    assert _run(monkeypatch, tmp_path, "import", str(exported), "--dry-run", **target) == 0
+    capsys.readouterr()
+    in_french = tmp_path / "fr.csv"
+    code = _run(
+        monkeypatch, tmp_path, "export", "--language", "fr", "--output", str(in_french), **source
+    )
+    assert code == 0 and "Kampala" in in_french.read_text(encoding="utf-8-sig")
+    assert _run(monkeypatch, tmp_path, "export", "--forum", "NOPE", **source) == 2
+    assert "there is no forum 'NOPE'" in capsys.readouterr().err

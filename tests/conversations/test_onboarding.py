@@ -405,7 +405,7 @@ async def test_help_lists_each_roles_commands(
     assert "/pledge" in text and "/mypledges" in text and "/invite" not in text
     coordinator = await join(standin, app, invitations, user_id=11, role=Role.COORDINATOR)
     text = texts(await coordinator.send("/help"))
-    assert "/invite" in text and "/pledge —" not in text
+    assert "/invite" in text and "/pledge — Write a pledge (officials), or show one" in text
     newcomer = standin.person(app, user_id=33, first_name="New")
     replies = await newcomer.send("/help")
     assert "you can ask for access" in texts(replies)

@@ -1,0 +1,130 @@
+"""/chart [forum]: a forum's pledges by objective and by stage, as a picture for a phone.
+
+Coordinators and staff only: they see every pledge. Officials are refused (by the command
+table, and here for forged buttons), as a chart of one locality's few pledges says little.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ChatAction, ParseMode
+
+from bot.charts import font_families, render_chart
+from bot.context import PledgeContext
+from bot.i18n import Html, Translator
+from conversations.callbacks import Callback
+from conversations.common import ack, say
+from conversations.keyboards import button, rows
+from storage.charts import ChartData, chart_counts
+from storage.forums import forum_name, get_forum, get_forum_by_code, list_open_forums
+from storage.models import Forum, Role
+
+CHART_ROLES = frozenset({Role.COORDINATOR.value, Role.STAFF.value})
+CHART_FILE = "chart.png"
+MAX_FORUM_BUTTONS = 90  # Telegram allows 100 buttons; open forums are a handful
+MAX_CODE_SHOWN = 32
+
+
+def forums_keyboard(t: Translator, forums: Sequence[Forum]) -> InlineKeyboardMarkup:
+    """A button per open forum, and one for all of them together."""
+    buttons = [button(forum_name(f, t.language), "g.f", f.id or 0) for f in forums]
+    return InlineKeyboardMarkup(
+        [
+            *rows(buttons[:MAX_FORUM_BUTTONS], 1),
+            [button(t.plain("📊 All open forums"), "g.all")],
+        ]
+    )
+
+
+def chart_caption(t: Translator, name: str, data: ChartData) -> Html:
+    """What the picture shows, in a caption well under Telegram's 1,024 characters."""
+    return t.gettext(
+        "📊 <b>%(forum)s</b>: %(count)s, by objective (a pledge may serve several) and by "
+        "implementation stage.",
+        forum=name[:200],
+        count=t.ngettext("%(count)s pledge", "%(count)s pledges", data.total),
+    )
+
+
+async def chart(update: Update, ctx: PledgeContext) -> None:
+    """/chart CODE: that forum's chart; /chart alone: which forum to chart."""
+    t = ctx.t
+    if ctx.args:
+        code = ctx.args[0]
+        async with ctx.db() as session:
+            forum = await get_forum_by_code(session=session, code=code)
+        if forum is None:
+            await say(
+                update,
+                ctx,
+                t.gettext(
+                    "There is no forum with the code %(code)s. "
+                    "Send /chart alone to choose among the open forums.",
+                    code=code[:MAX_CODE_SHOWN],
+                ),
+            )
+            return
+        await _send_chart(update, ctx, forum)
+        return
+    async with ctx.db() as session:
+        forums = await list_open_forums(session=session)
+    if not forums:
+        await say(
+            update, ctx, t.gettext("No forum is open just now, so there is nothing to chart.")
+        )
+        return
+    await say(update, ctx, t.gettext("Which forum should I chart?"), forums_keyboard(t, forums))
+
+
+async def on_forum(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button: one forum's chart, or all open forums' together."""
+    t = ctx.t
+    if ctx.member.role not in CHART_ROLES:
+        await ack(update, ctx, t.plain("Charts are for coordinators and staff."), alert=True)
+        return
+    forum = None
+    if callback.action == "g.f":
+        async with ctx.db() as session:
+            forum = await get_forum(session=session, forum_id=callback.int_arg(0) or 0)
+        if forum is None:
+            await ack(update, ctx, t.plain("That forum is not available."), alert=True)
+            return
+    await ack(update, ctx)
+    await _send_chart(update, ctx, forum)
+
+
+async def _send_chart(update: Update, ctx: PledgeContext, forum: Forum | None) -> None:
+    """Count, draw and send; a clear word instead of an empty picture."""
+    t, chat = ctx.t, update.effective_chat
+    if chat is None:
+        return
+    name = forum_name(forum, t.language) if forum else t.plain("All open forums")
+    async with ctx.db() as session:
+        data = await chart_counts(session=session, forum_id=forum.id if forum else None)
+    if data.empty:
+        await say(
+            update,
+            ctx,
+            t.gettext(
+                "No pledges to chart for %(forum)s yet: drafts and withdrawn pledges are not "
+                "counted.",
+                forum=name,
+            ),
+        )
+        return
+    await ctx.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
+    font_families()  # registered here, once, so that threads never race to do it
+    # Drawing takes a tenth of a second or so: off the event loop, so other chats wait not.
+    png = await asyncio.to_thread(render_chart, t, data, name)
+    await ctx.bot.send_photo(
+        chat.id,
+        InputFile(png, filename=CHART_FILE),
+        caption=chart_caption(t, name, data),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+CALLBACKS = {"g.f": on_forum, "g.all": on_forum}

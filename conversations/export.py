@@ -1,0 +1,256 @@
+"""/export: the pledges as a CSV and an XLSX file, in the reader's language or as codes."""
+
+from __future__ import annotations
+
+import tempfile
+from decimal import Decimal
+from typing import IO
+
+from babel.numbers import format_decimal
+from telegram import InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ParseMode
+
+from bot.context import PledgeContext
+from bot.i18n import N_, Html, Translator
+from conversations.callbacks import Callback
+from conversations.common import ack, close_keyboard, say
+from conversations.keyboards import button
+from conversations.menu import MEMBERS
+from conversations.parsing import country_name
+from conversations.vocabulary import (
+    COMPACT_SHORT,
+    STAGES,
+    SUPPORT_TYPES,
+    TARGET_GROUPS,
+    WORKFLOW_STATES,
+    label,
+    objective_label,
+)
+from storage.exchange import (
+    CODES,
+    PLEDGE_COLUMNS,
+    REPORT_COLUMNS,
+    ExportError,
+    ExportFilter,
+    PledgeRecord,
+    ReportRecord,
+    RowFormat,
+    export_csv,
+    export_xlsx,
+    figures_code,
+    partners_code,
+)
+from storage.forums import FORUM_CODE, forum_name
+from storage.models import Compact, Role
+from storage.types import utc_now
+
+SPOOL_BYTES = 8 * 1024 * 1024  # files larger than this wait on disk rather than in memory
+
+HEADERS = {
+    "reference": N_("Reference"),
+    "locality": N_("Locality"),
+    "country": N_("Country"),
+    "forum": N_("Forum"),
+    "compacts": N_("Compacts"),
+    "title": N_("Title"),
+    "description": N_("Description"),
+    "gcm_objectives": N_("GCM objectives"),
+    "gcr_objectives": N_("GCR objectives"),
+    "support_types": N_("Support types"),
+    "target_groups": N_("Target groups"),
+    "starts_on": N_("Start date"),
+    "ends_on": N_("End date"),
+    "ongoing": N_("Ongoing"),
+    "amount": N_("Amount"),
+    "currency": N_("Currency"),
+    "state": N_("Workflow state"),
+    "stage": N_("Stage"),
+    "submitted_on": N_("Submitted on"),
+    "last_progress": N_("Last progress report"),
+    "contact": N_("Contact"),
+    "language": N_("Language"),
+    "partners": N_("Partners"),
+    "reported_at": N_("Reported at"),
+    "narrative": N_("Narrative"),
+    "figures": N_("Figures"),
+    "reported_by": N_("Reported by"),
+}
+PLEDGES_SHEET = N_("Pledges")
+REPORTS_SHEET = N_("Progress reports")
+LIST_JOIN = "; "
+
+
+class LabelFormat:
+    """Headers and values in the reader's language; dates and amounts the reader's way."""
+
+    def __init__(self, t: Translator, time_zone: str = "UTC") -> None:
+        self.t, self.time_zone = t, time_zone
+        self.pledges_sheet = t.plain(PLEDGES_SHEET)
+        self.reports_sheet = t.plain(REPORTS_SHEET)
+
+    def pledge_header(self) -> list[str]:
+        return [self.t.plain(HEADERS[c]) for c in PLEDGE_COLUMNS]
+
+    def report_header(self) -> list[str]:
+        return [self.t.plain(HEADERS[c]) for c in REPORT_COLUMNS]
+
+    def _labels(self, labels: dict[str, str], codes: list[str]) -> str:
+        return LIST_JOIN.join(label(self.t, labels, c) for c in codes)
+
+    def _objectives(self, compact: str, numbers: list[int]) -> str:
+        return LIST_JOIN.join(objective_label(self.t, compact, n) for n in numbers)
+
+    def _day(self, value: object) -> str:
+        from datetime import date, datetime
+
+        if isinstance(value, datetime):
+            return self.t.moment(value, time_zone=self.time_zone)
+        if isinstance(value, date):
+            return self.t.date(value, format="medium")
+        return ""
+
+    def pledge_row(self, r: PledgeRecord) -> list[str]:
+        t = self.t
+        return [
+            r.reference,
+            r.locality,
+            country_name(r.country, t.locale),
+            forum_name(r.forum, t.language) if r.forum is not None else "",
+            self._labels(COMPACT_SHORT, r.compacts),
+            r.title,
+            r.description,
+            self._objectives(Compact.GCM.value, r.gcm_objectives),
+            self._objectives(Compact.GCR.value, r.gcr_objectives),
+            self._labels(SUPPORT_TYPES, r.support_types),
+            self._labels(TARGET_GROUPS, r.target_groups),
+            self._day(r.starts_on),
+            self._day(r.ends_on),
+            t.plain("Yes") if r.ongoing else t.plain("No"),
+            amount_text(t, r.amount),
+            r.currency or "",
+            label(t, WORKFLOW_STATES, r.state),
+            label(t, STAGES, r.stage),
+            self._day(r.submitted_at.date() if r.submitted_at else None),
+            self._day(r.last_progress),
+            r.contact,
+            t.language_name(r.language),
+            partners_code(r.partners),
+        ]
+
+    def report_row(self, r: ReportRecord) -> list[str]:
+        return [
+            r.reference,
+            self._day(r.reported_at),
+            label(self.t, STAGES, r.stage),
+            r.narrative,
+            figures_code(r.figures),
+            r.reported_by,
+        ]
+
+
+def amount_text(t: Translator, amount: Decimal | None) -> str:
+    """An amount with its cents, the reader's way: 250,000.50 or 250 000,50."""
+    if amount is None:
+        return ""
+    return str(format_decimal(amount, format="#,##0.00", locale=t.locale))
+
+
+def file_name(forum: str | None, extension: str) -> str:
+    """pledges-GRF2027-2027-03-01.csv, or pledges-2027-03-01.csv for every forum."""
+    parts = ["pledges", *([forum] if forum else []), utc_now().date().isoformat()]
+    return "-".join(parts) + "." + extension
+
+
+def mode_keyboard(t: Translator, forum: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [button(t.plain("🌐 In my language"), "x.go", "l", forum)],
+            [button(t.plain("🔤 Codes (to re-import)"), "x.go", "c", forum)],
+        ]
+    )
+
+
+async def export(update: Update, ctx: PledgeContext) -> None:
+    """/export [FORUM]: ask whether headers and values should be in words or codes."""
+    t = ctx.t
+    forum = (ctx.args[0].upper() if ctx.args else "")[:16]
+    if forum and not FORUM_CODE.match(forum):
+        await say(update, ctx, t.gettext("There is no forum %(code)s.", code=forum))
+        return
+    if ctx.member.role == Role.OFFICIAL.value:
+        intro = t.gettext("I will send your locality's pledges as a CSV and an XLSX file.")
+    else:
+        intro = t.gettext("I will send the pledges as a CSV and an XLSX file.")
+    question = t.gettext(
+        "Headers and values in your language, or as codes (for systems that re-import them)?"
+    )
+    await say(update, ctx, Html(f"{intro}\n{question}"), mode_keyboard(t, forum))
+
+
+async def on_export(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button: build both files, streamed to temporary files, and send them."""
+    t, chat, member = ctx.t, update.effective_chat, ctx.member
+    mode, forum = callback.str_arg(0), (callback.str_arg(1) or "")
+    if (
+        member.role not in MEMBERS
+        or mode not in ("l", "c")
+        or (forum and not FORUM_CODE.match(forum))
+    ):
+        await ack(update, ctx, t.plain("That button is no longer valid."), alert=True)
+        return
+    if member.role == Role.OFFICIAL.value and member.locality_id is None:
+        await ack(update, ctx, t.plain("You have no locality to export."), alert=True)
+        return
+    # Officials get their own locality's pledges, whatever the button says.
+    locality_id = member.locality_id if member.role == Role.OFFICIAL.value else None
+    filters = ExportFilter(forum=forum or None, locality_id=locality_id)
+    row_format: RowFormat = LabelFormat(t, member.time_zone) if mode == "l" else CODES
+    await ack(update, ctx)
+    await close_keyboard(update)
+    if chat is None:
+        return
+    with (
+        tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as csv_file,
+        tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as xlsx_file,
+    ):
+        try:
+            async with ctx.db() as session:
+                count = await export_csv(
+                    session=session, out=csv_file, filters=filters, row_format=row_format
+                )
+                counts = await export_xlsx(
+                    session=session, out=xlsx_file, filters=filters, row_format=row_format
+                )
+        except ExportError:
+            await say(update, ctx, t.gettext("There is no forum %(code)s.", code=forum))
+            return
+        caption = t.ngettext("📄 %(count)s pledge", "📄 %(count)s pledges", count)
+        if forum:
+            caption = t.ngettext(
+                "📄 %(count)s pledge for %(forum)s",
+                "📄 %(count)s pledges for %(forum)s",
+                count,
+                forum=forum,
+            )
+        await _send(ctx, chat.id, csv_file, file_name(forum, "csv"), caption)
+        reports = t.ngettext(
+            "📊 %(count)s pledge and its progress reports",
+            "📊 %(count)s pledges and their progress reports",
+            counts.pledges,
+        )
+        await _send(ctx, chat.id, xlsx_file, file_name(forum, "xlsx"), reports)
+
+
+async def _send(
+    ctx: PledgeContext, chat_id: int, content: IO[bytes], name: str, caption: Html
+) -> None:
+    content.seek(0)  # PTB reads an upload whole; the spool kept it out of memory until now
+    await ctx.bot.send_document(
+        chat_id,
+        InputFile(content.read(), filename=name),
+        caption=caption,
+        parse_mode=ParseMode.HTML,
+    )
+
+
+CALLBACKS = {"x.go": on_export}

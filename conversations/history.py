@@ -1,0 +1,298 @@
+"""/history <reference>: every revision and progress report of a pledge, a page at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.context import PledgeContext
+from bot.i18n import N_, Html, Translator
+from conversations.callbacks import Callback
+from conversations.cards import compacts_text, locality_text, utf16_length
+from conversations.common import ack, replace, say
+from conversations.keyboards import pager_row
+from conversations.vocabulary import (
+    STAGES,
+    SUPPORT_TYPES,
+    TARGET_GROUPS,
+    WORKFLOW_STATES,
+    label,
+)
+from storage.forums import forum_name, get_forums
+from storage.localities import get_localities
+from storage.members import get_members
+from storage.models import Forum, Locality, Pledge, PledgeRevision, ProgressReport
+from storage.pledges import get_visible_pledge, list_progress_reports, list_revisions
+from storage.workflow import get_pledge_by_reference
+
+PAGE_LIMIT = 3800  # of Telegram's 4096, leaving room for the heading
+VALUE_LIMIT = 80
+NARRATIVE_LIMIT = 300
+REFERENCE_ECHO = 30
+
+FIELDS = {
+    "reference": N_("Reference"),
+    "state": N_("Status"),
+    "stage": N_("Stage"),
+    "forum_id": N_("Forum"),
+    "compacts": N_("Compacts"),
+    "title": N_("Title"),
+    "description": N_("Description"),
+    "gcm_objectives": N_("GCM objectives"),
+    "gcr_objectives": N_("GCR objectives"),
+    "support_types": N_("Support types"),
+    "target_groups": N_("Target groups"),
+    "starts_on": N_("Start date"),
+    "ends_on": N_("End date"),
+    "ongoing": N_("Ongoing"),
+    "amount": N_("Amount"),
+    "currency": N_("Currency"),
+    "partner_ids": N_("Partners"),
+}
+ACTIONS = {
+    "created": N_("Created"),
+    "edited": N_("Edited"),
+    "submitted": N_("Submitted"),
+    "changes_requested": N_("Changes requested"),
+    "approved": N_("Approved"),
+    "delivered": N_("Delivered"),
+    "withdrawn": N_("Withdrawn"),
+    "progress": N_("Stage changed"),
+}
+
+
+@dataclass(frozen=True)
+class History:
+    """What a pledge's history shows, with the names its ids stand for."""
+
+    pledge: Pledge
+    revisions: Sequence[PledgeRevision]
+    reports: Sequence[ProgressReport]
+    members: Mapping[int, str]
+    forums: Mapping[int, Forum]
+    localities: Mapping[int, Locality]
+
+
+async def load_history(*, session: AsyncSession, pledge: Pledge) -> History:
+    """A pledge's revisions and reports, and the members, forums and localities they name."""
+    assert pledge.id is not None
+    revisions = await list_revisions(session=session, pledge_id=pledge.id)
+    reports = await list_progress_reports(session=session, pledge_id=pledge.id)
+    member_ids = {r.member_id for r in revisions if r.member_id is not None}
+    member_ids |= {r.member_id for r in reports}
+    forum_ids: set[int] = set()
+    locality_ids: set[int] = set()
+    for revision in revisions:
+        for field, change in revision.changes.items():
+            values = change if isinstance(change, list) else []
+            if field == "forum_id":
+                forum_ids |= {v for v in values if isinstance(v, int)}
+            if field == "partner_ids":
+                locality_ids |= {i for v in values if isinstance(v, list) for i in v}
+    members = await get_members(session=session, ids=member_ids)
+    forums = await get_forums(session=session, ids=forum_ids)
+    localities = await get_localities(session=session, ids=sorted(locality_ids))
+    return History(
+        pledge=pledge,
+        revisions=revisions,
+        reports=reports,
+        members={m.id: m.display_name for m in members if m.id is not None},
+        forums={f.id: f for f in forums if f.id is not None},
+        localities={loc.id: loc for loc in localities if loc.id is not None},
+    )
+
+
+def shorten(text: str, limit: int = VALUE_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def value_text(t: Translator, history: History, field: str, value: Any) -> str:
+    """A recorded value as its reader understands it, never a raw code or id."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if field == "state":
+        return label(t, WORKFLOW_STATES, str(value))
+    if field == "stage":
+        return label(t, STAGES, str(value))
+    if field == "forum_id":
+        forum = history.forums.get(value)
+        return forum_name(forum, t.language) if forum else "—"
+    if field == "compacts":
+        return compacts_text(t, list(value))
+    if field in ("support_types", "target_groups"):
+        names = SUPPORT_TYPES if field == "support_types" else TARGET_GROUPS
+        return ", ".join(label(t, names, str(v)) for v in value)
+    if field in ("gcm_objectives", "gcr_objectives"):
+        return ", ".join(t.number(int(v)) for v in value)
+    if field == "partner_ids":
+        return ", ".join(locality_text(t, history.localities.get(i)) for i in value)
+    if field in ("starts_on", "ends_on"):
+        try:
+            return t.date(date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
+    if field == "ongoing":
+        return t.plain("yes") if value else t.plain("no")
+    return str(value)
+
+
+def _who(t: Translator, history: History, member_id: int | None) -> str:
+    if member_id is None:
+        return t.plain("the bot")
+    return history.members.get(member_id) or t.plain("someone")
+
+
+def revision_entry(
+    t: Translator, history: History, revision: PledgeRevision, time_zone: str
+) -> Html:
+    """One change: what, when, by whom, and each field's old → new value."""
+    lines = [
+        t.gettext(
+            "<b>%(action)s</b> · %(when)s · %(who)s",
+            action=t.plain(ACTIONS[revision.action])
+            if revision.action in ACTIONS
+            else revision.action,
+            when=t.moment(revision.created_at, time_zone=time_zone),
+            who=_who(t, history, revision.member_id),
+        )
+    ]
+    for field, change in revision.changes.items():
+        if field == "comment":
+            lines.append(t.gettext("💬 %(comment)s", comment=str(change)))
+            continue
+        old, new = change if isinstance(change, list) and len(change) == 2 else (None, change)
+        lines.append(
+            t.gettext(
+                "• %(field)s: %(old)s → %(new)s",
+                field=t.plain(FIELDS[field]) if field in FIELDS else field,
+                old=shorten(value_text(t, history, field, old)),
+                new=shorten(value_text(t, history, field, new)),
+            )
+        )
+    return Html("\n".join(lines))
+
+
+def report_entry(t: Translator, history: History, report: ProgressReport, time_zone: str) -> Html:
+    """One progress report: stage and the start of its narrative."""
+    return t.gettext(
+        "📈 <b>Progress report</b> · %(when)s · %(who)s\n%(stage)s: %(narrative)s",
+        when=t.moment(report.created_at, time_zone=time_zone),
+        who=_who(t, history, report.member_id),
+        stage=label(t, STAGES, report.stage),
+        narrative=shorten(report.narrative, NARRATIVE_LIMIT),
+    )
+
+
+def entries(t: Translator, history: History, time_zone: str) -> list[Html]:
+    """Revisions and reports interleaved, oldest first."""
+    dated: list[tuple[datetime, int, Html]] = [
+        (r.created_at, 0, revision_entry(t, history, r, time_zone)) for r in history.revisions
+    ]
+    dated += [(r.created_at, 1, report_entry(t, history, r, time_zone)) for r in history.reports]
+    dated.sort(key=lambda item: (item[0], item[1]))
+    return [entry for _, _, entry in dated]
+
+
+def paginate(items: Sequence[Html], limit: int = PAGE_LIMIT) -> list[list[Html]]:
+    """Entries packed into pages that each fit one message."""
+    pages: list[list[Html]] = [[]]
+    used = 0
+    for item in items:
+        size = utf16_length(item) + 2
+        if pages[-1] and used + size > limit:
+            pages.append([])
+            used = 0
+        pages[-1].append(item)
+        used += size
+    return pages
+
+
+def history_message(
+    t: Translator, history: History, time_zone: str, number: int
+) -> tuple[Html, InlineKeyboardMarkup | None]:
+    """One page of a pledge's history, with arrows to the others."""
+    pages = paginate(entries(t, history, time_zone))
+    number = min(max(number, 0), len(pages) - 1)
+    heading = t.gettext(
+        "📜 <b>History of %(reference)s</b> “%(title)s”",
+        reference=history.pledge.reference or t.plain("(draft)"),
+        title=shorten(history.pledge.title or t.plain("(untitled)")),
+    )
+    text = Html("\n\n".join([heading, *pages[number]]))
+    pager = pager_row(
+        t, page=number, pages=len(pages), action="h.page", args=(history.pledge.id or 0,)
+    )
+    return text, InlineKeyboardMarkup([pager]) if pager else None
+
+
+async def history(update: Update, ctx: PledgeContext) -> None:
+    """/history <reference>: the pledge's history, if the reader may see the pledge."""
+    t = ctx.t
+    reference = " ".join(ctx.args or [])
+    if not reference:
+        await say(
+            update,
+            ctx,
+            t.gettext(
+                "Send /history followed by a pledge's reference, for example "
+                "/history CLA-2027-0042."
+            ),
+        )
+        return
+    async with ctx.db() as session:
+        pledge = await get_pledge_by_reference(session=session, reference=reference)
+        if pledge is None or pledge.id is None:
+            visible = None
+        else:
+            visible = await get_visible_pledge(
+                session=session, pledge_id=pledge.id, member=ctx.member
+            )
+        # A pledge the reader may not see is "not found", so its existence is not revealed.
+        if visible is None:
+            await say(
+                update,
+                ctx,
+                t.gettext(
+                    "No pledge %(reference)s was found.",
+                    reference=shorten(reference, REFERENCE_ECHO),
+                ),
+            )
+            return
+        found = await load_history(session=session, pledge=visible)
+    text, keyboard = history_message(t, found, ctx.member.time_zone, 0)
+    await say(update, ctx, text, keyboard)
+
+
+async def _page(update: Update, ctx: PledgeContext, callback: Callback, *, new: bool) -> None:
+    async with ctx.db() as session:
+        pledge = await get_visible_pledge(
+            session=session, pledge_id=callback.int_arg(0) or 0, member=ctx.member
+        )
+        if pledge is None:
+            await ack(update, ctx, ctx.t.plain("That pledge is not available."), alert=True)
+            return
+        found = await load_history(session=session, pledge=pledge)
+    await ack(update, ctx)
+    text, keyboard = history_message(ctx.t, found, ctx.member.time_zone, callback.int_arg(1) or 0)
+    if new:
+        await say(update, ctx, text, keyboard)
+    else:
+        await replace(update, ctx, text, keyboard)
+
+
+async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button History (on a review card): the first page, in a new message."""
+    await _page(update, ctx, callback, new=True)
+
+
+async def on_page(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button: another page of the history."""
+    await _page(update, ctx, callback, new=False)
+
+
+CALLBACKS = {"h.open": on_open, "h.page": on_page}

@@ -1,0 +1,361 @@
+"""Review: coordinators approve a pledge, send it back with a comment, or mark it delivered;
+officials act on the comment and resubmit."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.context import PledgeContext
+from bot.i18n import Html, Translator, escape
+from conversations.callbacks import Callback
+from conversations.cards import pledge_line
+from conversations.common import ack, close_keyboard, notify, replace, say, typed_text
+from conversations.keyboards import button, page_count, pager_row, rows
+from conversations.parsing import check_length
+from conversations.pledge_card import card_keyboard
+from conversations.pledge_wizard import problem_text
+from conversations.review_card import APPROVE, DELIVER, SEND_BACK, decision_keyboard, review_card
+from conversations.vocabulary import WORKFLOW_STATES, label
+from storage.conversation_state import clear_state, set_state
+from storage.members import list_coordinators
+from storage.models import ConversationState, Member, Pledge, Role, WorkflowState
+from storage.pledges import PledgePage, can_edit, get_pledge, get_visible_pledge, load_pledge_view
+from storage.workflow import (
+    COMMENT_LIMITS,
+    IllegalTransition,
+    Refusal,
+    list_awaiting_review,
+    list_pledge_officials,
+    refusal,
+    transition,
+)
+
+FLOW = "review"
+COMMENT = "comment"
+PER_PAGE = 8
+DECISIONS = {APPROVE: WorkflowState.APPROVED, DELIVER: WorkflowState.DELIVERED}
+
+
+def refusal_text(t: Translator, reason: Refusal, current: str) -> str:
+    """Why a decision cannot be made, for an alert (plain text)."""
+    state = label(t, WORKFLOW_STATES, current)
+    if reason is Refusal.ALREADY:
+        return t.plain("Already decided: this pledge is already %(state)s.", state=state)
+    if reason is Refusal.NOT_SUBMITTED:
+        return t.plain(
+            "Already decided: this pledge is now %(state)s, no longer awaiting review.",
+            state=state,
+        )
+    if reason is Refusal.CLOSED:
+        return t.plain("This pledge is %(state)s; it can no longer change.", state=state)
+    if reason is Refusal.NOT_APPROVED:
+        return t.plain(
+            "Only an approved pledge can be marked delivered; this one is %(state)s.", state=state
+        )
+    if reason is Refusal.NOT_RESUBMITTABLE:
+        return t.plain(
+            "Only a pledge sent back for changes can be resubmitted; this one is %(state)s.",
+            state=state,
+        )
+    if reason is Refusal.NO_COMMENT:
+        return t.plain("Please say what should change.")
+    return t.plain("A pledge never goes back to being a draft.")
+
+
+def is_coordinator(member: Member) -> bool:
+    return member.role == Role.COORDINATOR.value
+
+
+async def _refuse_non_coordinator(update: Update, ctx: PledgeContext) -> bool:
+    """True (and the presser told why) unless a coordinator pressed."""
+    if is_coordinator(ctx.member):
+        return False
+    await ack(update, ctx, ctx.t.plain("Only coordinators review pledges."), alert=True)
+    return True
+
+
+# ------------------------------------------------------------------ /review: the waiting list
+
+
+def list_message(t: Translator, page: PledgePage, number: int) -> tuple[Html, InlineKeyboardMarkup]:
+    """One page of the pledges awaiting review, a button to open each."""
+    first = number * PER_PAGE + 1
+    lines = [
+        t.ngettext(
+            "<b>Awaiting review</b>: %(count)s pledge",
+            "<b>Awaiting review</b>: %(count)s pledges",
+            page.total,
+        )
+    ]
+    lines += [pledge_line(t, p, first + i) for i, p in enumerate(page.pledges)]
+    buttons = [
+        button(f"{t.number(first + i)}. {p.reference or '—'}", "r.open", p.id or 0)
+        for i, p in enumerate(page.pledges)
+    ]
+    keyboard = rows(buttons, 2)
+    pager = pager_row(t, page=number, pages=page_count(page.total, PER_PAGE), action="r.list")
+    if pager:
+        keyboard.append(pager)
+    return Html("\n".join(lines)), InlineKeyboardMarkup(keyboard)
+
+
+async def _waiting(ctx: PledgeContext, number: int) -> tuple[PledgePage, int]:
+    async with ctx.db() as session:
+        page = await list_awaiting_review(session=session, offset=number * PER_PAGE, limit=PER_PAGE)
+        last = page_count(page.total, PER_PAGE) - 1
+        if number > last:  # the list shrank since that button was made
+            number = last
+            page = await list_awaiting_review(
+                session=session, offset=number * PER_PAGE, limit=PER_PAGE
+            )
+    return page, number
+
+
+async def review(update: Update, ctx: PledgeContext) -> None:
+    """/review: the pledges awaiting a decision, longest waiting first."""
+    page, number = await _waiting(ctx, 0)
+    if page.total == 0:
+        await say(update, ctx, ctx.t.gettext("No pledge is awaiting review just now."))
+        return
+    text, keyboard = list_message(ctx.t, page, number)
+    await say(update, ctx, text, keyboard)
+
+
+async def on_list(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button: another page of the waiting list."""
+    if await _refuse_non_coordinator(update, ctx):
+        return
+    page, number = await _waiting(ctx, max(callback.int_arg(0) or 0, 0))
+    await ack(update, ctx)
+    if page.total == 0:
+        await replace(update, ctx, ctx.t.gettext("No pledge is awaiting review just now."))
+        return
+    text, keyboard = list_message(ctx.t, page, number)
+    await replace(update, ctx, text, keyboard)
+
+
+async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button: one pledge's review card."""
+    if await _refuse_non_coordinator(update, ctx):
+        return
+    async with ctx.db() as session:
+        pledge = await get_pledge(session=session, pledge_id=callback.int_arg(0) or 0)
+        if pledge is None:
+            await ack(update, ctx, ctx.t.plain("That pledge is not available."), alert=True)
+            return
+        view = await load_pledge_view(session=session, pledge=pledge)
+    await ack(update, ctx)
+    await say(update, ctx, review_card(ctx.t, view), decision_keyboard(ctx.t, pledge))
+
+
+# ------------------------------------------------------------------ decisions
+
+
+def decision_notice(t: Translator, pledge: Pledge) -> Html:
+    """What the officials are told when their pledge is approved or delivered."""
+    if pledge.state == WorkflowState.DELIVERED.value:
+        return t.gettext(
+            "📦 Your pledge %(reference)s “%(title)s” has been <b>handed to the forum</b>. "
+            "Thank you! Keep reporting progress with /mypledges.",
+            reference=pledge.reference,
+            title=pledge.title,
+        )
+    return t.gettext(
+        "✅ Your pledge %(reference)s “%(title)s” has been <b>approved</b> by the coordinators.",
+        reference=pledge.reference,
+        title=pledge.title,
+    )
+
+
+async def on_decide(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Buttons Approve / Mark delivered: the first coordinator decides; officials are told."""
+    if await _refuse_non_coordinator(update, ctx):
+        return
+    t, to = ctx.t, DECISIONS[callback.action]
+    async with ctx.db() as session:
+        pledge = await get_pledge(session=session, pledge_id=callback.int_arg(0) or 0)
+        if pledge is None:
+            await ack(update, ctx, t.plain("That pledge is not available."), alert=True)
+            return
+        try:
+            await transition(session=session, pledge=pledge, to=to, member_id=ctx.member.id or 0)
+        except IllegalTransition as refused:
+            await ack(update, ctx, refusal_text(t, refused.reason, refused.current), alert=True)
+            return
+        view = await load_pledge_view(session=session, pledge=pledge)
+        officials = await list_pledge_officials(session=session, pledge=pledge)
+    await ack(update, ctx, label(t, WORKFLOW_STATES, pledge.state))
+    await replace(update, ctx, review_card(t, view), decision_keyboard(t, pledge))
+    await notify(ctx, officials, lambda ot: (decision_notice(ot, pledge), None))
+
+
+async def on_send_back(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button Request changes: ask the coordinator what should change."""
+    if await _refuse_non_coordinator(update, ctx):
+        return
+    t = ctx.t
+    async with ctx.db() as session:
+        pledge = await get_pledge(session=session, pledge_id=callback.int_arg(0) or 0)
+        if pledge is None:
+            await ack(update, ctx, t.plain("That pledge is not available."), alert=True)
+            return
+        reason = refusal(pledge.state, WorkflowState.CHANGES_REQUESTED)
+        if reason is not None:
+            await ack(update, ctx, refusal_text(t, reason, pledge.state), alert=True)
+            return
+        await set_state(
+            session=session,
+            member_id=ctx.member.id or 0,
+            flow=FLOW,
+            step=COMMENT,
+            pledge_id=pledge.id,
+            data={"reference": pledge.reference},
+        )
+    await ack(update, ctx)
+    await say(update, ctx, comment_question(t, pledge.reference or ""))
+
+
+def comment_question(t: Translator, reference: str) -> Html:
+    return t.gettext(
+        "What should change in %(reference)s? Write your comment (%(minimum)s–%(maximum)s "
+        "characters); the officials receive it as you write it. /cancel to leave it.",
+        reference=reference,
+        minimum=t.number(COMMENT_LIMITS[0]),
+        maximum=t.number(COMMENT_LIMITS[1]),
+    )
+
+
+async def reask(update: Update, ctx: PledgeContext, state: ConversationState) -> bool:
+    """Ask for the comment again."""
+    await say(update, ctx, comment_question(ctx.t, str(state.data.get("reference", ""))))
+    return True
+
+
+def changes_notice(t: Translator, pledge: Pledge, comment: str) -> Html:
+    """What the officials receive: the coordinator's comment, exactly as written."""
+    return t.gettext(
+        "✏️ <b>Changes requested</b> for your pledge %(reference)s “%(title)s”. "
+        "The coordinators wrote:\n\n<blockquote>%(comment)s</blockquote>\n\n"
+        "Please edit the pledge, then press “Resubmit for review” on its card.",
+        reference=pledge.reference,
+        title=pledge.title,
+        comment=comment,
+    )
+
+
+def open_keyboard(t: Translator, pledge: Pledge) -> InlineKeyboardMarkup:
+    """The button that opens the official's own card of the pledge, to edit and resubmit."""
+    return InlineKeyboardMarkup([[button(t.plain("Open the pledge"), "m.open", pledge.id or 0, 0)]])
+
+
+async def on_comment(update: Update, ctx: PledgeContext) -> None:
+    """The coordinator's comment: the pledge goes back to its officials with it."""
+    state, t = ctx.conversation, ctx.t
+    if state is None:
+        return
+    if not is_coordinator(ctx.member):
+        async with ctx.db() as session:
+            await clear_state(session=session, member_id=ctx.member.id or 0)
+        await say(update, ctx, t.gettext("Only coordinators review pledges."))
+        return
+    comment = await typed_text(update, ctx)
+    if comment is None:
+        return
+    problem = check_length(comment, minimum=COMMENT_LIMITS[0], maximum=COMMENT_LIMITS[1])
+    if problem is not None:
+        await say(update, ctx, problem_text(t, problem))
+        return
+    async with ctx.db() as session:
+        await clear_state(session=session, member_id=ctx.member.id or 0)
+        pledge = await get_pledge(session=session, pledge_id=state.pledge_id or 0)
+        if pledge is None:
+            await say(update, ctx, t.gettext("That pledge is no longer available."))
+            return
+        try:
+            await transition(
+                session=session,
+                pledge=pledge,
+                to=WorkflowState.CHANGES_REQUESTED,
+                member_id=ctx.member.id or 0,
+                comment=comment,
+            )
+        except IllegalTransition as refused:
+            await say(update, ctx, escape(refusal_text(t, refused.reason, refused.current)))
+            return
+        officials = await list_pledge_officials(session=session, pledge=pledge)
+    deliveries = await notify(
+        ctx, officials, lambda ot: (changes_notice(ot, pledge, comment), open_keyboard(ot, pledge))
+    )
+    reached = sum(1 for d in deliveries if d.message is not None)
+    await say(
+        update,
+        ctx,
+        t.ngettext(
+            "✏️ %(reference)s is sent back with your comment; %(count)s official was told.",
+            "✏️ %(reference)s is sent back with your comment; %(count)s officials were told.",
+            reached,
+            reference=pledge.reference,
+        ),
+    )
+
+
+# ------------------------------------------------------------------ resubmission
+
+
+async def on_resubmit(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+    """Button Resubmit (officials): the changed pledge goes back to the coordinators."""
+    t = ctx.t
+    async with ctx.db() as session:
+        pledge_id = callback.int_arg(0) or 0
+        pledge = await get_visible_pledge(session=session, pledge_id=pledge_id, member=ctx.member)
+        if pledge is None:
+            await ack(update, ctx, t.plain("That pledge is not available."), alert=True)
+            return
+        if not can_edit(ctx.member, pledge):
+            await ack(
+                update, ctx, t.plain("Only the pledge's officials can resubmit it."), alert=True
+            )
+            return
+        try:
+            await transition(
+                session=session,
+                pledge=pledge,
+                to=WorkflowState.SUBMITTED,
+                member_id=ctx.member.id or 0,
+            )
+        except IllegalTransition as refused:
+            await ack(update, ctx, refusal_text(t, refused.reason, refused.current), alert=True)
+            return
+        view = await load_pledge_view(session=session, pledge=pledge)
+        coordinators = await list_coordinators(session=session)
+    await ack(update, ctx, t.plain("Resubmitted"))
+    await close_keyboard(update)
+    await say(
+        update,
+        ctx,
+        t.gettext(
+            "📤 %(reference)s is resubmitted; the coordinators will review it again.",
+            reference=pledge.reference,
+        ),
+        card_keyboard(t, ctx.member, pledge),
+    )
+
+    def render(ct: Translator) -> tuple[Html, InlineKeyboardMarkup | None]:
+        heading = ct.gettext(
+            "🔁 <b>Pledge resubmitted after changes</b>: %(reference)s",
+            reference=pledge.reference,
+        )
+        return review_card(ct, view, heading=heading), decision_keyboard(ct, pledge)
+
+    await notify(ctx, coordinators, render)
+
+
+CALLBACKS = {
+    "r.list": on_list,
+    "r.open": on_open,
+    APPROVE: on_decide,
+    DELIVER: on_decide,
+    SEND_BACK: on_send_back,
+    "r.resub": on_resubmit,
+}
+MESSAGE_STEPS = {(FLOW, COMMENT): on_comment}

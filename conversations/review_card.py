@@ -1,0 +1,40 @@
+"""The coordinators' review card: the pledge and the decisions its state allows.
+
+Kept apart from conversations.review so the pledge wizard can send it on submission without
+importing the review flow (which itself borrows the wizard's wording of length problems).
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup
+
+from bot.i18n import Html, Translator
+from conversations.cards import pledge_card
+from conversations.keyboards import button
+from storage.models import Pledge, WorkflowState
+from storage.pledges import PledgeView
+
+APPROVE, SEND_BACK, DELIVER = "r.ok", "r.back", "r.done"
+HISTORY = "h.open"
+
+
+def decision_keyboard(t: Translator, pledge: Pledge) -> InlineKeyboardMarkup:
+    """Approve / Request changes for a submitted pledge, Mark delivered for an approved one."""
+    assert pledge.id is not None
+    rows = []
+    if pledge.state == WorkflowState.SUBMITTED.value:
+        rows.append(
+            [
+                button(t.plain("✅ Approve"), APPROVE, pledge.id),
+                button(t.plain("✏️ Request changes"), SEND_BACK, pledge.id),
+            ]
+        )
+    if pledge.state == WorkflowState.APPROVED.value:
+        rows.append([button(t.plain("📦 Mark delivered"), DELIVER, pledge.id)])
+    rows.append([button(t.plain("📜 History"), HISTORY, pledge.id)])
+    return InlineKeyboardMarkup(rows)
+
+
+def review_card(t: Translator, view: PledgeView, *, heading: Html | None = None) -> Html:
+    """The whole pledge as coordinators review it."""
+    return pledge_card(t, view, heading=heading)

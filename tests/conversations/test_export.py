@@ -1,0 +1,87 @@
+"""/export end to end: two documents for a coordinator, only their own rows for an official."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from openpyxl import load_workbook
+
+from bot.app import PledgeApplication
+from bot.standin import BotApiStandIn, SentMessage
+from storage.exchange import PLEDGE_COLUMNS
+from storage.models import Role
+from tests.conftest import Invitations
+from tests.conversations.helpers import join, submit_pledge, texts
+
+
+def documents(replies: list[SentMessage]) -> dict[str, bytes]:
+    return {
+        str(r.document["file_name"]): bytes(r.document["content"])
+        for r in replies
+        if r.document is not None
+    }
+
+
+def csv_rows(content: bytes) -> list[list[str]]:
+    assert content.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+async def test_coordinator_and_official_exports(
+    standin: BotApiStandIn, app: PledgeApplication, invitations: Invitations
+) -> None:
+    lyon = await join(standin, app, invitations, user_id=1, locality="Lyon")
+    quito = await join(standin, app, invitations, user_id=2, locality="Quito", country="EC")
+    lyon_reference = await submit_pledge(lyon)
+    quito_reference = await submit_pledge(quito)
+    coordinator = await join(standin, app, invitations, user_id=3, role=Role.COORDINATOR)
+
+    replies = await coordinator.send("/export")
+    assert "CSV and an XLSX file" in texts(replies)
+    replies = await coordinator.press("In my language")
+    files = documents(replies)
+    assert len(files) == 2, texts(replies)
+    [csv_name] = [n for n in files if n.endswith(".csv")]
+    [xlsx_name] = [n for n in files if n.endswith(".xlsx")]
+    assert csv_name.startswith("pledges-") and xlsx_name.startswith("pledges-")
+    header, *rows = csv_rows(files[csv_name])
+    assert header[:3] == ["Reference", "Locality", "Country"]
+    assert sorted(r[0] for r in rows) == sorted([lyon_reference, quito_reference])
+    assert {r[2] for r in rows} == {"France", "Ecuador"}
+    assert "2 pledges" in texts(replies)
+    workbook = load_workbook(io.BytesIO(files[xlsx_name]), read_only=True)
+    assert workbook.sheetnames == ["Pledges", "Progress reports"]
+    workbook.close()
+
+    # A forum filter names the files after it.
+    await coordinator.send("/export GRF2027")
+    replies = await coordinator.press("Codes")
+    assert any("GRF2027" in name for name in documents(replies))
+
+    # An official gets their own locality's pledges only, whatever the button claims.
+    await lyon.send("/export")
+    replies = await lyon.press("Codes")
+    files = documents(replies)
+    [content] = [c for n, c in files.items() if n.endswith(".csv")]
+    header, *rows = csv_rows(content)
+    assert header == list(PLEDGE_COLUMNS)
+    assert [r[0] for r in rows] == [lyon_reference]
+
+
+async def test_export_is_refused_without_a_role_and_for_forged_buttons(
+    standin: BotApiStandIn, app: PledgeApplication, invitations: Invitations
+) -> None:
+    stranger = standin.person(app, user_id=9, first_name="Eve", language_code="en")
+    replies = await stranger.send("/export")
+    assert "need an invitation" in texts(replies)
+    assert not documents(replies)
+    replies = await stranger.press_data("x.go:c:")
+    assert not documents(replies)
+
+    staff = await join(standin, app, invitations, user_id=4, role=Role.STAFF)
+    replies = await staff.press_data("x.go:z:")
+    assert not documents(replies)
+    await staff.send("/export NOPE2030")
+    replies = await staff.press("Codes")
+    assert "There is no forum NOPE2030" in texts(replies) and not documents(replies)

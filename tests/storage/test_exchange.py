@@ -1,0 +1,417 @@
+"""Exports (codes and labels, CSV and XLSX) and imports (validated whole), on both databases."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from bot.i18n import Catalogs
+from conversations.export import LabelFormat
+from conversations.vocabulary import STAGES, WORKFLOW_STATES
+from storage.engine import SessionFactory, session_factory, transaction
+from storage.exchange import (
+    PLEDGE_COLUMNS,
+    REPORT_COLUMNS,
+    ExportFilter,
+    RowFormat,
+    export_csv,
+    export_xlsx,
+    import_file,
+)
+from storage.forums import get_forum_by_code
+from storage.migrate import upgrade
+from storage.models import (
+    Locality,
+    Pledge,
+    PledgePartner,
+    PledgeRevision,
+    ProgressReport,
+    Role,
+    Stage,
+)
+from storage.pledges import (
+    add_progress_report,
+    create_draft,
+    next_reference,
+    submit_pledge,
+    update_pledge,
+)
+from tests.conftest import fresh_postgres
+from tests.storage.helpers import count, is_postgres, make_locality, make_member
+
+EVERY_PLEDGE = ExportFilter()
+
+
+async def seed(sessions: SessionFactory) -> None:
+    """Two pledges from Lyon (one joint with Porto Alegre, with progress) and one from Quito."""
+    async with transaction(sessions) as session:
+        lyon = await make_locality(session, "Lyon", "FR")
+        porto = await make_locality(session, "Porto Alegre", "BR")
+        quito = await make_locality(session, "Quito", "EC")
+        forum = await get_forum_by_code(session=session, code="GRF2027")
+        assert forum is not None and forum.id is not None
+        ana = await make_member(session, Role.OFFICIAL, locality_id=lyon.id, name="Ana")
+        rui = await make_member(session, Role.OFFICIAL, locality_id=quito.id, name="Rui")
+        assert ana.id is not None and rui.id is not None and porto.id is not None
+        for who, title, changes in (
+            (
+                ana,
+                "=Welcome centre, for newcomers",
+                {
+                    "compacts": ["gcm", "gcr"],
+                    "gcm_objectives": [5, 15],
+                    "gcr_objectives": [2],
+                    "support_types": ["financial", "technical"],
+                    "target_groups": ["refugees"],
+                    "starts_on": date(2027, 1, 15),
+                    "ends_on": date(2028, 12, 31),
+                    "amount": Decimal("250000.50"),
+                    "currency": "EUR",
+                    "partner_ids": [porto.id],
+                },
+            ),
+            (
+                ana,
+                'Language classes "for all"',
+                {
+                    "compacts": ["gcm"],
+                    "gcm_objectives": [16],
+                    "support_types": ["policy"],
+                    "target_groups": ["migrants", "host_communities"],
+                    "starts_on": date(2027, 3, 1),
+                    "ongoing": True,
+                },
+            ),
+            (
+                rui,
+                "Casas para familias",
+                {"compacts": ["gcr"], "gcr_objectives": [1, 3], "support_types": ["material"]},
+            ),
+        ):
+            assert who.id is not None
+            pledge = await create_draft(session=session, member=who, language="en")
+            await update_pledge(
+                session=session,
+                pledge=pledge,
+                changes={
+                    "forum_id": forum.id,
+                    "title": title,
+                    "description": "A one-stop centre;\nwith classes & legal advice.",
+                    **changes,
+                },
+                member_id=who.id,
+            )
+            await submit_pledge(session=session, pledge=pledge, member_id=who.id)
+            if title.startswith("="):
+                await add_progress_report(
+                    session=session,
+                    pledge=pledge,
+                    stage=Stage.IN_PROGRESS,
+                    narrative="Opened in March.",
+                    member_id=who.id,
+                )
+
+
+async def csv_rows(
+    sessions: SessionFactory,
+    filters: ExportFilter = EVERY_PLEDGE,
+    row_format: RowFormat | None = None,
+) -> list[list[str]]:
+    out = io.BytesIO()
+    async with transaction(sessions) as session:
+        if row_format is None:
+            await export_csv(session=session, out=out, filters=filters)
+        else:
+            await export_csv(session=session, out=out, filters=filters, row_format=row_format)
+    raw = out.getvalue()
+    assert raw.startswith("\ufeff".encode())  # the BOM spreadsheet programs need
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+async def xlsx_bytes(sessions: SessionFactory, row_format: RowFormat | None = None) -> bytes:
+    out = io.BytesIO()
+    async with transaction(sessions) as session:
+        if row_format is None:
+            await export_xlsx(session=session, out=out)
+        else:
+            await export_xlsx(session=session, out=out, row_format=row_format)
+    return out.getvalue()
+
+
+def sheets(content: bytes) -> dict[str, list[list[str]]]:
+    workbook = load_workbook(io.BytesIO(content), read_only=True)
+    found = {
+        ws.title: [
+            [c if c is not None else "" for c in row] for row in ws.iter_rows(values_only=True)
+        ]
+        for ws in workbook.worksheets
+    }
+    workbook.close()
+    return found
+
+
+async def test_export_in_codes(sessions: SessionFactory) -> None:
+    await seed(sessions)
+    header, *rows = await csv_rows(sessions)
+    assert header == list(PLEDGE_COLUMNS)
+    first = dict(zip(header, rows[0], strict=True))
+    today = datetime.now(UTC).date().isoformat()
+    assert first == {
+        "reference": first["reference"],
+        "locality": "Lyon",
+        "country": "FR",
+        "forum": "GRF2027",
+        "compacts": "gcm;gcr",
+        "title": "'=Welcome centre, for newcomers",  # a spreadsheet does not run it
+        "description": "A one-stop centre;\nwith classes & legal advice.",
+        "gcm_objectives": "5;15",
+        "gcr_objectives": "2",
+        "support_types": "financial;technical",
+        "target_groups": "refugees",
+        "starts_on": "2027-01-15",
+        "ends_on": "2028-12-31",
+        "ongoing": "false",
+        "amount": "250000.50",
+        "currency": "EUR",
+        "state": "submitted",
+        "stage": "in_progress",
+        "submitted_on": today,
+        "last_progress": today,
+        "contact": "Ana",
+        "language": "en",
+        "partners": "Porto Alegre (BR)",
+    }
+    assert first["reference"].startswith("CLA-")
+    assert [r[PLEDGE_COLUMNS.index("ongoing")] for r in rows] == ["false", "true", "false"]
+    # Filters: a country, a compact, a locality.
+    assert len(await csv_rows(sessions, ExportFilter(country="EC"))) == 2
+    assert len(await csv_rows(sessions, ExportFilter(compact="gcm"))) == 3
+    async with transaction(sessions) as session:
+        lyon = await make_locality(session, "Lyon", "FR")
+    assert len(await csv_rows(sessions, ExportFilter(locality_id=lyon.id, forum="grf2027"))) == 3
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+async def test_export_in_a_readers_language(
+    sessions: SessionFactory, catalogs: Catalogs, language: str
+) -> None:
+    await seed(sessions)
+    t = catalogs.translator(language)
+    header, first, *_ = await csv_rows(sessions, row_format=LabelFormat(t))
+    assert header[0] == t.plain("Reference")
+    values = dict(zip(PLEDGE_COLUMNS, first, strict=True))
+    assert values["state"] == t.plain(WORKFLOW_STATES["submitted"])
+    assert values["stage"] == t.plain(STAGES["in_progress"])
+    assert values["starts_on"] == t.date(date(2027, 1, 15), format="medium")
+    assert values["country"] == ("France" if language in ("en", "fr") else values["country"])
+    if language == "fr":
+        assert values["starts_on"] == "15 janv. 2027" and values["amount"] == "250\u202f000,50"
+    else:
+        assert values["starts_on"] == "Jan 15, 2027" and values["amount"] == "250,000.50"
+    book = sheets(await xlsx_bytes(sessions, LabelFormat(t)))
+    assert list(book) == [t.plain("Pledges"), t.plain("Progress reports")]
+
+
+async def test_xlsx_reads_back_with_openpyxl(sessions: SessionFactory) -> None:
+    await seed(sessions)
+    book = sheets(await xlsx_bytes(sessions))
+    assert list(book) == ["pledges", "progress_reports"]
+    pledges, reports = book["pledges"], book["progress_reports"]
+    assert pledges[0] == list(PLEDGE_COLUMNS) and len(pledges) == 4
+    # No formula guard in XLSX: cells are text, never formulas.
+    assert pledges[1][PLEDGE_COLUMNS.index("title")] == "=Welcome centre, for newcomers"
+    assert reports[0] == list(REPORT_COLUMNS)
+    assert reports[1][0] == pledges[1][0] and reports[1][2:4] == ["in_progress", "Opened in March."]
+
+
+async def reset(engine: AsyncEngine, database_url: str, tmp_path: Path) -> SessionFactory:
+    """A fresh, migrated, empty database (the same server for PostgreSQL)."""
+    await engine.dispose()
+    if is_postgres(database_url):
+        fresh = await fresh_postgres(database_url)
+    else:
+        from storage.engine import create_engine
+
+        fresh = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fresh.sqlite3'}")
+    await upgrade(fresh)
+    return session_factory(fresh)
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "csv"])
+async def test_round_trip_into_a_fresh_database(
+    sessions: SessionFactory, engine: AsyncEngine, database_url: str, tmp_path: Path, suffix: str
+) -> None:
+    await seed(sessions)
+    before_csv = await csv_rows(sessions)
+    before_book = sheets(await xlsx_bytes(sessions))
+    path = tmp_path / f"pledges.{suffix}"
+    if suffix == "xlsx":
+        path.write_bytes(await xlsx_bytes(sessions))
+    else:
+        async with transaction(sessions) as session:
+            with path.open("wb") as out:
+                await export_csv(session=session, out=out)
+    fresh = await reset(engine, database_url, tmp_path)
+    async with transaction(fresh) as session:
+        report = await import_file(session=session, path=path)
+    assert report.problems == [] and report.written and report.pledges == 3
+    after_csv = await csv_rows(fresh)
+    if suffix == "xlsx":
+        assert after_csv == before_csv
+        assert sheets(await xlsx_bytes(fresh)) == before_book
+    else:
+        # A CSV has no progress sheet: everything but the date of the last report comes back.
+        last = PLEDGE_COLUMNS.index("last_progress")
+        strip = [[v for i, v in enumerate(r) if i != last] for r in before_csv]
+        assert [[v for i, v in enumerate(r) if i != last] for r in after_csv] == strip
+    async with transaction(fresh) as session:
+        revisions = (await session.exec(select(PledgeRevision))).all()
+        assert {r.action for r in revisions} == {"imported"}
+        assert await count(session, PledgePartner) == 1
+        # New submissions continue after the imported numbers.
+        year, highest = max(
+            (int(r[0].split("-")[1]), int(r[0].split("-")[2])) for r in before_csv[1:]
+        )
+        assert await next_reference(session=session, year=year) == f"CLA-{year}-{highest + 1:04d}"
+
+
+GOOD = {
+    "reference": "CLA-2022-0007",
+    "locality": "Montréal",
+    "country": "CA",
+    "forum": "IMRF2022",
+    "compacts": "gcm",
+    "title": "Newcomer services",
+    "description": "One desk for every service.",
+    "gcm_objectives": "15;16",
+    "gcr_objectives": "",
+    "support_types": "technical",
+    "target_groups": "migrants",
+    "starts_on": "2022-05-01",
+    "ends_on": "2024-05-01",
+    "ongoing": "false",
+    "amount": "1000.00",
+    "currency": "CAD",
+    "state": "delivered",
+    "stage": "fulfilled",
+    "submitted_on": "2022-04-01",
+    "last_progress": "",
+    "contact": "Marie",
+    "language": "fr",
+    "partners": "Lyon (FR)",
+}
+BAD_ROWS: list[tuple[dict[str, str], str, str]] = [
+    ({"reference": "X-1"}, "reference", "not a reference"),
+    ({"country": "XX"}, "country", "ISO 3166-1"),
+    ({"forum": "NOPE2030"}, "forum", "no forum"),
+    ({"compacts": "gcm;gcx"}, "compacts", "unknown code 'gcx'"),
+    ({"title": ""}, "title", "required"),
+    ({"gcm_objectives": "24"}, "gcm_objectives", "not an objective"),
+    ({"gcr_objectives": "2"}, "gcr_objectives", "gcr not chosen"),
+    ({"support_types": "money"}, "support_types", "unknown code"),
+    ({"target_groups": "aliens"}, "target_groups", "unknown code"),
+    ({"starts_on": "01/05/2022"}, "starts_on", "not a date"),
+    ({"ends_on": "2021-01-01"}, "ends_on", "ends before it starts"),
+    ({"currency": "XYZ"}, "currency", "ISO 4217"),
+    ({"amount": "12,5"}, "amount", "not an amount"),
+    ({"state": "draft"}, "state", "not one of"),
+    ({"stage": "done"}, "stage", "not one of"),
+    ({"partners": "Lyon"}, "partners", "not a partner"),
+    ({"reference": "CLA-2022-0007"}, "reference", "also on row 2"),
+]
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(PLEDGE_COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+async def totals(sessions: SessionFactory) -> tuple[int, int, int]:
+    async with transaction(sessions) as session:
+        return (
+            await count(session, Pledge),
+            await count(session, Locality),
+            await count(session, ProgressReport),
+        )
+
+
+async def test_each_bad_row_is_reported_and_nothing_is_written(
+    sessions: SessionFactory, tmp_path: Path
+) -> None:
+    path = tmp_path / "pledges.csv"
+    rows = [
+        GOOD,
+        *(
+            {**GOOD, "reference": f"CLA-2022-{i + 100:04d}", **bad}
+            for i, (bad, _, _) in enumerate(BAD_ROWS)
+        ),
+    ]
+    rows[-1] = {**GOOD, **BAD_ROWS[-1][0]}  # the duplicate keeps the first row's reference
+    write_csv(path, rows)
+    before = await totals(sessions)
+    async with transaction(sessions) as session:
+        report = await import_file(session=session, path=path)
+    assert not report.written and report.pledges == 0
+    found = {(p.row, p.column) for p in report.problems}
+    for number, (_, column, message) in enumerate(BAD_ROWS, start=3):
+        assert (number, column) in found, (number, column, report.problems)
+        assert any(p.row == number and message in p.message for p in report.problems), message
+    assert all(p.row != 2 for p in report.problems)  # the good row has none
+    assert await totals(sessions) == before
+
+
+async def test_partial_keeps_the_good_rows(sessions: SessionFactory, tmp_path: Path) -> None:
+    path = tmp_path / "pledges.csv"
+    write_csv(path, [GOOD, {**GOOD, "reference": "CLA-2022-0008", "country": "XX"}])
+    async with transaction(sessions) as session:
+        report = await import_file(session=session, path=path, partial=True)
+    assert report.written and report.pledges == 1
+    assert [(p.row, p.column) for p in report.problems] == [(3, "country")]
+    async with transaction(sessions) as session:
+        [pledge] = (await session.exec(select(Pledge))).all()
+        assert (pledge.reference, pledge.state, pledge.stage) == (
+            "CLA-2022-0007",
+            "delivered",
+            "fulfilled",
+        )
+        assert pledge.amount == Decimal("1000.00") and pledge.currency == "CAD"
+    # Importing the same file again: the reference exists already.
+    async with transaction(sessions) as session:
+        again = await import_file(session=session, path=path, partial=True)
+    assert any("already exists" in p.message for p in again.problems) and not again.written
+
+
+async def test_dry_run_writes_nothing(sessions: SessionFactory, tmp_path: Path) -> None:
+    path = tmp_path / "pledges.csv"
+    write_csv(path, [GOOD])
+    before = await totals(sessions)
+    async with transaction(sessions) as session:
+        report = await import_file(session=session, path=path, dry_run=True)
+    assert report.problems == [] and report.pledges == 1 and not report.written
+    assert await totals(sessions) == before
+
+
+async def test_a_file_with_translated_headers_is_refused(
+    sessions: SessionFactory, tmp_path: Path, catalogs: Catalogs
+) -> None:
+    await seed(sessions)
+    path = tmp_path / "labels.csv"
+    async with transaction(sessions) as session:
+        with path.open("wb") as out:
+            await export_csv(
+                session=session, out=out, row_format=LabelFormat(catalogs.translator("en"))
+            )
+    async with transaction(sessions) as session:
+        report = await import_file(session=session, path=path)
+    assert report.problems and all(p.row == 1 for p in report.problems)
+    assert any(p.column == "reference" and p.message == "missing column" for p in report.problems)
