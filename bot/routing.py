@@ -16,6 +16,7 @@ from conversations import (
     history,
     my_pledges,
     onboarding,
+    pledge_steps,
     pledge_wizard,
     review,
     settings,
@@ -34,8 +35,8 @@ ReaskStep = Callable[[Update, PledgeContext, ConversationState], Awaitable[bool]
 # Each flow's way of repeating the question its person is on.
 REASK_STEPS: Mapping[str, ReaskStep] = {
     onboarding.ACCESS: onboarding.reask,
-    pledge_wizard.WIZARD: pledge_wizard.reask,
-    pledge_wizard.EDIT: pledge_wizard.reask,
+    pledge_steps.WIZARD: pledge_wizard.reask,
+    pledge_steps.EDIT: pledge_wizard.reask,
     my_pledges.PROGRESS: my_pledges.reask,
     admin.INVITE: admin.reask,
     settings.SETTINGS: settings.reask,

@@ -9,11 +9,10 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.context import PledgeContext
 from bot.i18n import Html, Translator
 from conversations.callbacks import Callback
-from conversations.common import ack, close_keyboard, notify, replace, say, typed_text
+from conversations.common import ack, close_keyboard, notify, problem_text, replace, say, typed_text
 from conversations.keyboards import Option, choice_keyboard
 from conversations.onboarding import set_command_menu
 from conversations.parsing import check_length, country_name, read_country
-from conversations.pledge_wizard import problem_text
 from conversations.vocabulary import ROLES, label
 from storage.access_requests import decide_access_request, get_access_request
 from storage.conversation_state import clear_state, set_state

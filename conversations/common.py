@@ -12,7 +12,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import PledgeContext
 from bot.i18n import Html, Translator
-from conversations.parsing import clean_text
+from conversations.parsing import TextProblem, clean_text
 from storage.members import mark_stopped
 from storage.models import Member
 
@@ -155,6 +155,24 @@ async def typed_text(update: Update, ctx: PledgeContext) -> str | None:
         )
         return None
     return clean_text(message.text)
+
+
+def problem_text(t: Translator, problem: TextProblem) -> Html:
+    """A refused text, explained."""
+    if problem.code == "empty":
+        return t.gettext("Please send some text.")
+    if problem.code == "short":
+        return t.gettext(
+            "That is %(length)s characters; please write at least %(limit)s.",
+            length=t.number(problem.length),
+            limit=t.number(problem.limit),
+        )
+    return t.gettext(
+        "That is %(length)s characters; the limit is %(limit)s. Please shorten it "
+        "and send it again — your message is still above.",
+        length=t.number(problem.length),
+        limit=t.number(problem.limit),
+    )
 
 
 StepHandler = Callable[[Update, PledgeContext], Awaitable[None]]

@@ -19,6 +19,7 @@ from conversations.menu import MEMBERS
 from conversations.parsing import country_name
 from conversations.vocabulary import (
     COMPACT_SHORT,
+    FIELD_LABELS,
     STAGES,
     SUPPORT_TYPES,
     TARGET_GROUPS,
@@ -46,35 +47,6 @@ from storage.types import utc_now
 
 SPOOL_BYTES = 8 * 1024 * 1024  # files larger than this wait on disk rather than in memory
 
-HEADERS = {
-    "reference": N_("Reference"),
-    "locality": N_("Locality"),
-    "country": N_("Country"),
-    "forum": N_("Forum"),
-    "compacts": N_("Compacts"),
-    "title": N_("Title"),
-    "description": N_("Description"),
-    "gcm_objectives": N_("GCM objectives"),
-    "gcr_objectives": N_("GCR objectives"),
-    "support_types": N_("Support types"),
-    "target_groups": N_("Target groups"),
-    "starts_on": N_("Start date"),
-    "ends_on": N_("End date"),
-    "ongoing": N_("Ongoing"),
-    "amount": N_("Amount"),
-    "currency": N_("Currency"),
-    "state": N_("Workflow state"),
-    "stage": N_("Stage"),
-    "submitted_on": N_("Submitted on"),
-    "last_progress": N_("Last progress report"),
-    "contact": N_("Contact"),
-    "language": N_("Language"),
-    "partners": N_("Partners"),
-    "reported_at": N_("Reported at"),
-    "narrative": N_("Narrative"),
-    "figures": N_("Figures"),
-    "reported_by": N_("Reported by"),
-}
 PLEDGES_SHEET = N_("Pledges")
 REPORTS_SHEET = N_("Progress reports")
 LIST_JOIN = "; "
@@ -89,10 +61,10 @@ class LabelFormat:
         self.reports_sheet = t.plain(REPORTS_SHEET)
 
     def pledge_header(self) -> list[str]:
-        return [self.t.plain(HEADERS[c]) for c in PLEDGE_COLUMNS]
+        return [self.t.plain(FIELD_LABELS[c]) for c in PLEDGE_COLUMNS]
 
     def report_header(self) -> list[str]:
-        return [self.t.plain(HEADERS[c]) for c in REPORT_COLUMNS]
+        return [self.t.plain(FIELD_LABELS[c]) for c in REPORT_COLUMNS]
 
     def _labels(self, labels: dict[str, str], codes: list[str]) -> str:
         return LIST_JOIN.join(label(self.t, labels, c) for c in codes)

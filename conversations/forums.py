@@ -14,7 +14,7 @@ from bot.context import PledgeContext
 from bot.i18n import N_, Html, Translator
 from conversations.callbacks import Callback
 from conversations.cards import compacts_text
-from conversations.common import ack, close_keyboard, replace, say, typed_text
+from conversations.common import ack, close_keyboard, problem_text, replace, say, typed_text
 from conversations.keyboards import SELECTED_MARK, button, page_count, pager_row, rows
 from conversations.parsing import (
     AmbiguousDate,
@@ -23,7 +23,7 @@ from conversations.parsing import (
     read_date_time,
     read_offsets,
 )
-from conversations.pledge_wizard import EARLIEST_YEAR, LATEST_YEAR, problem_text
+from conversations.pledge_steps import EARLIEST_YEAR, LATEST_YEAR
 from conversations.time_zones import read_time_zone
 from storage.conversation_state import clear_state, set_state
 from storage.forums import (

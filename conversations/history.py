@@ -17,6 +17,7 @@ from conversations.cards import compacts_text, locality_text, utf16_length
 from conversations.common import ack, replace, say
 from conversations.keyboards import pager_row
 from conversations.vocabulary import (
+    FIELD_LABELS,
     STAGES,
     SUPPORT_TYPES,
     TARGET_GROUPS,
@@ -27,33 +28,18 @@ from storage.forums import forum_name, get_forums
 from storage.localities import get_localities
 from storage.members import get_members
 from storage.models import Forum, Locality, Pledge, PledgeRevision, ProgressReport
-from storage.pledges import get_visible_pledge, list_progress_reports, list_revisions
-from storage.workflow import get_pledge_by_reference
+from storage.pledges import (
+    get_pledge_by_reference,
+    get_visible_pledge,
+    list_progress_reports,
+    list_revisions,
+)
 
 PAGE_LIMIT = 3800  # of Telegram's 4096, leaving room for the heading
 VALUE_LIMIT = 80
 NARRATIVE_LIMIT = 300
 REFERENCE_ECHO = 30
 
-FIELDS = {
-    "reference": N_("Reference"),
-    "state": N_("Status"),
-    "stage": N_("Stage"),
-    "forum_id": N_("Forum"),
-    "compacts": N_("Compacts"),
-    "title": N_("Title"),
-    "description": N_("Description"),
-    "gcm_objectives": N_("GCM objectives"),
-    "gcr_objectives": N_("GCR objectives"),
-    "support_types": N_("Support types"),
-    "target_groups": N_("Target groups"),
-    "starts_on": N_("Start date"),
-    "ends_on": N_("End date"),
-    "ongoing": N_("Ongoing"),
-    "amount": N_("Amount"),
-    "currency": N_("Currency"),
-    "partner_ids": N_("Partners"),
-}
 ACTIONS = {
     "created": N_("Created"),
     "edited": N_("Edited"),
@@ -169,7 +155,7 @@ def revision_entry(
         lines.append(
             t.gettext(
                 "• %(field)s: %(old)s → %(new)s",
-                field=t.plain(FIELDS[field]) if field in FIELDS else field,
+                field=t.plain(FIELD_LABELS[field]) if field in FIELD_LABELS else field,
                 old=shorten(value_text(t, history, field, old)),
                 new=shorten(value_text(t, history, field, new)),
             )

@@ -54,7 +54,7 @@ COMMANDS = (
         frozenset({Role.COORDINATOR.value, Role.STAFF.value}),
     ),
     Command("review", N_("Pledges awaiting your review"), frozenset({Role.COORDINATOR.value})),
-    Command("history", N_("A pledge's changes and progress: /history <reference>"), MEMBERS),
+    Command("history", N_("A pledge's changes and progress: /history CLA-2027-0042"), MEMBERS),
     Command("deadlines", N_("Upcoming pledge deadlines, for your calendar"), MEMBERS),
     Command("settings", N_("Time zone, reminder hour and which reminders you get"), MEMBERS),
     Command("stop", N_("Stop all messages from the bot (/start resumes them)"), MEMBERS),

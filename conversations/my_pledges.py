@@ -9,11 +9,12 @@ from bot.context import PledgeContext
 from bot.i18n import Html, Translator
 from conversations.callbacks import Callback
 from conversations.cards import pledge_line
-from conversations.common import ack, close_keyboard, replace, say, typed_text
+from conversations.common import ack, close_keyboard, problem_text, replace, say, typed_text
 from conversations.keyboards import button, page_count, pager_row, rows
 from conversations.parsing import check_length
 from conversations.pledge_card import show_pledge_card
-from conversations.pledge_wizard import EDIT, STEPS, applies, go_to, problem_text, step_name
+from conversations.pledge_steps import EDIT, STEPS, applies, step_name
+from conversations.pledge_wizard import go_to
 from conversations.vocabulary import STAGES, label
 from storage.conversation_state import clear_state, set_state
 from storage.models import ConversationState, Pledge, Stage

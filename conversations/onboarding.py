@@ -11,11 +11,10 @@ from telegram.error import TelegramError
 from bot.context import PledgeContext
 from bot.i18n import Html, Translator
 from conversations.callbacks import Callback
-from conversations.common import ack, close_keyboard, notify, say, typed_text
+from conversations.common import ack, close_keyboard, notify, problem_text, say, typed_text
 from conversations.keyboards import Option, button, choice_keyboard
 from conversations.menu import bot_commands, commands_for
 from conversations.parsing import check_length, country_name, read_country
-from conversations.pledge_wizard import problem_text
 from conversations.vocabulary import ROLES, label
 from storage.access_requests import create_access_request, get_pending_request
 from storage.conversation_state import clear_state, set_state

@@ -9,11 +9,10 @@ from bot.context import PledgeContext
 from bot.i18n import Html, Translator, escape
 from conversations.callbacks import Callback
 from conversations.cards import pledge_line
-from conversations.common import ack, close_keyboard, notify, replace, say, typed_text
+from conversations.common import ack, close_keyboard, notify, problem_text, replace, say, typed_text
 from conversations.keyboards import button, page_count, pager_row, rows
 from conversations.parsing import check_length
 from conversations.pledge_card import card_keyboard
-from conversations.pledge_wizard import problem_text
 from conversations.review_card import APPROVE, DELIVER, SEND_BACK, decision_keyboard, review_card
 from conversations.vocabulary import WORKFLOW_STATES, label
 from storage.conversation_state import clear_state, set_state

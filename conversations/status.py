@@ -15,6 +15,7 @@ from conversations.callbacks import Callback
 from conversations.cards import pledge_card
 from conversations.common import ack, replace, say
 from conversations.keyboards import button, page_count, pager_row, rows
+from conversations.menu import MEMBERS
 from conversations.parsing import country_name
 from conversations.pledge_card import show_pledge_card
 from conversations.vocabulary import (
@@ -28,7 +29,7 @@ from conversations.vocabulary import (
 from storage.conversation_state import get_state, set_state
 from storage.forums import forum_name, get_forum, get_forum_by_code, list_open_forums
 from storage.models import Forum, Member, Pledge, Role, Stage, WorkflowState
-from storage.pledges import can_view, load_pledge_view
+from storage.pledges import can_view, get_pledge_by_reference, load_pledge_view
 from storage.queries import (
     READERS,
     FacetValue,
@@ -39,7 +40,6 @@ from storage.queries import (
     find_pledges,
     forum_summary,
     forums_by_ids,
-    get_pledge_by_reference,
     localities_by_ids,
     missing_localities,
     objective_facet,
@@ -55,7 +55,6 @@ MAX_CURRENCIES = 12
 TITLE_SHOWN = 100
 NAME_SHOWN = 60
 WORDS_SHOWN = 100
-MEMBERS = frozenset({Role.OFFICIAL.value, Role.COORDINATOR.value, Role.STAFF.value})
 FACET_LABELS = {
     "forum": N_("Forum"),
     "country": N_("Country"),

@@ -51,6 +51,39 @@ ROLES = {
     Role.STAFF.value: N_("Staff"),
 }
 
+# What each field of a pledge is called: history entries, export headers and the like.
+FIELD_LABELS = {
+    "reference": N_("Reference"),
+    "locality": N_("Locality"),
+    "country": N_("Country"),
+    "forum": N_("Forum"),
+    "forum_id": N_("Forum"),
+    "compacts": N_("Compacts"),
+    "title": N_("Title"),
+    "description": N_("Description"),
+    "gcm_objectives": N_("GCM objectives"),
+    "gcr_objectives": N_("GCR objectives"),
+    "support_types": N_("Support types"),
+    "target_groups": N_("Target groups"),
+    "starts_on": N_("Start date"),
+    "ends_on": N_("End date"),
+    "ongoing": N_("Ongoing"),
+    "amount": N_("Amount"),
+    "currency": N_("Currency"),
+    "state": N_("Workflow state"),
+    "stage": N_("Stage"),
+    "submitted_on": N_("Submitted on"),
+    "last_progress": N_("Last progress report"),
+    "contact": N_("Contact"),
+    "language": N_("Language"),
+    "partners": N_("Partners"),
+    "partner_ids": N_("Partners"),
+    "reported_at": N_("Reported at"),
+    "narrative": N_("Narrative"),
+    "figures": N_("Figures"),
+    "reported_by": N_("Reported by"),
+}
+
 # (short label for buttons, full title from A/RES/73/195 for the pledge card)
 GCM_OBJECTIVES: dict[int, tuple[str, str]] = {
     1: (

@@ -122,6 +122,19 @@ async def get_pledge(*, session: AsyncSession, pledge_id: int) -> Pledge | None:
     return await session.get(Pledge, pledge_id)
 
 
+def normalise_reference(text: str) -> str:
+    """A reference as stored: CLA-2027-0042, whatever the case or spacing it was typed in."""
+    return "".join(text.split()).upper()
+
+
+async def get_pledge_by_reference(*, session: AsyncSession, reference: str) -> Pledge | None:
+    """A pledge by its public reference (typed in any case), whoever asks."""
+    wanted = normalise_reference(reference)
+    if not wanted or len(wanted) > 20:
+        return None
+    return (await session.exec(select(Pledge).where(Pledge.reference == wanted))).first()
+
+
 async def get_visible_pledge(
     *, session: AsyncSession, pledge_id: int, member: Member
 ) -> Pledge | None:

@@ -409,12 +409,6 @@ async def missing_localities(
     )
 
 
-async def get_pledge_by_reference(*, session: AsyncSession, reference: str) -> Pledge | None:
-    """A pledge by its public reference, whatever the case it is typed in."""
-    statement = select(Pledge).where(Pledge.reference == reference.strip().upper())
-    return (await session.exec(statement)).first()
-
-
 async def forums_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> dict[int, Forum]:
     if not ids:
         return {}

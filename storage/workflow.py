@@ -127,19 +127,6 @@ async def transition(
     return pledge
 
 
-def normalise_reference(text: str) -> str:
-    """A reference as stored: CLA-2027-0042, whatever the case or spacing it was typed in."""
-    return "".join(text.split()).upper()
-
-
-async def get_pledge_by_reference(*, session: AsyncSession, reference: str) -> Pledge | None:
-    """A pledge by its public reference (typed in any case), whoever asks."""
-    wanted = normalise_reference(reference)
-    if not wanted or len(wanted) > 20:
-        return None
-    return (await session.exec(select(Pledge).where(Pledge.reference == wanted))).first()
-
-
 async def list_pledge_officials(*, session: AsyncSession, pledge: Pledge) -> Sequence[Member]:
     """The active officials who answer for a pledge: those of its locality."""
     statement = (

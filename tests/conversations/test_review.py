@@ -142,7 +142,7 @@ async def test_send_back_resubmit_approve_deliver(
     replies = await cast.french_official.press_data(
         data_of(edited_card, "r.resub"), message=edited_card
     )
-    assert "resubmitted" in texts(replies)
+    assert "soumis à nouveau" in texts(replies)  # told in French
     assert await state_of(sessions, pledge.id) == WorkflowState.SUBMITTED.value
     resubmitted = last(standin, cast.coordinator)
     assert "resubmitted after changes" in resubmitted.text and NEW_TITLE in resubmitted.text
@@ -151,7 +151,7 @@ async def test_send_back_resubmit_approve_deliver(
     await cast.coordinator.press("✅ Approve", message=resubmitted)
     assert await state_of(sessions, pledge.id) == WorkflowState.APPROVED.value
     assert "approved" in last(standin, cast.official).text
-    assert "approved" in last(standin, cast.french_official).text
+    assert "approuvé" in last(standin, cast.french_official).text  # in French
     approved_card = standin.stored_message(resubmitted.chat_id, resubmitted.message_id)
     assert [b.text for b in approved_card.buttons()] == ["📦 Mark delivered", "📜 History"]
 

@@ -12,13 +12,19 @@ from sqlmodel import select
 from storage.engine import SessionFactory, transaction
 from storage.invites import create_invite
 from storage.models import Forum, Invite, Member, Pledge, Role, WorkflowState
-from storage.pledges import create_draft, fold, submit_pledge, update_pledge, withdraw_pledge
+from storage.pledges import (
+    create_draft,
+    fold,
+    get_pledge_by_reference,
+    submit_pledge,
+    update_pledge,
+    withdraw_pledge,
+)
 from storage.queries import (
     FindFilters,
     find_facet,
     find_pledges,
     forum_summary,
-    get_pledge_by_reference,
     missing_localities,
     objective_facet,
     search_words,

@@ -8,11 +8,10 @@ import pytest
 
 from storage.engine import SessionFactory, transaction
 from storage.models import Member, Pledge, Role, WorkflowState
-from storage.pledges import create_draft, list_revisions, update_pledge
+from storage.pledges import create_draft, get_pledge_by_reference, list_revisions, update_pledge
 from storage.workflow import (
     IllegalTransition,
     Refusal,
-    get_pledge_by_reference,
     list_awaiting_review,
     list_pledge_officials,
     refusal,
