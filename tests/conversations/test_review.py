@@ -183,7 +183,7 @@ async def test_send_back_resubmit_approve_deliver(
 
     # Staff and the pledge's officials may read it; another locality's official may not.
     assert f"History of {reference}" in texts(await cast.staff.send(f"/history {reference}"))
-    assert f"History of {reference}" in texts(
+    assert f"Historique de {reference}" in texts(  # in the French official's language
         await cast.french_official.send(f"/history {reference}")
     )
     for reader, asked in (
