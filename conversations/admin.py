@@ -193,8 +193,9 @@ async def on_decision(update: Update, ctx: PledgeContext, callback: Callback) ->
             await close_keyboard(update)
             return
         person = await get_member(session=session, member_id=request.member_id)
-        # Someone who joined by invitation meanwhile keeps the role that invitation gave.
-        if person is not None and approve and person.role is None:
+        # Someone who joined by invitation meanwhile keeps that role, and hears nothing more.
+        already_in = person is not None and person.role is not None
+        if person is not None and approve and not already_in:
             locality = await find_or_create_locality(
                 session=session, name=request.locality_name, country=request.country
             )
@@ -214,7 +215,7 @@ async def on_decision(update: Update, ctx: PledgeContext, callback: Callback) ->
         )
     )
     await replace(update, ctx, outcome, None)
-    if person is None:
+    if person is None or already_in:
         return
 
     def render(pt: Translator) -> tuple[Html, InlineKeyboardMarkup | None]:

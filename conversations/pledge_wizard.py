@@ -81,7 +81,7 @@ from storage.conversation_state import clear_state, get_state, set_state
 from storage.forums import forum_name, get_forum, list_open_forums
 from storage.localities import get_locality, search_localities
 from storage.members import list_coordinators
-from storage.models import ConversationState, Pledge, Role
+from storage.models import ConversationState, Pledge, Role, WorkflowState
 from storage.pledges import (
     can_edit,
     create_draft,
@@ -288,9 +288,25 @@ async def on_resume(update: Update, ctx: PledgeContext, callback: Callback) -> N
         if pledge is None or not can_edit(ctx.member, pledge):
             await ack(update, ctx, ctx.t.plain("That pledge is not available."), alert=True)
             return
+        if await _no_longer_a_draft(update, ctx, session, pledge):
+            return
         await ack(update, ctx)
         await close_keyboard(update)
         await resume(update, ctx, session, pledge)
+
+
+async def _no_longer_a_draft(
+    update: Update, ctx: PledgeContext, session: AsyncSession, pledge: Pledge
+) -> bool:
+    """A draft's button pressed after the pledge was submitted (by a colleague, say): the
+    wizard steps aside and shows the pledge as it is now."""
+    if pledge.state == WorkflowState.DRAFT.value:
+        return False
+    await ack(update, ctx, ctx.t.plain("This pledge has already been submitted; here it is."))
+    await close_keyboard(update)
+    await clear_state(session=session, member_id=ctx.member.id or 0)
+    await show_pledge_card(update, ctx, session, pledge)
+    return True
 
 
 async def resume(update: Update, ctx: PledgeContext, session: AsyncSession, pledge: Pledge) -> None:
@@ -318,6 +334,10 @@ async def _target(
         await ack(update, ctx, ctx.t.plain("That pledge is not available."), alert=True)
         return None
     state = await get_state(session=session, member_id=ctx.member.id or 0)
+    if (state is None or state.flow == WIZARD) and await _no_longer_a_draft(
+        update, ctx, session, pledge
+    ):
+        return None
     if (
         state is None
         or state.flow not in (WIZARD, EDIT)
@@ -907,6 +927,8 @@ async def on_message(update: Update, ctx: PledgeContext) -> None:
             )
             return
         pledge, state = found
+        if state.flow == WIZARD and await _no_longer_a_draft(update, ctx, session, pledge):
+            return
         handler = TEXT_STEPS.get(state.step)
         if handler is None:
             await say(update, ctx, t.gettext("Please answer with the buttons below."))

@@ -138,7 +138,9 @@ async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> Non
     if await _refuse_non_coordinator(update, ctx):
         return
     async with ctx.db() as session:
-        pledge = await get_pledge(session=session, pledge_id=callback.int_arg(0) or 0)
+        pledge = await get_visible_pledge(
+            session=session, pledge_id=callback.int_arg(0) or 0, member=ctx.member
+        )
         if pledge is None:
             await ack(update, ctx, ctx.t.plain("That pledge is not available."), alert=True)
             return

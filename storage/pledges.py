@@ -91,12 +91,16 @@ def search_text_of(title: str, description: str) -> str:
 
 
 def can_view(member: Member, pledge: Pledge) -> bool:
-    """Officials see their locality's pledges and joint pledges they are partner to."""
+    """Officials see their locality's pledges and joint pledges they are partner to; a draft
+    stays with its own locality until it is submitted, whoever else asks."""
+    own = member.role == Role.OFFICIAL.value and member.locality_id == pledge.locality_id
+    if pledge.state == WorkflowState.DRAFT.value:
+        return own and member.locality_id is not None
     if member.role in (Role.COORDINATOR.value, Role.STAFF.value):
         return True
     if member.role != Role.OFFICIAL.value or member.locality_id is None:
         return False
-    return pledge.locality_id == member.locality_id or member.locality_id in pledge.partner_ids
+    return own or member.locality_id in pledge.partner_ids
 
 
 def can_edit(member: Member, pledge: Pledge) -> bool:
@@ -264,7 +268,15 @@ async def list_locality_pledges(
     *, session: AsyncSession, locality_id: int, offset: int, limit: int
 ) -> PledgePage:
     """A locality's pledges and the joint pledges it is partner to, newest first."""
-    as_partner = select(PledgePartner.pledge_id).where(PledgePartner.locality_id == locality_id)
+    # Another locality's draft is its own business, even when it names this one as partner.
+    as_partner = (
+        select(PledgePartner.pledge_id)
+        .join(Pledge, col(Pledge.id) == col(PledgePartner.pledge_id))
+        .where(
+            PledgePartner.locality_id == locality_id,
+            Pledge.state != WorkflowState.DRAFT.value,
+        )
+    )
     condition = or_(col(Pledge.locality_id) == locality_id, col(Pledge.id).in_(as_partner))
     total = (await session.exec(select(func.count()).select_from(Pledge).where(condition))).one()
     statement = (

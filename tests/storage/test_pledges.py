@@ -505,6 +505,9 @@ async def test_locality_pledges_include_joint_pledges_as_partner(
     await _draft(sessions, world.other_official, title="Nice alone")
     await _draft(sessions, world.partner_official, title="Grenoble alone")
 
+    # While it is a draft, the joint pledge is Nice's alone.
+    assert await _page(sessions, world.home) == (["Lyon alone"], 1)
+    joint = await _submit(sessions, joint.id or 0, world.other_official)
     titles, total = await _page(sessions, world.home)
     assert sorted(titles) == ["Lyon alone", "Nice with Lyon"] and total == 2
     titles, total = await _page(sessions, world.other)
@@ -599,14 +602,18 @@ async def test_who_may_view_edit_and_report(sessions: SessionFactory, world: Wor
         assert not can_view(outsider, draft)
         assert not can_edit(outsider, draft)
         assert not can_report(outsider, draft)
+    # A draft stays with its locality: not the secretariat, not a partner, until submitted.
     for secretariat in (world.coordinator, world.staff):
-        assert can_view(secretariat, draft)
+        assert not can_view(secretariat, draft)
         assert not can_edit(secretariat, draft)
         assert not can_report(secretariat, draft)
-    assert can_view(world.partner_official, draft)
+    assert not can_view(world.partner_official, draft)
     assert not can_edit(world.partner_official, draft)
 
     submitted = await _submit(sessions, draft.id or 0, world.official)
+    for reader in (world.coordinator, world.staff, world.partner_official):
+        assert can_view(reader, submitted)
+    assert not can_edit(world.partner_official, submitted)
     assert can_edit(world.official, submitted) and can_report(world.official, submitted)
     assert not can_report(world.other_official, submitted)
 
@@ -646,5 +653,5 @@ async def test_get_visible_pledge_hides_other_localities_pledges(
         )
     assert own is not None and own.id == draft.id
     assert hidden is None
-    assert staff is not None
+    assert staff is None  # a draft is its locality's own until it is submitted
     assert missing is None
