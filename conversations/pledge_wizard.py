@@ -360,6 +360,20 @@ async def _target(
     return pledge, state
 
 
+async def _answered(
+    update: Update,
+    ctx: PledgeContext,
+    session: AsyncSession,
+    pledge: Pledge,
+    state: ConversationState,
+    note: str | None = None,
+) -> None:
+    """A button step done: say so on the button, retire its keyboard, ask the next question."""
+    await ack(update, ctx, note)
+    await close_keyboard(update)
+    await advance(update, ctx, session, pledge, state)
+
+
 async def _save(ctx: PledgeContext, session: AsyncSession, pledge: Pledge, **changes: Any) -> None:
     await update_pledge(
         session=session, pledge=pledge, changes=changes, member_id=ctx.member.id or 0
@@ -385,9 +399,7 @@ async def on_forum(update: Update, ctx: PledgeContext, callback: Callback) -> No
             await resend_current(update, ctx, session)
             return
         await _save(ctx, session, pledge, forum_id=forum.id)
-        await ack(update, ctx, forum_name(forum, ctx.t.language))
-        await close_keyboard(update)
-        await advance(update, ctx, session, pledge, state)
+        await _answered(update, ctx, session, pledge, state, forum_name(forum, ctx.t.language))
 
 
 async def on_compact(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -408,9 +420,7 @@ async def on_compact(update: Update, ctx: PledgeContext, callback: Callback) -> 
         if "gcr" not in chosen:
             changes["gcr_objectives"] = []
         await _save(ctx, session, pledge, **changes)
-        await ack(update, ctx, compacts_text(ctx.t, chosen))
-        await close_keyboard(update)
-        await advance(update, ctx, session, pledge, state)
+        await _answered(update, ctx, session, pledge, state, compacts_text(ctx.t, chosen))
 
 
 def _parse_multi_value(step: str, raw: str | None) -> str | int | None:
@@ -474,9 +484,7 @@ async def on_done(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         if not getattr(pledge, MULTI_FIELDS.get(step, "title")):
             await ack(update, ctx, ctx.t.plain("Please choose at least one."), alert=True)
             return
-        await ack(update, ctx)
-        await close_keyboard(update)
-        await advance(update, ctx, session, pledge, state)
+        await _answered(update, ctx, session, pledge, state)
 
 
 async def on_ongoing(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -487,9 +495,7 @@ async def on_ongoing(update: Update, ctx: PledgeContext, callback: Callback) -> 
             return
         pledge, state = found
         await _save(ctx, session, pledge, ongoing=True, ends_on=None)
-        await ack(update, ctx, ctx.t.plain("Ongoing"))
-        await close_keyboard(update)
-        await advance(update, ctx, session, pledge, state)
+        await _answered(update, ctx, session, pledge, state, ctx.t.plain("Ongoing"))
 
 
 async def on_no_budget(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -500,9 +506,7 @@ async def on_no_budget(update: Update, ctx: PledgeContext, callback: Callback) -
             return
         pledge, state = found
         await _save(ctx, session, pledge, amount=None, currency=None)
-        await ack(update, ctx)
-        await close_keyboard(update)
-        await advance(update, ctx, session, pledge, state)
+        await _answered(update, ctx, session, pledge, state)
 
 
 async def on_partner(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -545,9 +549,7 @@ async def on_partners_done(update: Update, ctx: PledgeContext, callback: Callbac
         if found is None:
             return
         pledge, state = found
-        await ack(update, ctx)
-        await close_keyboard(update)
-        await advance(update, ctx, session, pledge, state)
+        await _answered(update, ctx, session, pledge, state)
 
 
 # ---------------------------------------------------------------- review card
