@@ -275,16 +275,22 @@ async def on_narrative(update: Update, ctx: PledgeContext) -> None:
         await show_pledge_card(update, ctx, session, pledge)
 
 
+async def _withdrawable(
+    update: Update, ctx: PledgeContext, session: AsyncSession, callback: Callback
+) -> Pledge | None:
+    """The pledge a withdraw button names, if the reader may withdraw it; else why not."""
+    pledge = await _visible(update, ctx, session, callback)
+    if pledge is not None and not can_edit(ctx.member, pledge):
+        await ack(update, ctx, ctx.t.plain("This pledge can no longer be withdrawn."), alert=True)
+        return None
+    return pledge
+
+
 async def on_withdraw(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: withdraw a pledge (asks first)."""
     async with ctx.db() as session:
-        pledge = await _visible(update, ctx, session, callback)
+        pledge = await _withdrawable(update, ctx, session, callback)
         if pledge is None:
-            return
-        if not can_edit(ctx.member, pledge):
-            await ack(
-                update, ctx, ctx.t.plain("This pledge can no longer be withdrawn."), alert=True
-            )
             return
         assert pledge.id is not None
         t = ctx.t
@@ -312,13 +318,8 @@ async def on_withdraw(update: Update, ctx: PledgeContext, callback: Callback) ->
 async def on_withdraw_confirmed(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: yes, withdraw."""
     async with ctx.db() as session:
-        pledge = await _visible(update, ctx, session, callback)
+        pledge = await _withdrawable(update, ctx, session, callback)
         if pledge is None:
-            return
-        if not can_edit(ctx.member, pledge):
-            await ack(
-                update, ctx, ctx.t.plain("This pledge can no longer be withdrawn."), alert=True
-            )
             return
         await withdraw_pledge(session=session, pledge=pledge, member_id=ctx.member.id or 0)
         await ack(update, ctx)
