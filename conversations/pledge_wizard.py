@@ -433,11 +433,19 @@ def _parse_multi_value(step: str, raw: str | None) -> str | int | None:
     return raw if raw in labels else None
 
 
+async def _multi_step(update: Update, ctx: PledgeContext, callback: Callback) -> str | None:
+    """The multi-select step a button names; a forged one (say, the title) is refused."""
+    step = callback.str_arg(1) or ""
+    if step in MULTI_FIELDS:
+        return step
+    await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+    return None
+
+
 async def on_toggle(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: choose or unchoose one option of a multi-select step."""
-    step = callback.str_arg(1) or ""
-    if step not in MULTI_FIELDS:
-        await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+    step = await _multi_step(update, ctx, callback)
+    if step is None:
         return
     async with ctx.db() as session:
         found = await _target(update, ctx, session, callback, (step,))
@@ -451,19 +459,17 @@ async def on_toggle(update: Update, ctx: PledgeContext, callback: Callback) -> N
         field = MULTI_FIELDS[step]
         current: list[Any] = list(getattr(pledge, field))
         chosen = [v for v in current if v != value] if value in current else [*current, value]
-        await _save(
-            ctx,
-            session,
-            pledge,
-            **{field: sorted(chosen, key=str) if step not in (GCM, GCR) else sorted(chosen)},
-        )
+        # Objectives are numbers, the other choices codes: each sorts as what it is.
+        await _save(ctx, session, pledge, **{field: sorted(chosen)})
         await ack(update, ctx)
         await update_keyboard(update, multi_keyboard(ctx.t, pledge, step, callback.int_arg(3) or 0))
 
 
 async def on_page(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: another page of a multi-select step."""
-    step = callback.str_arg(1) or ""
+    step = await _multi_step(update, ctx, callback)
+    if step is None:
+        return
     async with ctx.db() as session:
         found = await _target(update, ctx, session, callback, (step,))
         if found is None:
@@ -475,13 +481,15 @@ async def on_page(update: Update, ctx: PledgeContext, callback: Callback) -> Non
 
 async def on_done(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: finish a multi-select step (at least one choice)."""
-    step = callback.str_arg(1) or ""
+    step = await _multi_step(update, ctx, callback)
+    if step is None:
+        return
     async with ctx.db() as session:
         found = await _target(update, ctx, session, callback, (step,))
         if found is None:
             return
         pledge, state = found
-        if not getattr(pledge, MULTI_FIELDS.get(step, "title")):
+        if not getattr(pledge, MULTI_FIELDS[step]):
             await ack(update, ctx, ctx.t.plain("Please choose at least one."), alert=True)
             return
         await _answered(update, ctx, session, pledge, state)

@@ -473,3 +473,23 @@ async def test_description_over_the_limit_then_correct(
     replies = await person.send(GOOD_DESCRIPTION)
     assert "GCM objectives" in texts(replies)
     assert (await latest_pledge(sessions, 22)).description == GOOD_DESCRIPTION
+
+
+async def test_multi_select_buttons_naming_another_step_are_refused(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "title")
+    pledge = await latest_pledge(sessions, 22)
+    for data in (
+        f"w.pg:{pledge.id}:title:1",
+        f"w.done:{pledge.id}:title",
+        f"w.tog:{pledge.id}:title:x:0",
+    ):
+        replies = await person.press_data(data)
+        assert "something went wrong" not in texts(replies), data
+        assert person.last_answer == "That button is not valid.", data
+    assert (await latest_pledge(sessions, 22)).title == ""
