@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.app import PledgeApplication, build_application, register_default_commands
 from bot.context import Services
@@ -25,19 +28,46 @@ from storage.models import Role
 POSTGRES_ENV = "PLEDGEBOT_TEST_POSTGRES_URL"
 
 
-def postgres_url() -> str:
-    """The PostgreSQL server to test against, or a skip that says how to enable it."""
+def _on_database(url: str, database: str) -> str:
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+async def _admin(url: str, statement: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A PostgreSQL database of this run's own, dropped at its end: two runs on one machine
+    (the server's `test` database is shared) never disturb each other."""
     url = os.environ.get(POSTGRES_ENV)
     if not url:
         pytest.skip(
             f"PostgreSQL tests need {POSTGRES_ENV} (e.g. "
             "postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
         )
+    name = f"pledgebot_test_{os.getpid()}_{secrets.token_hex(4)}"
+    asyncio.run(_admin(url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield _on_database(url, name)
+    finally:
+        asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """This run's PostgreSQL database, or a skip that says how to enable it."""
+    url: str = request.getfixturevalue("postgres_database")
     return url
 
 
 async def fresh_postgres(url: str) -> AsyncEngine:
-    """An engine on an emptied public schema, so each test starts from nothing."""
+    """An engine on an emptied public schema of this run's database, so each test starts
+    from nothing."""
     engine = create_engine(url)
     async with engine.begin() as connection:
         await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))

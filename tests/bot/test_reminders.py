@@ -30,7 +30,7 @@ START = datetime(2027, 11, 1, 0, 0, tzinfo=UTC)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The clock-driven tests run on both databases (PostgreSQL when its URL is set)."""
     if request.param == "postgresql":
-        return postgres_url()
+        return postgres_url(request)
     return f"sqlite+aiosqlite:///{tmp_path / 'pledgebot.sqlite3'}"
 
 

@@ -12,5 +12,5 @@ from tests.conftest import postgres_url
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgresql":
-        return postgres_url()
+        return postgres_url(request)
     return f"sqlite+aiosqlite:///{tmp_path / 'pledgebot.sqlite3'}"
