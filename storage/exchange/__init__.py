@@ -1,0 +1,44 @@
+"""Exports and imports of pledges: one column layout, streamed out, validated whole on the way in.
+
+The layout is data (`PLEDGE_COLUMNS`, `REPORT_COLUMNS`): each column has a stable code, which
+is also its header in the "codes" layout that `import_file` reads. Values in that layout are
+codes too: lists joined with `;` (`gcm;gcr`, `5;15`), ISO dates, `true`/`false`, amounts with
+two decimals, partners as `Name (CC)`. Translated headers and labels are the business of
+`conversations/export.py`, which formats the same records for a reader.
+
+The modules, each doing one job: `layout` (the columns and codes, records as rows), `stream`
+(pledges read out of the database), `write` (CSV and XLSX files out), `read` (CSV and XLSX
+files in), `validate` (their rows checked) and `load` (the import written to the database).
+"""
+
+from storage.exchange.layout import (
+    CODES,
+    PLEDGE_COLUMNS,
+    REPORT_COLUMNS,
+    PledgeRecord,
+    ReportRecord,
+    RowFormat,
+    figures_code,
+    partners_code,
+)
+from storage.exchange.load import import_file
+from storage.exchange.read import ImportFileError
+from storage.exchange.stream import ExportError, ExportFilter
+from storage.exchange.write import export_csv, export_xlsx
+
+__all__ = [
+    "CODES",
+    "PLEDGE_COLUMNS",
+    "REPORT_COLUMNS",
+    "ExportError",
+    "ExportFilter",
+    "ImportFileError",
+    "PledgeRecord",
+    "ReportRecord",
+    "RowFormat",
+    "export_csv",
+    "export_xlsx",
+    "figures_code",
+    "import_file",
+    "partners_code",
+]

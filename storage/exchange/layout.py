@@ -1,0 +1,193 @@
+"""The codes layout: its columns, the records exported, and how they become rows of codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from storage.models import Forum
+
+LIST_SEPARATOR = ";"
+TRUE, FALSE = "true", "false"
+PLEDGES_SHEET, REPORTS_SHEET = "pledges", "progress_reports"
+
+PLEDGE_COLUMNS = (
+    "reference",
+    "locality",
+    "country",
+    "forum",
+    "compacts",
+    "title",
+    "description",
+    "gcm_objectives",
+    "gcr_objectives",
+    "support_types",
+    "target_groups",
+    "starts_on",
+    "ends_on",
+    "ongoing",
+    "amount",
+    "currency",
+    "state",
+    "stage",
+    "submitted_on",
+    "last_progress",
+    "contact",
+    "language",
+    "partners",
+)
+REPORT_COLUMNS = ("reference", "reported_at", "stage", "narrative", "figures", "reported_by")
+# Worked out from the progress reports, so an import reads it from the second sheet instead.
+DERIVED_COLUMNS = frozenset({"last_progress"})
+
+REFERENCE = re.compile(r"^CLA-(\d{4})-(\d{4,6})$")
+PARTNER = re.compile(r"^(.+?)\s*\(([A-Za-z]{2})\)$")
+# Values a spreadsheet would run as a formula: a CSV cell starting so gets a leading quote.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+MAX_TITLE, MAX_DESCRIPTION, MAX_NAME = 200, 3000, 200
+MAX_AMOUNT = Decimal("9999999999999999.99")  # Numeric(18, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class PledgeRecord:
+    """One exported pledge with the names it refers to."""
+
+    reference: str
+    locality: str
+    country: str
+    forum: Forum | None
+    compacts: list[str]
+    title: str
+    description: str
+    gcm_objectives: list[int]
+    gcr_objectives: list[int]
+    support_types: list[str]
+    target_groups: list[str]
+    starts_on: date | None
+    ends_on: date | None
+    ongoing: bool
+    amount: Decimal | None
+    currency: str | None
+    state: str
+    stage: str
+    submitted_at: datetime | None
+    last_progress: datetime | None
+    contact: str
+    language: str
+    partners: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRecord:
+    """One exported progress report."""
+
+    reference: str
+    reported_at: datetime
+    stage: str
+    narrative: str
+    figures: dict[str, Any] | None
+    reported_by: str
+
+
+class RowFormat(Protocol):
+    """How records become spreadsheet rows: as codes here, as labels for a reader elsewhere."""
+
+    pledges_sheet: str
+    reports_sheet: str
+
+    def pledge_header(self) -> list[str]: ...
+    def pledge_row(self, record: PledgeRecord) -> list[str]: ...
+    def report_header(self) -> list[str]: ...
+    def report_row(self, record: ReportRecord) -> list[str]: ...
+
+
+def _joined(values: Iterable[object]) -> str:
+    return LIST_SEPARATOR.join(str(v) for v in values)
+
+
+def _iso(value: date | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def utc_day(moment: datetime | None) -> str:
+    """The UTC date of a moment, ISO; empty for none."""
+    return moment.astimezone(UTC).date().isoformat() if moment is not None else ""
+
+
+def amount_code(amount: Decimal | None) -> str:
+    return f"{amount:.2f}" if amount is not None else ""
+
+
+def partners_code(partners: Sequence[tuple[str, str]]) -> str:
+    return "; ".join(f"{name} ({country})" for name, country in partners)
+
+
+def figures_code(figures: Mapping[str, Any] | None) -> str:
+    return json.dumps(figures, ensure_ascii=False, sort_keys=True) if figures else ""
+
+
+class CodeFormat:
+    """Stable codes: what systems re-import, and what `import_file` reads."""
+
+    pledges_sheet = PLEDGES_SHEET
+    reports_sheet = REPORTS_SHEET
+
+    def pledge_header(self) -> list[str]:
+        return list(PLEDGE_COLUMNS)
+
+    def pledge_row(self, r: PledgeRecord) -> list[str]:
+        return [
+            r.reference,
+            r.locality,
+            r.country,
+            r.forum.code if r.forum is not None else "",
+            _joined(r.compacts),
+            r.title,
+            r.description,
+            _joined(r.gcm_objectives),
+            _joined(r.gcr_objectives),
+            _joined(r.support_types),
+            _joined(r.target_groups),
+            _iso(r.starts_on),
+            _iso(r.ends_on),
+            TRUE if r.ongoing else FALSE,
+            amount_code(r.amount),
+            r.currency or "",
+            r.state,
+            r.stage,
+            utc_day(r.submitted_at),
+            utc_day(r.last_progress),
+            r.contact,
+            r.language,
+            partners_code(r.partners),
+        ]
+
+    def report_header(self) -> list[str]:
+        return list(REPORT_COLUMNS)
+
+    def report_row(self, r: ReportRecord) -> list[str]:
+        return [
+            r.reference,
+            r.reported_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            r.stage,
+            r.narrative,
+            figures_code(r.figures),
+            r.reported_by,
+        ]
+
+
+CODES = CodeFormat()
+
+
+def guard_formula(value: str) -> str:
+    """A CSV value a spreadsheet would not run as a formula; `unguard_formula` undoes it."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def unguard_formula(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
