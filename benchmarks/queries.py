@@ -37,10 +37,10 @@ from sqlmodel import select
 from telegram import Update
 
 from bot.app import build_application
-from bot.context import Services
-from bot.i18n import Catalogs
+from bot.services import Services
 from bot.settings import Settings
 from bot.standin import BotApiStandIn, SimUser
+from conversations.i18n import Catalogs
 from storage.engine import create_engine, session_factory, transaction
 from storage.localities import name_key
 from storage.migrate import upgrade

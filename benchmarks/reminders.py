@@ -24,11 +24,11 @@ from sqlalchemy import insert
 from sqlmodel import select
 
 from bot.app import build_application
-from bot.context import Services
-from bot.i18n import Catalogs
 from bot.reminders import Limits, ReminderSender
+from bot.services import Services
 from bot.settings import Settings
 from bot.standin import BotApiStandIn, SimUser, VirtualClock
+from conversations.i18n import Catalogs
 from storage.engine import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import Forum, Locality, Member, ReminderDelivery, Role

@@ -21,10 +21,13 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.context import SERVICES_KEY, PledgeContext, Services
+from bot.engine import engine_step
 from bot.errors import on_error
 from bot.members import load_member
+from bot.reminders import SENDER_KEY, Clock, ReminderSender
 from bot.routing import route_callback, route_command, route_edited, route_message
+from bot.services import Services
+from conversations.context import SERVICES_KEY, PledgeContext
 from conversations.menu import bot_commands
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     rate_limiter: bool = True,
+    clock: Clock | None = None,
 ) -> PledgeApplication:
     """The bot, ready to initialise: over HTTP to Telegram, or over `request` (the stand-in)."""
     builder = (
@@ -57,21 +61,26 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application: PledgeApplication = builder.build()
     application.bot_data[SERVICES_KEY] = services
+    # One sender per process: reminders, and the notices steps queue for other members.
+    application.bot_data[SENDER_KEY] = ReminderSender(services, application.bot, clock=clock)
     add_handlers(application)
     return application
 
 
 def add_handlers(application: PledgeApplication) -> None:
-    """Member loading first (group -1), then commands, buttons, messages; one error handler."""
+    """Member loading first (group -1), then commands, buttons, messages; one error handler.
+    Each route runs under the engine: its replies are sent after its changes are committed."""
     application.add_handler(TypeHandler(Update, load_member), group=-1)
     application.add_handler(
-        MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, route_command)
+        MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, engine_step(route_command))
     )
-    application.add_handler(CallbackQueryHandler(route_callback))
+    application.add_handler(CallbackQueryHandler(engine_step(route_callback)))
     application.add_handler(
-        MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, route_message)
+        MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, engine_step(route_message))
     )
-    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, route_edited))
+    application.add_handler(
+        MessageHandler(filters.UpdateType.EDITED_MESSAGE, engine_step(route_edited))
+    )
     application.add_error_handler(on_error)
 
 
@@ -89,3 +98,9 @@ async def register_default_commands(application: PledgeApplication) -> None:
             )
     except TelegramError as error:
         log.warning("could not register the command menu: %s", error)
+
+
+def sender_of(application: PledgeApplication) -> ReminderSender:
+    """The application's sender of reminders and notices."""
+    sender: ReminderSender = application.bot_data[SENDER_KEY]
+    return sender

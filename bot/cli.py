@@ -16,12 +16,12 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot import translations
-from bot.i18n import LOCALES_DIR
 from bot.logs import configure_logging
 from bot.runner import run_bot
 from bot.services import open_services
 from bot.settings import Settings, SettingsError, load_settings
 from conversations.admin import deep_link
+from conversations.i18n import LOCALES_DIR
 from conversations.parsing import read_country
 from conversations.time_zones import read_time_zone
 from storage.engine import create_engine, transaction

@@ -8,8 +8,8 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
-from bot.context import PledgeContext
-from bot.i18n import Translator
+from conversations.context import PledgeContext
+from conversations.i18n import Translator
 from storage.members import get_member_by_telegram_id
 
 log = logging.getLogger(__name__)
@@ -45,9 +45,10 @@ async def on_error(update: object, ctx: PledgeContext) -> None:
     if isinstance(ctx.error, Forbidden):
         return  # the person blocked the bot: there is no one to apologise to
     t = await _translator_for(update, ctx)
+    # The step's own transaction rolled back; the steps before it were committed.
     text = t.gettext(
-        "Sorry, something went wrong on our side. What you had entered is "
-        "saved; please try again in a moment."
+        "Sorry, something went wrong on our side and your last message was not "
+        "handled. What you entered before it is saved; please try again in a moment."
     )
     try:
         await ctx.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML)

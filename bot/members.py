@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import PledgeContext
+from conversations.context import PledgeContext
 from storage.conversation_state import get_state
 from storage.members import get_or_create_member
 

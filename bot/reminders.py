@@ -1,8 +1,9 @@
-"""The reminder sender: plans, claims and sends due reminders within Telegram's limits.
+"""The sender: plans, claims and sends due reminders and notices within Telegram's limits.
 
 APScheduler (through PTB's JobQueue) only wakes `ReminderSender.tick`; what is due, claimed
 and sent lives in the database, so a restart re-sends nothing and two processes sharing one
-PostgreSQL never send the same reminder twice.
+PostgreSQL never send the same reminder twice. Notices (messages to other members that a step
+queued in its transaction) go the same way, and are also sent at once after their commit.
 """
 
 from __future__ import annotations
@@ -20,29 +21,33 @@ from typing import Any, Protocol
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, CallbackContext
 
-from bot.context import Services
+from bot.services import Services
 from conversations import reminders as texts
+from conversations.notices import render_notice
+from storage.deliveries import (
+    RETRY_DELAYS,
+    DeliveryTable,
+    Outcome,
+    claim_due,
+    mark_sending,
+    record,
+    recover_own,
+    recover_stale,
+)
 from storage.engine import transaction
 from storage.forums import get_forums
 from storage.localities import get_locality
 from storage.members import get_members, mark_stopped
-from storage.models import DeliveryStatus, Forum, Member, ReminderDelivery, ReminderKind
+from storage.models import DeliveryStatus, Forum, Member, Notice, ReminderDelivery, ReminderKind
 from storage.pledges import latest_draft
 from storage.reminders import (
-    RETRY_DELAYS,
-    Outcome,
-    claim_due,
     forum_status,
     last_digest_sent,
-    mark_sending,
     plan,
     recipients,
-    record,
-    recover_own,
-    recover_stale,
     silent_pledges,
     superseded,
 )
@@ -50,6 +55,8 @@ from storage.reminders import (
 log = logging.getLogger(__name__)
 
 MAX_RATE_LIMIT_RETRIES = 5
+TABLES: tuple[DeliveryTable, ...] = (ReminderDelivery, Notice)
+UNCERTAIN = "timed out: it may have arrived, so it is not resent"
 
 
 class Clock(Protocol):
@@ -90,7 +97,7 @@ class TickReport:
 
 @dataclass
 class _Send:
-    delivery: ReminderDelivery
+    delivery: ReminderDelivery | Notice
     member: Member
     message: texts.Message
 
@@ -149,7 +156,8 @@ class ReminderSender:
     async def start(self) -> None:
         """Release this worker's own unsent claims from before a restart."""
         async with transaction(self.services.sessions) as session:
-            await recover_own(session=session, worker=self.worker)
+            for table in TABLES:
+                await recover_own(session=session, worker=self.worker, table=table)
 
     async def tick(self) -> TickReport:
         """Plan what falls due, then send everything due now, preparing one batch ahead."""
@@ -158,7 +166,8 @@ class ReminderSender:
             now = self.clock.now()
             async with transaction(self.services.sessions) as session:
                 report.planned = (await plan(session=session, now=now)).planned
-                await recover_stale(session=session, now=now)
+                for table in TABLES:
+                    await recover_stale(session=session, now=now, table=table)
             batches: asyncio.Queue[list[_Send] | None] = asyncio.Queue(maxsize=1)
             producer = asyncio.create_task(self._produce(batches, report))
             records: list[asyncio.Task[None]] = []
@@ -166,11 +175,73 @@ class ReminderSender:
                 while (sends := await batches.get()) is not None:
                     results = await self._send_all(sends, report)
                     # Written down while the next batch goes out, so sending never pauses.
-                    records.append(asyncio.create_task(self._record(sends, results, report)))
+                    records.append(
+                        asyncio.create_task(
+                            self._record(sends, results, report, table=ReminderDelivery)
+                        )
+                    )
             finally:
                 await producer  # re-raises what went wrong while preparing
                 await asyncio.gather(*records)
-            return report
+        await self.deliver_notices(report=report)
+        return report
+
+    async def deliver_notices(
+        self, *, ids: Sequence[int] | None = None, report: TickReport | None = None
+    ) -> TickReport:
+        """Send the notices that are due (of `ids` only, if given), batch by batch."""
+        report = report or TickReport()
+        while True:
+            now = self.clock.now()
+            async with transaction(self.services.sessions) as session:
+                claimed = await claim_due(
+                    session=session,
+                    now=now,
+                    worker=self.worker,
+                    limit=self.limits.batch,
+                    table=Notice,
+                    ids=ids,
+                )
+                if not claimed:
+                    return report
+                skipped, sends = await self._prepare_notices(session, claimed)
+                await record(session=session, outcomes=skipped, now=now, table=Notice)
+                await mark_sending(
+                    session=session,
+                    ids=[s.delivery.id or 0 for s in sends],
+                    worker=self.worker,
+                    table=Notice,
+                )
+            report.skipped += len(skipped)
+            results = await self._send_all(sends, report)
+            await self._record(sends, results, report, table=Notice)
+
+    async def _prepare_notices(
+        self, session: AsyncSession, claimed: Sequence[Notice]
+    ) -> tuple[list[Outcome], list[_Send]]:
+        """Each notice in its recipient's language; one whose subject or person is gone, or
+        who asked for no messages (/stop), is skipped with the reason."""
+        members = {
+            m.id: m for m in await get_members(session=session, ids={n.member_id for n in claimed})
+        }
+        skipped: list[Outcome] = []
+        sends: list[_Send] = []
+        for notice in claimed:
+            member = members.get(notice.member_id)
+            message = None
+            if member is not None and member.active:
+                message = await render_notice(
+                    session=session,
+                    t=self.services.catalogs.translator(member.language),
+                    kind=notice.kind,
+                    payload=notice.payload,
+                )
+            if member is None or message is None:
+                reason = "member stopped" if member is not None and not member.active else "gone"
+                skipped.append(Outcome(notice.id or 0, DeliveryStatus.SKIPPED, error=reason))
+            else:
+                sends.append(_Send(notice, member, message))
+        return skipped, sends
 
     async def _produce(
         self, batches: asyncio.Queue[list[_Send] | None], report: TickReport
@@ -181,16 +252,21 @@ class ReminderSender:
                 now = self.clock.now()
                 async with transaction(self.services.sessions) as session:
                     claimed = await claim_due(
-                        session=session, now=now, worker=self.worker, limit=self.limits.batch
+                        session=session,
+                        now=now,
+                        worker=self.worker,
+                        limit=self.limits.batch,
+                        table=ReminderDelivery,
                     )
                     if not claimed:
                         return
                     skipped, sends = await self._prepare(session, claimed, now)
-                    await record(session=session, outcomes=skipped, now=now)
+                    await record(session=session, outcomes=skipped, now=now, table=ReminderDelivery)
                     await mark_sending(
                         session=session,
                         ids=[s.delivery.id or 0 for s in sends],
                         worker=self.worker,
+                        table=ReminderDelivery,
                     )
                 report.skipped += len(skipped)
                 await batches.put(sends)
@@ -206,9 +282,16 @@ class ReminderSender:
 
         return list(await asyncio.gather(*(one(s) for s in sends)))
 
-    async def _record(self, sends: list[_Send], results: list[Outcome], report: TickReport) -> None:
+    async def _record(
+        self,
+        sends: list[_Send],
+        results: list[Outcome],
+        report: TickReport,
+        *,
+        table: DeliveryTable,
+    ) -> None:
         async with transaction(self.services.sessions) as session:
-            await record(session=session, outcomes=results, now=self.clock.now())
+            await record(session=session, outcomes=results, now=self.clock.now(), table=table)
             blocked = [
                 s.member.id
                 for s, r in zip(sends, results, strict=True)
@@ -246,11 +329,14 @@ class ReminderSender:
                 self.pacer.pause(seconds)
             except Forbidden:
                 return Outcome(delivery_id, DeliveryStatus.SKIPPED, error="blocked")
+            except TimedOut:
+                # Telegram may have shown it: sending again could show it twice.
+                return Outcome(delivery_id, DeliveryStatus.FAILED, error=UNCERTAIN)
             except TelegramError as error:
                 return self._retry_or_fail(send.delivery, str(error))
         return self._retry_or_fail(send.delivery, "rate limited repeatedly")
 
-    def _retry_or_fail(self, delivery: ReminderDelivery, error: str) -> Outcome:
+    def _retry_or_fail(self, delivery: ReminderDelivery | Notice, error: str) -> Outcome:
         attempts = delivery.attempts + 1  # mark_sending counted this one in the database
         if attempts <= len(RETRY_DELAYS):
             return Outcome(
@@ -345,7 +431,7 @@ class ReminderSender:
         return texts.progress_request(t, forum, silent[0], now=now, time_zone=zone)
 
 
-REMINDERS_KEY = "reminders"
+SENDER_KEY = "sender"
 
 
 def schedule_reminders(
@@ -356,7 +442,7 @@ def schedule_reminders(
 ) -> None:
     """Wake the sender every `interval` seconds; a slow tick is never run twice at once."""
     assert application.job_queue is not None
-    application.bot_data[REMINDERS_KEY] = sender
+    application.bot_data[SENDER_KEY] = sender
     application.job_queue.run_repeating(
         _wake,
         interval=interval,
@@ -367,7 +453,7 @@ def schedule_reminders(
 
 
 async def _wake(ctx: CallbackContext[Any, Any, Any, Any]) -> None:
-    sender = ctx.application.bot_data[REMINDERS_KEY]
+    sender = ctx.application.bot_data[SENDER_KEY]
     report = await sender.tick()
     if report.sent or report.failed or report.rate_limited:
         log.info("reminders: %s", report)

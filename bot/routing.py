@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from telegram import Update
 
-from bot.context import PledgeContext
 from conversations import (
     admin,
     charts,
@@ -24,6 +23,7 @@ from conversations import (
 )
 from conversations.callbacks import Callback, unpack
 from conversations.common import ack, say
+from conversations.context import PledgeContext
 from conversations.menu import BY_NAME
 from storage.models import ConversationState
 
@@ -51,8 +51,7 @@ async def help_command(update: Update, ctx: PledgeContext) -> None:
     state = ctx.conversation
     reask = REASK_STEPS.get(state.flow) if state is not None else None
     if state is not None and reask is not None:
-        await say(
-            update,
+        say(
             ctx,
             ctx.t.gettext(
                 "You were in the middle of something; here it is again (or /cancel to leave it)."
@@ -117,15 +116,12 @@ async def route_command(update: Update, ctx: PledgeContext) -> None:
     ctx.args = text.split()[1:]  # a MessageHandler does not split arguments as CommandHandler does
     t, role = ctx.t, ctx.member.role
     if command is None:
-        await say(
-            update, ctx, t.gettext("I do not know the command /%(command)s.", command=name[:32])
-        )
-        await say(update, ctx, onboarding.help_text(t, role))
+        say(ctx, t.gettext("I do not know the command /%(command)s.", command=name[:32]))
+        say(ctx, onboarding.help_text(t, role))
         return
     if role not in command.roles:
         if role is None:
-            await say(
-                update,
+            say(
                 ctx,
                 t.gettext(
                     "You need an invitation to use /%(command)s. "
@@ -135,8 +131,8 @@ async def route_command(update: Update, ctx: PledgeContext) -> None:
                 onboarding.request_access_keyboard(t),
             )
         else:
-            await say(update, ctx, t.gettext("/%(command)s is not available to you.", command=name))
-            await say(update, ctx, onboarding.help_text(t, role))
+            say(ctx, t.gettext("/%(command)s is not available to you.", command=name))
+            say(ctx, onboarding.help_text(t, role))
         return
     await COMMAND_STEPS[command.name](update, ctx)
 
@@ -145,16 +141,16 @@ async def route_callback(update: Update, ctx: PledgeContext) -> None:
     """A button press: to its action's step, or told that the button is no longer valid."""
     callback = unpack(update.callback_query.data if update.callback_query else None)
     if callback.action == "noop":
-        await ack(update, ctx)
+        ack(ctx)
         return
     step = CALLBACK_STEPS.get(callback.action)
     if step is None:
-        await ack(update, ctx, ctx.t.plain("That button is no longer valid."), alert=True)
+        ack(ctx, ctx.t.plain("That button is no longer valid."), alert=True)
         return
     try:
         await step(update, ctx, callback)
     finally:
-        await ack(update, ctx)  # whatever happened, the phone's spinner stops
+        ack(ctx)  # whatever happened, the phone's spinner stops
 
 
 async def route_message(update: Update, ctx: PledgeContext) -> None:
@@ -169,20 +165,18 @@ async def route_message(update: Update, ctx: PledgeContext) -> None:
             await step(update, ctx)
             return
     if ctx.member.role is None:
-        await say(update, ctx, onboarding.help_text(t, None), onboarding.request_access_keyboard(t))
+        say(ctx, onboarding.help_text(t, None), onboarding.request_access_keyboard(t))
         return
-    await say(
-        update,
+    say(
         ctx,
         t.gettext("I am not waiting for an answer from you just now. Here is what you can do:"),
     )
-    await say(update, ctx, onboarding.help_text(t, ctx.member.role))
+    say(ctx, onboarding.help_text(t, ctx.member.role))
 
 
 async def route_edited(update: Update, ctx: PledgeContext) -> None:
     """An edited message: edits are not read, so say so rather than stay silent."""
-    await say(
-        update,
+    say(
         ctx,
         ctx.t.gettext(
             "I do not read edits to messages already sent. "

@@ -8,8 +8,8 @@ import signal
 
 from telegram import Update
 
-from bot.app import build_application, register_default_commands
-from bot.reminders import ReminderSender, schedule_reminders
+from bot.app import build_application, register_default_commands, sender_of
+from bot.reminders import schedule_reminders
 from bot.services import open_services
 from bot.settings import Settings
 
@@ -28,7 +28,7 @@ async def run_bot(settings: Settings) -> None:
         async with application:  # initialise, and shut down however this block ends
             assert application.updater is not None
             await register_default_commands(application)
-            sender = ReminderSender(services, application.bot)
+            sender = sender_of(application)
             await sender.start()
             schedule_reminders(application, sender)
             await application.start()

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
-from bot.context import Services
-from bot.i18n import Catalogs
 from bot.settings import Settings
-from storage.engine import create_engine, session_factory
+from conversations.i18n import Catalogs
+from storage.engine import SessionFactory, create_engine, session_factory
 from storage.migrate import upgrade
+
+
+@dataclass(frozen=True)
+class Services:
+    """Long-lived objects the application shares, built once from the settings."""
+
+    settings: Settings
+    sessions: SessionFactory
+    catalogs: Catalogs
 
 
 @asynccontextmanager

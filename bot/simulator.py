@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.app import PledgeApplication, build_application, register_default_commands
-from bot.context import Services
+from bot.app import PledgeApplication, build_application, register_default_commands, sender_of
 from bot.reminders import ReminderSender
+from bot.services import Services
 from bot.standin import BotApiStandIn, SentMessage, SimulatedPerson, VirtualClock
 from conversations.admin import deep_link
 from storage.engine import transaction
@@ -143,17 +143,18 @@ async def simulate(
 ) -> None:
     """Run the chat until the lines run out or `:quit`."""
     standin = BotApiStandIn()
+    clock = SimulatedClock(standin.clock)
     application = build_application(
         services,
         token=standin.token,
         request=standin.request(),
         get_updates_request=standin.request(),
         rate_limiter=False,
+        clock=clock,
     )
     async with application:
         await register_default_commands(application)
-        clock = SimulatedClock(standin.clock)
-        reminders = ReminderSender(services, application.bot, clock=clock, worker="simulator")
+        reminders = sender_of(application)
         await reminders.start()
         simulation = Simulation(standin, application, services, write, reminders, clock)
         simulation.become("Alice")

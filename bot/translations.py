@@ -11,7 +11,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po, write_po
 
-from bot.i18n import DOMAIN, LOCALES_DIR, SOURCE_LANGUAGE
+from conversations.i18n import DOMAIN, LOCALES_DIR, SOURCE_LANGUAGE
 
 PROJECT_DIR = LOCALES_DIR.parent
 TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 
-from bot.context import PledgeContext
-from bot.i18n import Html, Translator
 from conversations.callbacks import Callback
 from conversations.common import ack, close_keyboard, notify, problem_text, replace, say, typed_text
+from conversations.context import PledgeContext
+from conversations.i18n import Html, Translator
 from conversations.keyboards import Option, choice_keyboard
 from conversations.onboarding import set_command_menu
 from conversations.parsing import check_length, country_name, read_country
@@ -19,7 +19,7 @@ from storage.conversation_state import clear_state, set_state
 from storage.invites import create_invite
 from storage.localities import find_or_create_locality
 from storage.members import get_member, grant_role
-from storage.models import AccessRequestStatus, ConversationState, Role
+from storage.models import AccessRequestStatus, ConversationState, NoticeKind, Role
 
 INVITE = "invite"
 LOCALITY, COUNTRY = "locality", "country"
@@ -46,8 +46,7 @@ async def invite(update: Update, ctx: PledgeContext) -> None:
     """/invite: which role the new person will have."""
     t = ctx.t
     options = [Option(r.value, label(t, ROLES, r.value)) for r in Role]
-    await say(
-        update,
+    say(
         ctx,
         t.gettext("Whom do you want to invite?"),
         choice_keyboard(options, action="i.role", columns=3),
@@ -61,21 +60,21 @@ def is_coordinator(ctx: PledgeContext) -> bool:
 async def on_role(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: the role; officials also need their locality."""
     if not is_coordinator(ctx):
-        await ack(update, ctx, ctx.t.plain("Only coordinators invite people."), alert=True)
+        ack(ctx, ctx.t.plain("Only coordinators invite people."), alert=True)
         return
     role_code = callback.str_arg(0)
     if role_code not in ROLES:
-        await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+        ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
         return
-    await ack(update, ctx)
-    await close_keyboard(update)
+    ack(ctx)
+    close_keyboard(ctx)
     role = Role(role_code)
     if role is Role.OFFICIAL:
         async with ctx.db() as session:
             await set_state(
                 session=session, member_id=ctx.member.id or 0, flow=INVITE, step=LOCALITY
             )
-        await say(update, ctx, invite_question(ctx.t, LOCALITY))
+        say(ctx, invite_question(ctx.t, LOCALITY))
         return
     await _issue(update, ctx, role, None, None)
 
@@ -88,7 +87,7 @@ def invite_question(t: Translator, step: str) -> Html:
 
 async def reask(update: Update, ctx: PledgeContext, state: ConversationState) -> bool:
     """Ask the invitation's current question again."""
-    await say(update, ctx, invite_question(ctx.t, state.step))
+    say(ctx, invite_question(ctx.t, state.step))
     return True
 
 
@@ -100,16 +99,16 @@ async def on_invite_answer(update: Update, ctx: PledgeContext) -> None:
     if not is_coordinator(ctx):
         async with ctx.db() as session:
             await clear_state(session=session, member_id=ctx.member.id or 0)
-        await say(update, ctx, t.gettext("Only coordinators invite people."))
+        say(ctx, t.gettext("Only coordinators invite people."))
         return
-    typed = await typed_text(update, ctx)
+    typed = typed_text(update, ctx)
     if typed is None:
         return
     text = " ".join(typed.split())
     if state.step == LOCALITY:
         problem = check_length(text, minimum=2, maximum=120)
         if problem:
-            await say(update, ctx, problem_text(t, problem))
+            say(ctx, problem_text(t, problem))
             return
         async with ctx.db() as session:
             await set_state(
@@ -119,12 +118,11 @@ async def on_invite_answer(update: Update, ctx: PledgeContext) -> None:
                 step=COUNTRY,
                 data={LOCALITY: text},
             )
-        await say(update, ctx, invite_question(t, COUNTRY))
+        say(ctx, invite_question(t, COUNTRY))
         return
     country = read_country(text, t.locale)
     if country is None:
-        await say(
-            update,
+        say(
             ctx,
             t.gettext(
                 "I do not know the country “%(text)s”. Please send its "
@@ -161,7 +159,7 @@ async def _issue(
         )
         await clear_state(session=session, member_id=ctx.member.id or 0)
     link = deep_link(ctx.bot.username, issued.token)
-    await say(update, ctx, invite_message(t, role, link, where))
+    say(ctx, invite_message(t, role, link, where))
 
 
 async def on_decision(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -169,12 +167,12 @@ async def on_decision(update: Update, ctx: PledgeContext, callback: Callback) ->
     t = ctx.t
     approve = callback.action == "a.ok"
     if ctx.member.role != Role.COORDINATOR.value:
-        await ack(update, ctx, t.plain("Only coordinators decide on requests."), alert=True)
+        ack(ctx, t.plain("Only coordinators decide on requests."), alert=True)
         return
     async with ctx.db() as session:
         request = await get_access_request(session=session, request_id=callback.int_arg(0) or 0)
         if request is None:
-            await ack(update, ctx, t.plain("That request is not available."), alert=True)
+            ack(ctx, t.plain("That request is not available."), alert=True)
             return
         if not await decide_access_request(
             session=session, request=request, approve=approve, decided_by_id=ctx.member.id or 0
@@ -187,10 +185,8 @@ async def on_decision(update: Update, ctx: PledgeContext, callback: Callback) ->
                 },
                 request.status,
             )
-            await ack(
-                update, ctx, t.plain("Already decided: %(decision)s.", decision=decided), alert=True
-            )
-            await close_keyboard(update)
+            ack(ctx, t.plain("Already decided: %(decision)s.", decision=decided), alert=True)
+            close_keyboard(ctx)
             return
         person = await get_member(session=session, member_id=request.member_id)
         # Someone who joined by invitation meanwhile keeps that role, and hears nothing more.
@@ -202,7 +198,9 @@ async def on_decision(update: Update, ctx: PledgeContext, callback: Callback) ->
             await grant_role(
                 session=session, member=person, role=Role.OFFICIAL, locality_id=locality.id
             )
-    await ack(update, ctx)
+        if person is not None and not already_in:
+            await notify(ctx, session, [person], NoticeKind.ACCESS_DECISION, approved=approve)
+    ack(ctx)
     outcome = (
         t.gettext(
             "✅ Approved: %(name)s, %(locality)s.",
@@ -214,25 +212,9 @@ async def on_decision(update: Update, ctx: PledgeContext, callback: Callback) ->
             "✖️ Rejected: %(name)s, %(locality)s.", name=request.name, locality=request.locality_name
         )
     )
-    await replace(update, ctx, outcome, None)
-    if person is None or already_in:
-        return
-
-    def render(pt: Translator) -> tuple[Html, InlineKeyboardMarkup | None]:
-        if approve:
-            return pt.gettext(
-                "✅ Your request has been approved. Welcome! /pledge starts your "
-                "first pledge; /help lists everything you can do."
-            ), None
-        return pt.gettext(
-            "Your request for access was not approved. If you think this is a "
-            "mistake, please contact the coordinators of the Call to Local "
-            "Action."
-        ), None
-
-    await notify(ctx, [person], render)
-    if approve:
-        await set_command_menu(ctx, person)
+    replace(ctx, outcome, None)
+    if person is not None and approve and not already_in:
+        set_command_menu(ctx, person)
 
 
 CALLBACKS = {"i.role": on_role, "a.ok": on_decision, "a.no": on_decision}

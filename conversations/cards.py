@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.i18n import Html, Translator
+from conversations.i18n import Html, Translator
 from conversations.parsing import country_name
 from conversations.vocabulary import (
     COMPACT_SHORT,

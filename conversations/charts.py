@@ -9,15 +9,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ChatAction, ParseMode
+from telegram import InlineKeyboardMarkup, Update
 
-from bot.charts import font_families, render_chart
-from bot.context import PledgeContext
-from bot.i18n import Html, Translator
 from conversations.callbacks import Callback
-from conversations.common import ack, say
+from conversations.common import ack, say, upload
+from conversations.context import PledgeContext
+from conversations.i18n import Html, Translator
 from conversations.keyboards import button, rows
+from conversations.render.charts import font_families, render_chart
 from storage.charts import ChartData, chart_counts
 from storage.forums import forum_name, get_forum, get_forum_by_code, list_open_forums
 from storage.models import Forum, Role
@@ -57,8 +56,7 @@ async def chart(update: Update, ctx: PledgeContext) -> None:
         async with ctx.db() as session:
             forum = await get_forum_by_code(session=session, code=code)
         if forum is None:
-            await say(
-                update,
+            say(
                 ctx,
                 t.gettext(
                     "There is no forum with the code %(code)s. "
@@ -72,27 +70,25 @@ async def chart(update: Update, ctx: PledgeContext) -> None:
     async with ctx.db() as session:
         forums = await list_open_forums(session=session)
     if not forums:
-        await say(
-            update, ctx, t.gettext("No forum is open just now, so there is nothing to chart.")
-        )
+        say(ctx, t.gettext("No forum is open just now, so there is nothing to chart."))
         return
-    await say(update, ctx, t.gettext("Which forum should I chart?"), forums_keyboard(t, forums))
+    say(ctx, t.gettext("Which forum should I chart?"), forums_keyboard(t, forums))
 
 
 async def on_forum(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: one forum's chart, or all open forums' together."""
     t = ctx.t
     if ctx.member.role not in CHART_ROLES:
-        await ack(update, ctx, t.plain("Charts are for coordinators and staff."), alert=True)
+        ack(ctx, t.plain("Charts are for coordinators and staff."), alert=True)
         return
     forum = None
     if callback.action == "g.f":
         async with ctx.db() as session:
             forum = await get_forum(session=session, forum_id=callback.int_arg(0) or 0)
         if forum is None:
-            await ack(update, ctx, t.plain("That forum is not available."), alert=True)
+            ack(ctx, t.plain("That forum is not available."), alert=True)
             return
-    await ack(update, ctx)
+    ack(ctx)
     await _send_chart(update, ctx, forum)
 
 
@@ -105,8 +101,7 @@ async def _send_chart(update: Update, ctx: PledgeContext, forum: Forum | None) -
     async with ctx.db() as session:
         data = await chart_counts(session=session, forum_id=forum.id if forum else None)
     if data.empty:
-        await say(
-            update,
+        say(
             ctx,
             t.gettext(
                 "No pledges to chart for %(forum)s yet: drafts and withdrawn pledges are not "
@@ -115,16 +110,10 @@ async def _send_chart(update: Update, ctx: PledgeContext, forum: Forum | None) -
             ),
         )
         return
-    await ctx.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
     font_families()  # registered here, once, so that threads never race to do it
     # Drawing takes a tenth of a second or so: off the event loop, so other chats wait not.
     png = await asyncio.to_thread(render_chart, t, data, name)
-    await ctx.bot.send_photo(
-        chat.id,
-        InputFile(png, filename=CHART_FILE),
-        caption=chart_caption(t, name, data),
-        parse_mode=ParseMode.HTML,
-    )
+    upload(ctx, png, CHART_FILE, chart_caption(t, name, data), picture=True)
 
 
 CALLBACKS = {"g.f": on_forum, "g.all": on_forum}

@@ -1,155 +1,90 @@
-"""Replying, acknowledging buttons and reaching other members: shared by every flow."""
+"""Replying, acknowledging buttons and reaching other members: shared by every flow.
+
+Each of these only records what to say (see `conversations.replies`); the engine says it after
+the step's transaction is committed.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import InlineKeyboardMarkup, Update
 
-from bot.context import PledgeContext
-from bot.i18n import Html, Translator
+from conversations.context import PledgeContext
+from conversations.i18n import Html, Translator
 from conversations.parsing import TextProblem, clean_text
-from storage.members import mark_stopped
-from storage.models import Member
+from conversations.replies import Answer, Buttons, Replace, Send, Upload
+from storage.models import Member, NoticeKind
+from storage.notices import queue_notices
+from storage.types import utc_now
 
 log = logging.getLogger(__name__)
 
-MAX_ALERT = 200  # answerCallbackQuery text limit
+
+def say(ctx: PledgeContext, text: Html, keyboard: InlineKeyboardMarkup | None = None) -> None:
+    """A new message in the person's chat, sent once the step's changes are committed."""
+    ctx.replies.add(Send(text, keyboard))
 
 
-async def say(
-    update: Update, ctx: PledgeContext, text: Html, keyboard: InlineKeyboardMarkup | None = None
-) -> Message | None:
-    """Send a new message to the chat the update came from."""
-    chat = update.effective_chat
-    if chat is None:
-        return None
-    return await ctx.bot.send_message(
-        chat.id,
-        text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=keyboard,
-        disable_web_page_preview=True,
-    )
+def ack(ctx: PledgeContext, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer the button press (at most once), so the phone stops its spinner."""
+    if not ctx.replies.answered:
+        ctx.replies.add(Answer(text, alert))
 
 
-async def ack(
-    update: Update, ctx: PledgeContext, text: str | None = None, *, alert: bool = False
-) -> None:
-    """Answer a button press so the phone stops its spinner (at most once per press)."""
-    query = update.callback_query
-    if query is None or ctx.callback_answered:
-        return
-    ctx.callback_answered = True
-    if text is not None and len(text) > MAX_ALERT:
-        text = text[: MAX_ALERT - 1] + "…"
-    try:
-        await query.answer(text, show_alert=alert)
-    except BadRequest as error:
-        # An old press (after a restart, say) can no longer be answered; nothing is lost.
-        log.info("could not answer callback query: %s", error)
-
-
-async def close_keyboard(update: Update) -> None:
+def close_keyboard(ctx: PledgeContext) -> None:
     """Take the buttons off the pressed message, so it cannot be pressed again."""
-    query = update.callback_query
-    if query is None or query.message is None or not isinstance(query.message, Message):
-        return
-    if query.message.reply_markup is None:
-        return
-    try:
-        await query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest as error:
-        log.info("could not remove keyboard: %s", error)
+    ctx.replies.add(Buttons(None))
 
 
-async def replace(
-    update: Update, ctx: PledgeContext, text: Html, keyboard: InlineKeyboardMarkup | None = None
-) -> None:
+def replace(ctx: PledgeContext, text: Html, keyboard: InlineKeyboardMarkup | None = None) -> None:
     """Show `text` in place of the pressed message, or as a new one where that cannot be done."""
-    query = update.callback_query
-    if query is not None and isinstance(query.message, Message):
-        if query.message.text_html == text and query.message.reply_markup == keyboard:
-            return  # a double tap: Telegram would answer "message is not modified"
-        try:
-            await query.edit_message_text(
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard,
-                disable_web_page_preview=True,
-            )
-            return
-        except BadRequest as error:
-            if "not modified" in str(error).lower():
-                return
-            log.info("could not edit message, sending a new one: %s", error)
-    await say(update, ctx, text, keyboard)
+    ctx.replies.add(Replace(text, keyboard))
 
 
-async def update_keyboard(update: Update, keyboard: InlineKeyboardMarkup) -> None:
+def update_keyboard(ctx: PledgeContext, keyboard: InlineKeyboardMarkup) -> None:
     """Change only the buttons of the pressed message (multi-select toggles, pages)."""
-    query = update.callback_query
-    if query is None or not isinstance(query.message, Message):
-        return
-    if query.message.reply_markup == keyboard:
-        return
-    try:
-        await query.edit_message_reply_markup(reply_markup=keyboard)
-    except BadRequest as error:
-        if "not modified" not in str(error).lower():
-            raise
+    ctx.replies.add(Buttons(keyboard))
 
 
-@dataclass(frozen=True)
-class Delivery:
-    member: Member
-    message: Message | None
-    blocked: bool
+def upload(
+    ctx: PledgeContext, content: bytes, filename: str, caption: Html, *, picture: bool = False
+) -> None:
+    """A file (or a picture) for the person, with its caption."""
+    ctx.replies.add(Upload(content, filename, caption, picture))
 
 
 async def notify(
     ctx: PledgeContext,
+    session: AsyncSession,
     members: Sequence[Member],
-    render: Callable[[Translator], tuple[Html, InlineKeyboardMarkup | None]],
-) -> list[Delivery]:
-    """Send each member a message rendered in their own language; a blocked bot is noted."""
-    deliveries: list[Delivery] = []
-    for member in members:
-        text, keyboard = render(ctx.services.catalogs.translator(member.language))
-        try:
-            message = await ctx.bot.send_message(
-                member.telegram_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard,
-                disable_web_page_preview=True,
-            )
-            deliveries.append(Delivery(member, message, blocked=False))
-        except Forbidden:
-            deliveries.append(Delivery(member, None, blocked=True))
-        except TelegramError as error:
-            log.warning("could not notify member %s: %s", member.id, error)
-            deliveries.append(Delivery(member, None, blocked=False))
-    blocked = [d.member.id for d in deliveries if d.blocked and d.member.id is not None]
-    if blocked:
-        async with ctx.db() as session:
-            await mark_stopped(session=session, member_ids=blocked)
-    return deliveries
+    kind: NoticeKind,
+    **payload: Any,
+) -> int:
+    """Queue a message to each member, in the step's transaction; it goes out, in their own
+    language, once that transaction commits. Returns how many were queued."""
+    ids = await queue_notices(
+        session=session,
+        kind=kind,
+        member_ids=[m.id for m in members if m.id is not None],
+        payload=payload,
+        now=utc_now(),
+    )
+    ctx.replies.notices.extend(ids)
+    return len(ids)
 
 
-async def typed_text(update: Update, ctx: PledgeContext) -> str | None:
+def typed_text(update: Update, ctx: PledgeContext) -> str | None:
     """The text a person sent, cleaned; a file, picture or sticker is answered with a request
     for text, and None comes back."""
     message = update.effective_message
     if message is None:
         return None
     if message.text is None:
-        await say(
-            update,
+        say(
             ctx,
             ctx.t.gettext("Please send this as a text message, not a file, picture or sticker."),
         )

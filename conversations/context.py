@@ -1,34 +1,34 @@
-"""What every handler gets: the member, their translator, the database and the settings."""
+"""What every step gets: the member, their translator, the database, and the replies it makes."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.i18n import Catalogs, Translator
-from bot.settings import Settings
+from conversations.i18n import Catalogs, Translator
+from conversations.replies import Replies
 from storage.engine import SessionFactory, transaction
 from storage.models import ConversationState, Member
 
 SERVICES_KEY = "services"
 
 
-@dataclass(frozen=True)
-class Services:
-    """Long-lived objects the handlers share, built once in `build_application`."""
+class FlowServices(Protocol):
+    """What the flows use of the long-lived services the application is built with."""
 
-    settings: Settings
-    sessions: SessionFactory
-    catalogs: Catalogs
+    @property
+    def sessions(self) -> SessionFactory: ...
+
+    @property
+    def catalogs(self) -> Catalogs: ...
 
 
 class PledgeContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """A callback context that carries the member who sent the update."""
+    """A callback context that carries the member who sent the update and what to answer."""
 
     def __init__(
         self,
@@ -40,12 +40,11 @@ class PledgeContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
         self._member: Member | None = None
         self._translator: Translator | None = None
         self.conversation: ConversationState | None = None
-        self.callback_answered = False
+        self.replies = Replies()
 
     @property
-    def services(self) -> Services:
-        services = self.application.bot_data[SERVICES_KEY]
-        assert isinstance(services, Services)
+    def services(self) -> FlowServices:
+        services: FlowServices = self.application.bot_data[SERVICES_KEY]
         return services
 
     @property
@@ -70,6 +69,12 @@ class PledgeContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
 
     @asynccontextmanager
     async def db(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed at the end of the block, rolled back on error."""
-        async with transaction(self.services.sessions) as session:
-            yield session
+        """One transaction: committed at the end of the block, rolled back on error; what the
+        block said is dropped with a rollback, and sent only after the commit."""
+        mark = self.replies.mark()
+        try:
+            async with transaction(self.services.sessions) as session:
+                yield session
+        except BaseException:
+            self.replies.drop_after(mark)
+            raise

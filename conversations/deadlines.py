@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from telegram import InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ParseMode
+from telegram import InlineKeyboardMarkup, Update
 
-from bot.calendar import deadlines_calendar
-from bot.context import PledgeContext
-from bot.i18n import Html, Translator
 from conversations.callbacks import Callback
 from conversations.cards import MAX_MESSAGE, utf16_length
-from conversations.common import ack, say
+from conversations.common import ack, say, upload
+from conversations.context import PledgeContext
+from conversations.i18n import Html, Translator
 from conversations.keyboards import button
 from conversations.menu import MEMBERS
+from conversations.render.calendar import deadlines_calendar
 from storage.forums import forum_name, upcoming_deadlines
 from storage.models import Forum
 from storage.types import utc_now
@@ -67,26 +66,26 @@ async def deadlines(update: Update, ctx: PledgeContext) -> None:
     async with ctx.db() as session:
         found = await upcoming_deadlines(session=session, now=now)
     if not found:
-        await say(update, ctx, t.gettext("There are no upcoming pledge deadlines just now."))
+        say(ctx, t.gettext("There are no upcoming pledge deadlines just now."))
         return
     messages = deadlines_messages(t, found, reader_zone(ctx.member.time_zone), now)
     for text in messages[:-1]:
-        await say(update, ctx, text)
-    await say(update, ctx, messages[-1], calendar_keyboard(t))
+        say(ctx, text)
+    say(ctx, messages[-1], calendar_keyboard(t))
 
 
 async def on_calendar(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: the upcoming deadlines as an .ics file, with an alarm a day before each."""
     t, now, chat = ctx.t, utc_now(), update.effective_chat
     if ctx.member.role not in MEMBERS:
-        await ack(update, ctx, t.plain("/deadlines is for registered members."), alert=True)
+        ack(ctx, t.plain("/deadlines is for registered members."), alert=True)
         return
     async with ctx.db() as session:
         found = await upcoming_deadlines(session=session, now=now)
     if not found:
-        await ack(update, ctx, t.plain("There are no upcoming pledge deadlines just now."))
+        ack(ctx, t.plain("There are no upcoming pledge deadlines just now."))
         return
-    await ack(update, ctx)
+    ack(ctx)
     if chat is None:
         return
     content = deadlines_calendar(
@@ -99,14 +98,14 @@ async def on_calendar(update: Update, ctx: PledgeContext, callback: Callback) ->
             "The pledge deadline for %(forum)s is tomorrow.", forum=forum_name(forum, t.language)
         ),
     )
-    await ctx.bot.send_document(
-        chat.id,
-        InputFile(content, filename=CALENDAR_FILE),
-        caption=t.gettext(
+    upload(
+        ctx,
+        content,
+        CALENDAR_FILE,
+        t.gettext(
             "📅 Open this file to add the pledge deadlines to your calendar, with a reminder "
             "the day before each."
         ),
-        parse_mode=ParseMode.HTML,
     )
 
 

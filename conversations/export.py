@@ -7,13 +7,12 @@ from decimal import Decimal
 from typing import IO
 
 from babel.numbers import format_decimal
-from telegram import InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ParseMode
+from telegram import InlineKeyboardMarkup, Update
 
-from bot.context import PledgeContext
-from bot.i18n import N_, Html, Translator
 from conversations.callbacks import Callback
-from conversations.common import ack, close_keyboard, say
+from conversations.common import ack, close_keyboard, say, upload
+from conversations.context import PledgeContext
+from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import button
 from conversations.menu import MEMBERS
 from conversations.parsing import country_name
@@ -147,7 +146,7 @@ async def export(update: Update, ctx: PledgeContext) -> None:
     t = ctx.t
     forum = (ctx.args[0].upper() if ctx.args else "")[:16]
     if forum and not FORUM_CODE.match(forum):
-        await say(update, ctx, t.gettext("There is no forum %(code)s.", code=forum))
+        say(ctx, t.gettext("There is no forum %(code)s.", code=forum))
         return
     if ctx.member.role == Role.OFFICIAL.value:
         intro = t.gettext("I will send your locality's pledges as a CSV and an XLSX file.")
@@ -156,7 +155,7 @@ async def export(update: Update, ctx: PledgeContext) -> None:
     question = t.gettext(
         "Headers and values in your language, or as codes (for systems that re-import them)?"
     )
-    await say(update, ctx, Html(f"{intro}\n{question}"), mode_keyboard(t, forum))
+    say(ctx, Html(f"{intro}\n{question}"), mode_keyboard(t, forum))
 
 
 async def on_export(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -168,17 +167,17 @@ async def on_export(update: Update, ctx: PledgeContext, callback: Callback) -> N
         or mode not in ("l", "c")
         or (forum and not FORUM_CODE.match(forum))
     ):
-        await ack(update, ctx, t.plain("That button is no longer valid."), alert=True)
+        ack(ctx, t.plain("That button is no longer valid."), alert=True)
         return
     if member.role == Role.OFFICIAL.value and member.locality_id is None:
-        await ack(update, ctx, t.plain("You have no locality to export."), alert=True)
+        ack(ctx, t.plain("You have no locality to export."), alert=True)
         return
     # Officials get their own locality's pledges, whatever the button says.
     locality_id = member.locality_id if member.role == Role.OFFICIAL.value else None
     filters = ExportFilter(forum=forum or None, locality_id=locality_id)
     row_format: RowFormat = LabelFormat(t, member.time_zone) if mode == "l" else CODES
-    await ack(update, ctx)
-    await close_keyboard(update)
+    ack(ctx)
+    close_keyboard(ctx)
     if chat is None:
         return
     with (
@@ -194,7 +193,7 @@ async def on_export(update: Update, ctx: PledgeContext, callback: Callback) -> N
                     session=session, out=xlsx_file, filters=filters, row_format=row_format
                 )
         except ExportError:
-            await say(update, ctx, t.gettext("There is no forum %(code)s.", code=forum))
+            say(ctx, t.gettext("There is no forum %(code)s.", code=forum))
             return
         caption = t.ngettext("📄 %(count)s pledge", "📄 %(count)s pledges", count)
         if forum:
@@ -204,25 +203,18 @@ async def on_export(update: Update, ctx: PledgeContext, callback: Callback) -> N
                 count,
                 forum=forum,
             )
-        await _send(ctx, chat.id, csv_file, file_name(forum, "csv"), caption)
+        _send(ctx, csv_file, file_name(forum, "csv"), caption)
         reports = t.ngettext(
             "📊 %(count)s pledge and its progress reports",
             "📊 %(count)s pledges and their progress reports",
             counts.pledges,
         )
-        await _send(ctx, chat.id, xlsx_file, file_name(forum, "xlsx"), reports)
+        _send(ctx, xlsx_file, file_name(forum, "xlsx"), reports)
 
 
-async def _send(
-    ctx: PledgeContext, chat_id: int, content: IO[bytes], name: str, caption: Html
-) -> None:
+def _send(ctx: PledgeContext, content: IO[bytes], name: str, caption: Html) -> None:
     content.seek(0)  # PTB reads an upload whole; the spool kept it out of memory until now
-    await ctx.bot.send_document(
-        chat_id,
-        InputFile(content.read(), filename=name),
-        caption=caption,
-        parse_mode=ParseMode.HTML,
-    )
+    upload(ctx, content.read(), name, caption)
 
 
 CALLBACKS = {"x.go": on_export}

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.context import PledgeContext
-from bot.i18n import N_, Html, Translator
 from conversations.callbacks import Callback
 from conversations.cards import compacts_text
 from conversations.common import ack, close_keyboard, problem_text, replace, say, typed_text
+from conversations.context import PledgeContext
+from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import SELECTED_MARK, button, page_count, pager_row, rows
 from conversations.parsing import (
     AmbiguousDate,
@@ -300,14 +300,14 @@ async def forums(update: Update, ctx: PledgeContext) -> None:
         await clear_state(session=session, member_id=ctx.member.id or 0)
         found = await list_forums(session=session)
     text, keyboard = list_message(ctx.t, found, 0)
-    await say(update, ctx, text, keyboard)
+    say(ctx, text, keyboard)
 
 
 async def _refused(update: Update, ctx: PledgeContext) -> bool:
     """True (and said so) if the person pressing is not a coordinator."""
     if is_coordinator(ctx):
         return False
-    await ack(update, ctx, ctx.t.plain("Only coordinators manage forums."), alert=True)
+    ack(ctx, ctx.t.plain("Only coordinators manage forums."), alert=True)
     return True
 
 
@@ -317,7 +317,7 @@ async def _pressed_forum(
     forum_id = callback.int_arg(0)
     forum = await get_forum(session=session, forum_id=forum_id) if forum_id else None
     if forum is None:
-        await ack(update, ctx, ctx.t.plain("That forum is not available."), alert=True)
+        ack(ctx, ctx.t.plain("That forum is not available."), alert=True)
     return forum
 
 
@@ -327,9 +327,9 @@ async def on_list(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         return
     async with ctx.db() as session:
         found = await list_forums(session=session)
-    await ack(update, ctx)
+    ack(ctx)
     text, keyboard = list_message(ctx.t, found, max(callback.int_arg(0) or 0, 0))
-    await replace(update, ctx, text, keyboard)
+    replace(ctx, text, keyboard)
 
 
 async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -340,9 +340,9 @@ async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         forum = await _pressed_forum(update, ctx, session, callback)
     if forum is None:
         return
-    await ack(update, ctx)
+    ack(ctx)
     page = max(callback.int_arg(1) or 0, 0)
-    await replace(update, ctx, forum_card(ctx.t, forum), card_keyboard(ctx.t, forum, page))
+    replace(ctx, forum_card(ctx.t, forum), card_keyboard(ctx.t, forum, page))
 
 
 async def on_new(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -351,8 +351,8 @@ async def on_new(update: Update, ctx: PledgeContext, callback: Callback) -> None
         return
     async with ctx.db() as session:
         await set_state(session=session, member_id=ctx.member.id or 0, flow=FLOW, step=CODE)
-    await ack(update, ctx)
-    await say(update, ctx, question(ctx.t, CODE, None))
+    ack(ctx)
+    say(ctx, question(ctx.t, CODE, None))
 
 
 async def on_field(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -365,7 +365,7 @@ async def on_field(update: Update, ctx: PledgeContext, callback: Callback) -> No
         if forum is None:
             return
         if field not in (*TYPED_FIELDS, COMPACTS):
-            await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+            ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
         if field != COMPACTS:
             await set_state(
@@ -375,29 +375,28 @@ async def on_field(update: Update, ctx: PledgeContext, callback: Callback) -> No
                 step=field,
                 data={"forum": forum.id},
             )
-    await ack(update, ctx)
+    ack(ctx)
     t = ctx.t
     if field == COMPACTS:
-        await replace(
-            update,
+        replace(
             ctx,
             t.gettext("Which compacts does %(code)s serve?", code=forum.code),
             compacts_keyboard(t, forum),
         )
         return
-    await close_keyboard(update)
-    await say(update, ctx, question(t, field, forum))
+    close_keyboard(ctx)
+    say(ctx, question(t, field, forum))
 
 
 async def _show_saved(update: Update, ctx: PledgeContext, forum: Forum, *, edit: bool) -> None:
     """✅ Saved, and the card as it is now."""
     t = ctx.t
     if edit:
-        await ack(update, ctx, t.plain("✅ Saved."))
-        await replace(update, ctx, forum_card(t, forum), card_keyboard(t, forum))
+        ack(ctx, t.plain("✅ Saved."))
+        replace(ctx, forum_card(t, forum), card_keyboard(t, forum))
         return
-    await say(update, ctx, t.gettext("✅ Saved."))
-    await say(update, ctx, forum_card(t, forum), card_keyboard(t, forum))
+    say(ctx, t.gettext("✅ Saved."))
+    say(ctx, forum_card(t, forum), card_keyboard(t, forum))
 
 
 async def on_compacts(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -410,7 +409,7 @@ async def on_compacts(update: Update, ctx: PledgeContext, callback: Callback) ->
         if forum is None:
             return
         if choice is None:
-            await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+            ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
         await update_forum(session=session, forum=forum, changes={"compacts": choice})
     await _show_saved(update, ctx, forum, edit=True)
@@ -426,11 +425,9 @@ async def on_toggle(update: Update, ctx: PledgeContext, callback: Callback) -> N
             return
         await update_forum(session=session, forum=forum, changes={"is_open": not forum.is_open})
     t = ctx.t
-    await ack(
-        update, ctx, t.plain("🔓 Open for pledges") if forum.is_open else t.plain("🔒 Closed")
-    )
+    ack(ctx, t.plain("🔓 Open for pledges") if forum.is_open else t.plain("🔒 Closed"))
     page = max(callback.int_arg(1) or 0, 0)
-    await replace(update, ctx, forum_card(t, forum), card_keyboard(t, forum, page))
+    replace(ctx, forum_card(t, forum), card_keyboard(t, forum, page))
 
 
 async def on_date_choice(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -440,14 +437,14 @@ async def on_date_choice(update: Update, ctx: PledgeContext, callback: Callback)
     field = callback.str_arg(1) or ""
     chosen = _iso_date(callback.str_arg(2))
     if field not in DATE_FIELDS or chosen is None:
-        await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+        ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
         return
     async with ctx.db() as session:
         forum = await _pressed_forum(update, ctx, session, callback)
     if forum is None:
         return
-    await ack(update, ctx)
-    await close_keyboard(update)
+    ack(ctx)
+    close_keyboard(ctx)
     await _save(update, ctx, forum.id or 0, {DATE_FIELDS[field]: chosen})
 
 
@@ -457,15 +454,15 @@ async def on_deadline_choice(update: Update, ctx: PledgeContext, callback: Callb
         return
     chosen, at = _iso_date(callback.str_arg(1)), _hhmm(callback.str_arg(2))
     if chosen is None or at is None:
-        await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+        ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
         return
     async with ctx.db() as session:
         forum = await _pressed_forum(update, ctx, session, callback)
         if forum is None:
             return
         await _ask_time_zone(update, ctx, session, forum, chosen, at)
-    await ack(update, ctx)
-    await close_keyboard(update)
+    ack(ctx)
+    close_keyboard(ctx)
 
 
 async def on_keep_zone(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -482,10 +479,10 @@ async def on_keep_zone(update: Update, ctx: PledgeContext, callback: Callback) -
         or (state.flow, state.step) != (FLOW, TIME_ZONE)
         or state.data.get("forum") != forum.id
     ):
-        await ack(update, ctx, ctx.t.plain("That button is no longer valid."), alert=True)
+        ack(ctx, ctx.t.plain("That button is no longer valid."), alert=True)
         return
-    await ack(update, ctx)
-    await close_keyboard(update)
+    ack(ctx)
+    close_keyboard(ctx)
     await _save_deadline(update, ctx, forum, state.data, forum.deadline_time_zone)
 
 
@@ -514,8 +511,7 @@ async def reask(update: Update, ctx: PledgeContext, state: ConversationState) ->
             forum = await get_forum(session=session, forum_id=int(state.data["forum"]))
     if forum is None and state.step not in (CODE, NEW_NAME):
         return False
-    await say(
-        update,
+    say(
         ctx,
         question(ctx.t, state.step, forum),
         question_keyboard(ctx.t, state.step, forum),
@@ -531,9 +527,9 @@ async def _typed(update: Update, ctx: PledgeContext) -> tuple[ConversationState,
     if not is_coordinator(ctx):
         async with ctx.db() as session:
             await clear_state(session=session, member_id=ctx.member.id or 0)
-        await say(update, ctx, t.gettext("Only coordinators manage forums."))
+        say(ctx, t.gettext("Only coordinators manage forums."))
         return None
-    typed = await typed_text(update, ctx)
+    typed = typed_text(update, ctx)
     return None if typed is None else (state, typed)
 
 
@@ -546,12 +542,12 @@ async def _save(
         forum = await get_forum(session=session, forum_id=forum_id)
         if forum is None:
             await clear_state(session=session, member_id=ctx.member.id or 0)
-            await say(update, ctx, t.gettext("That forum is not available. /forums lists them."))
+            say(ctx, t.gettext("That forum is not available. /forums lists them."))
             return False
         try:
             await update_forum(session=session, forum=forum, changes=changes)
         except ForumError as error:
-            await say(update, ctx, forum_problem(t, error))
+            say(ctx, forum_problem(t, error))
             return False
         await clear_state(session=session, member_id=ctx.member.id or 0)
     await _show_saved(update, ctx, forum, edit=False)
@@ -573,11 +569,11 @@ async def on_code(update: Update, ctx: PledgeContext) -> None:
     try:
         code = normalize_code(text)
     except ForumError as error:
-        await say(update, ctx, forum_problem(t, error))
+        say(ctx, forum_problem(t, error))
         return
     async with ctx.db() as session:
         if await get_forum_by_code(session=session, code=code) is not None:
-            await say(update, ctx, forum_problem(t, ForumError("code_taken", f"{code} is taken")))
+            say(ctx, forum_problem(t, ForumError("code_taken", f"{code} is taken")))
             return
         await set_state(
             session=session,
@@ -586,7 +582,7 @@ async def on_code(update: Update, ctx: PledgeContext) -> None:
             step=NEW_NAME,
             data={"code": code},
         )
-    await say(update, ctx, question(t, NEW_NAME, None))
+    say(ctx, question(t, NEW_NAME, None))
 
 
 async def on_new_name(update: Update, ctx: PledgeContext) -> None:
@@ -599,7 +595,7 @@ async def on_new_name(update: Update, ctx: PledgeContext) -> None:
     text = " ".join(text.split())
     problem = check_length(text, minimum=NAME_LIMITS[0], maximum=NAME_LIMITS[1])
     if problem:
-        await say(update, ctx, problem_text(t, problem))
+        say(ctx, problem_text(t, problem))
         return
     async with ctx.db() as session:
         try:
@@ -610,11 +606,11 @@ async def on_new_name(update: Update, ctx: PledgeContext) -> None:
             )
         except ForumError as error:
             await set_state(session=session, member_id=ctx.member.id or 0, flow=FLOW, step=CODE)
-            await say(update, ctx, forum_problem(t, error))
+            say(ctx, forum_problem(t, error))
             return
         await clear_state(session=session, member_id=ctx.member.id or 0)
-    await say(update, ctx, t.gettext("✅ Forum %(code)s created.", code=forum.code))
-    await say(update, ctx, forum_card(t, forum), card_keyboard(t, forum))
+    say(ctx, t.gettext("✅ Forum %(code)s created.", code=forum.code))
+    say(ctx, forum_card(t, forum), card_keyboard(t, forum))
 
 
 async def on_name(update: Update, ctx: PledgeContext) -> None:
@@ -626,7 +622,7 @@ async def on_name(update: Update, ctx: PledgeContext) -> None:
     text = " ".join(text.split())
     problem = check_length(text, minimum=NAME_LIMITS[0], maximum=NAME_LIMITS[1])
     if problem:
-        await say(update, ctx, problem_text(ctx.t, problem))
+        say(ctx, problem_text(ctx.t, problem))
         return
     async with ctx.db() as session:
         forum = await get_forum(session=session, forum_id=_forum_id(state))
@@ -644,7 +640,7 @@ async def on_location(update: Update, ctx: PledgeContext) -> None:
     if text != CLEAR:
         problem = check_length(text, minimum=LOCATION_LIMITS[0], maximum=LOCATION_LIMITS[1])
         if problem:
-            await say(update, ctx, problem_text(ctx.t, problem))
+            say(ctx, problem_text(ctx.t, problem))
             return
     await _save(update, ctx, _forum_id(state), {"location": "" if text == CLEAR else text})
 
@@ -682,13 +678,13 @@ async def on_date(update: Update, ctx: PledgeContext) -> None:
                 for d in (parsed.first, parsed.second)
             ]
         )
-        await say(update, ctx, t.gettext("Which date do you mean?"), keyboard)
+        say(ctx, t.gettext("Which date do you mean?"), keyboard)
         return
     if parsed is None:
-        await say(update, ctx, _date_problem(t))
+        say(ctx, _date_problem(t))
         return
     if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
-        await say(update, ctx, _year_problem(t))
+        say(ctx, _year_problem(t))
         return
     await _save(update, ctx, forum_id, {DATE_FIELDS[field]: parsed})
 
@@ -705,8 +701,7 @@ async def on_deadline(update: Update, ctx: PledgeContext) -> None:
         return
     parsed, at = read_date_time(text, t.locale)
     if parsed is None or at is None:
-        await say(
-            update,
+        say(
             ctx,
             t.gettext(
                 "Please send the date and the time on a 24-hour clock, like %(example)s.",
@@ -722,16 +717,16 @@ async def on_deadline(update: Update, ctx: PledgeContext) -> None:
                 for d in (parsed.first, parsed.second)
             ]
         )
-        await say(update, ctx, t.gettext("Which date do you mean?"), keyboard)
+        say(ctx, t.gettext("Which date do you mean?"), keyboard)
         return
     if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
-        await say(update, ctx, _year_problem(t))
+        say(ctx, _year_problem(t))
         return
     async with ctx.db() as session:
         forum = await get_forum(session=session, forum_id=forum_id)
         if forum is None:
             await clear_state(session=session, member_id=ctx.member.id or 0)
-            await say(update, ctx, t.gettext("That forum is not available. /forums lists them."))
+            say(ctx, t.gettext("That forum is not available. /forums lists them."))
             return
         await _ask_time_zone(update, ctx, session, forum, parsed, at)
 
@@ -751,9 +746,7 @@ async def _ask_time_zone(
         step=TIME_ZONE,
         data={"forum": forum.id, "date": day.isoformat(), "time": at.strftime("%H:%M")},
     )
-    await say(
-        update, ctx, question(ctx.t, TIME_ZONE, forum), question_keyboard(ctx.t, TIME_ZONE, forum)
-    )
+    say(ctx, question(ctx.t, TIME_ZONE, forum), question_keyboard(ctx.t, TIME_ZONE, forum))
 
 
 async def on_time_zone(update: Update, ctx: PledgeContext) -> None:
@@ -765,8 +758,7 @@ async def on_time_zone(update: Update, ctx: PledgeContext) -> None:
     t = ctx.t
     zone = read_time_zone(text, t.locale)
     if not isinstance(zone, str):
-        await say(
-            update,
+        say(
             ctx,
             t.gettext(
                 "I do not know the time zone “%(text)s”. Please send a name like "
@@ -780,7 +772,7 @@ async def on_time_zone(update: Update, ctx: PledgeContext) -> None:
         if forum is None:
             await clear_state(session=session, member_id=ctx.member.id or 0)
     if forum is None:
-        await say(update, ctx, t.gettext("That forum is not available. /forums lists them."))
+        say(ctx, t.gettext("That forum is not available. /forums lists them."))
         return
     await _save_deadline(update, ctx, forum, state.data, zone)
 
@@ -799,7 +791,7 @@ async def _save_deadline(
                 step=DEADLINE,
                 data={"forum": forum.id},
             )
-        await say(update, ctx, question(ctx.t, DEADLINE, forum))
+        say(ctx, question(ctx.t, DEADLINE, forum))
         return
     deadline = datetime.combine(day, at, tzinfo=ZoneInfo(zone))
     await _save(
@@ -823,7 +815,7 @@ async def on_offsets(update: Update, ctx: PledgeContext) -> None:
             raise ForumError("offsets", "not numbers")
         offsets = normalize_offsets(offsets)
     except ForumError as error:
-        await say(update, ctx, forum_problem(t, error))
+        say(ctx, forum_problem(t, error))
         return
     await _save(update, ctx, _forum_id(state), {"reminder_offsets": offsets})
 

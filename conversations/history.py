@@ -10,11 +10,11 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.context import PledgeContext
-from bot.i18n import N_, Html, Translator
 from conversations.callbacks import Callback
 from conversations.cards import compacts_text, locality_text, utf16_length
 from conversations.common import ack, replace, say
+from conversations.context import PledgeContext
+from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import pager_row
 from conversations.vocabulary import (
     FIELD_LABELS,
@@ -221,8 +221,7 @@ async def history(update: Update, ctx: PledgeContext) -> None:
     t = ctx.t
     reference = " ".join(ctx.args or [])
     if not reference:
-        await say(
-            update,
+        say(
             ctx,
             t.gettext(
                 "Send /history followed by a pledge's reference, for example "
@@ -240,8 +239,7 @@ async def history(update: Update, ctx: PledgeContext) -> None:
             )
         # A pledge the reader may not see is "not found", so its existence is not revealed.
         if visible is None:
-            await say(
-                update,
+            say(
                 ctx,
                 t.gettext(
                     "No pledge %(reference)s was found.",
@@ -251,7 +249,7 @@ async def history(update: Update, ctx: PledgeContext) -> None:
             return
         found = await load_history(session=session, pledge=visible)
     text, keyboard = history_message(t, found, ctx.member.time_zone, 0)
-    await say(update, ctx, text, keyboard)
+    say(ctx, text, keyboard)
 
 
 async def _page(update: Update, ctx: PledgeContext, callback: Callback, *, new: bool) -> None:
@@ -260,15 +258,15 @@ async def _page(update: Update, ctx: PledgeContext, callback: Callback, *, new: 
             session=session, pledge_id=callback.int_arg(0) or 0, member=ctx.member
         )
         if pledge is None:
-            await ack(update, ctx, ctx.t.plain("That pledge is not available."), alert=True)
+            ack(ctx, ctx.t.plain("That pledge is not available."), alert=True)
             return
         found = await load_history(session=session, pledge=pledge)
-    await ack(update, ctx)
+    ack(ctx)
     text, keyboard = history_message(ctx.t, found, ctx.member.time_zone, callback.int_arg(1) or 0)
     if new:
-        await say(update, ctx, text, keyboard)
+        say(ctx, text, keyboard)
     else:
-        await replace(update, ctx, text, keyboard)
+        replace(ctx, text, keyboard)
 
 
 async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> None:

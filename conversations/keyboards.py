@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Translator
 from conversations.callbacks import pack
+from conversations.i18n import Translator
 
 MAX_BUTTON_TEXT = 60  # long labels are cut so a button stays readable on a phone
 SELECTED_MARK = "✅ "

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from telegram import BotCommand
 
-from bot.i18n import N_, Translator
+from conversations.i18n import N_, Translator
 from storage.models import Role
 
 EVERYONE = frozenset({None, Role.OFFICIAL.value, Role.COORDINATOR.value, Role.STAFF.value})

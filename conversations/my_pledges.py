@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.context import PledgeContext
-from bot.i18n import Html, Translator
 from conversations.callbacks import Callback
 from conversations.cards import pledge_line
 from conversations.common import ack, close_keyboard, problem_text, replace, say, typed_text
+from conversations.context import PledgeContext
+from conversations.i18n import Html, Translator
 from conversations.keyboards import button, page_count, pager_row, rows
 from conversations.parsing import check_length
 from conversations.pledge_card import show_pledge_card
@@ -77,12 +77,10 @@ async def my_pledges(update: Update, ctx: PledgeContext) -> None:
         await clear_state(session=session, member_id=ctx.member.id or 0)
         page = await _page(ctx, session, 0)
     if page.total == 0:
-        await say(
-            update, ctx, ctx.t.gettext("Your locality has no pledges yet. /pledge starts one.")
-        )
+        say(ctx, ctx.t.gettext("Your locality has no pledges yet. /pledge starts one."))
         return
     text, keyboard = list_message(ctx.t, page, 0)
-    await say(update, ctx, text, keyboard)
+    say(ctx, text, keyboard)
 
 
 async def on_list(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -93,14 +91,12 @@ async def on_list(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         if number and not page.pledges:  # the list shrank since that button was made
             number = max(page_count(page.total, PER_PAGE) - 1, 0)
             page = await _page(ctx, session, number)
-    await ack(update, ctx)
+    ack(ctx)
     if page.total == 0:
-        await replace(
-            update, ctx, ctx.t.gettext("Your locality has no pledges yet. /pledge starts one.")
-        )
+        replace(ctx, ctx.t.gettext("Your locality has no pledges yet. /pledge starts one."))
         return
     text, keyboard = list_message(ctx.t, page, number)
-    await replace(update, ctx, text, keyboard)
+    replace(ctx, text, keyboard)
 
 
 async def _visible(
@@ -113,7 +109,7 @@ async def _visible(
         else None
     )
     if pledge is None:
-        await ack(update, ctx, ctx.t.plain("That pledge is not available."), alert=True)
+        ack(ctx, ctx.t.plain("That pledge is not available."), alert=True)
     return pledge
 
 
@@ -123,7 +119,7 @@ async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         pledge = await _visible(update, ctx, session, callback)
         if pledge is None:
             return
-        await ack(update, ctx)
+        ack(ctx)
         await show_pledge_card(update, ctx, session, pledge, page=callback.int_arg(1) or 0)
 
 
@@ -134,9 +130,9 @@ async def on_edit(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         if pledge is None:
             return
         if not can_edit(ctx.member, pledge):
-            await ack(update, ctx, ctx.t.plain("This pledge can no longer be changed."), alert=True)
+            ack(ctx, ctx.t.plain("This pledge can no longer be changed."), alert=True)
             return
-        await ack(update, ctx)
+        ack(ctx)
         assert pledge.id is not None
         t = ctx.t
         fields = [
@@ -148,8 +144,7 @@ async def on_edit(update: Update, ctx: PledgeContext, callback: Callback) -> Non
                 [button(t.plain("‹ Back"), "m.open", pledge.id, callback.int_arg(1) or 0)],
             ]
         )
-        await replace(
-            update,
+        replace(
             ctx,
             t.gettext("Which part of <b>%(title)s</b> do you want to change?", title=pledge.title),
             keyboard,
@@ -164,10 +159,10 @@ async def on_field(update: Update, ctx: PledgeContext, callback: Callback) -> No
             return
         step = callback.str_arg(1) or ""
         if not can_edit(ctx.member, pledge) or step not in STEPS or not applies(step, pledge):
-            await ack(update, ctx, ctx.t.plain("This pledge can no longer be changed."), alert=True)
+            ack(ctx, ctx.t.plain("This pledge can no longer be changed."), alert=True)
             return
-        await ack(update, ctx)
-        await close_keyboard(update)
+        ack(ctx)
+        close_keyboard(ctx)
         await go_to(update, ctx, session, pledge, step, flow=EDIT, revisit=True)
 
 
@@ -185,16 +180,14 @@ async def on_progress(update: Update, ctx: PledgeContext, callback: Callback) ->
         if pledge is None:
             return
         if not can_report(ctx.member, pledge):
-            await ack(
-                update,
+            ack(
                 ctx,
                 ctx.t.plain("Progress can be reported once a pledge is submitted."),
                 alert=True,
             )
             return
-        await ack(update, ctx)
-        await say(
-            update,
+        ack(ctx)
+        say(
             ctx,
             ctx.t.gettext("Where does <b>%(title)s</b> stand now?", title=pledge.title),
             stage_keyboard(ctx.t, pledge),
@@ -209,7 +202,7 @@ async def on_stage(update: Update, ctx: PledgeContext, callback: Callback) -> No
         if pledge is None:
             return
         if stage not in STAGES or not can_report(ctx.member, pledge):
-            await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+            ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
         await set_state(
             session=session,
@@ -219,9 +212,9 @@ async def on_stage(update: Update, ctx: PledgeContext, callback: Callback) -> No
             pledge_id=pledge.id,
             data={"stage": stage},
         )
-        await ack(update, ctx, label(ctx.t, STAGES, stage))
-        await close_keyboard(update)
-        await say(update, ctx, narrative_question(ctx.t, stage))
+        ack(ctx, label(ctx.t, STAGES, stage))
+        close_keyboard(ctx)
+        say(ctx, narrative_question(ctx.t, stage))
 
 
 def narrative_question(t: Translator, stage: str) -> Html:
@@ -235,7 +228,7 @@ def narrative_question(t: Translator, stage: str) -> Html:
 
 async def reask(update: Update, ctx: PledgeContext, state: ConversationState) -> bool:
     """Ask for the progress narrative again."""
-    await say(update, ctx, narrative_question(ctx.t, state.data.get("stage", Stage.PLANNING.value)))
+    say(ctx, narrative_question(ctx.t, state.data.get("stage", Stage.PLANNING.value)))
     return True
 
 
@@ -244,13 +237,13 @@ async def on_narrative(update: Update, ctx: PledgeContext) -> None:
     state, message, t = ctx.conversation, update.effective_message, ctx.t
     if state is None or message is None:
         return
-    typed = await typed_text(update, ctx)
+    typed = typed_text(update, ctx)
     if typed is None:
         return
     text = typed
     problem = check_length(text, minimum=NARRATIVE_LIMITS[0], maximum=NARRATIVE_LIMITS[1])
     if problem:
-        await say(update, ctx, problem_text(t, problem))
+        say(ctx, problem_text(t, problem))
         return
     async with ctx.db() as session:
         pledge = await get_visible_pledge(
@@ -258,8 +251,7 @@ async def on_narrative(update: Update, ctx: PledgeContext) -> None:
         )
         await clear_state(session=session, member_id=ctx.member.id or 0)
         if pledge is None or not can_report(ctx.member, pledge):
-            await say(
-                update,
+            say(
                 ctx,
                 t.gettext("That pledge is no longer available. /mypledges shows your pledges."),
             )
@@ -271,7 +263,7 @@ async def on_narrative(update: Update, ctx: PledgeContext) -> None:
             narrative=text,
             member_id=ctx.member.id or 0,
         )
-        await say(update, ctx, t.gettext("📈 Progress report saved. Thank you!"))
+        say(ctx, t.gettext("📈 Progress report saved. Thank you!"))
         await show_pledge_card(update, ctx, session, pledge)
 
 
@@ -281,7 +273,7 @@ async def _withdrawable(
     """The pledge a withdraw button names, if the reader may withdraw it; else why not."""
     pledge = await _visible(update, ctx, session, callback)
     if pledge is not None and not can_edit(ctx.member, pledge):
-        await ack(update, ctx, ctx.t.plain("This pledge can no longer be withdrawn."), alert=True)
+        ack(ctx, ctx.t.plain("This pledge can no longer be withdrawn."), alert=True)
         return None
     return pledge
 
@@ -302,9 +294,8 @@ async def on_withdraw(update: Update, ctx: PledgeContext, callback: Callback) ->
                 ]
             ]
         )
-        await ack(update, ctx)
-        await say(
-            update,
+        ack(ctx)
+        say(
             ctx,
             t.gettext(
                 "Withdraw <b>%(title)s</b>? It stays on record as withdrawn and can no longer be "
@@ -322,10 +313,9 @@ async def on_withdraw_confirmed(update: Update, ctx: PledgeContext, callback: Ca
         if pledge is None:
             return
         await withdraw_pledge(session=session, pledge=pledge, member_id=ctx.member.id or 0)
-        await ack(update, ctx)
-        await close_keyboard(update)
-        await say(
-            update,
+        ack(ctx)
+        close_keyboard(ctx)
+        say(
             ctx,
             ctx.t.gettext("The pledge <b>%(title)s</b> is withdrawn.", title=pledge.title),
         )

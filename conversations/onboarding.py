@@ -5,23 +5,23 @@ from __future__ import annotations
 import logging
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import BotCommandScopeChat, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram import InlineKeyboardMarkup, Update
 
-from bot.context import PledgeContext
-from bot.i18n import Html, Translator
 from conversations.callbacks import Callback
 from conversations.common import ack, close_keyboard, notify, problem_text, say, typed_text
+from conversations.context import PledgeContext
+from conversations.i18n import Html, Translator
 from conversations.keyboards import Option, button, choice_keyboard
 from conversations.menu import bot_commands, commands_for
 from conversations.parsing import check_length, country_name, read_country
+from conversations.replies import CommandMenu
 from conversations.vocabulary import ROLES, label
 from storage.access_requests import create_access_request, get_pending_request
 from storage.conversation_state import clear_state, set_state
 from storage.invites import InviteProblem, redeem_invite
 from storage.localities import get_locality
 from storage.members import grant_role, list_coordinators, resume_member, set_member_language
-from storage.models import AccessRequest, ConversationState, Member, Role
+from storage.models import AccessRequest, ConversationState, Member, NoticeKind, Role
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +58,10 @@ def request_access_keyboard(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(t.plain("🙋 Request access"), "a.req")]])
 
 
-async def set_command_menu(ctx: PledgeContext, member: Member) -> None:
+def set_command_menu(ctx: PledgeContext, member: Member) -> None:
     """Show this person the commands of their role, in their language."""
     t = ctx.services.catalogs.translator(member.language)
-    try:
-        await ctx.bot.set_my_commands(
-            bot_commands(t, member.role), scope=BotCommandScopeChat(member.telegram_id)
-        )
-    except TelegramError as error:
-        log.warning("could not set the command menu for member %s: %s", member.id, error)
+    ctx.replies.add(CommandMenu(member.telegram_id, tuple(bot_commands(t, member.role))))
 
 
 async def start(update: Update, ctx: PledgeContext) -> None:
@@ -77,25 +72,23 @@ async def start(update: Update, ctx: PledgeContext) -> None:
         async with ctx.db() as session:
             await resume_member(session=session, member=member)
         if member.role is not None:
-            await say(
-                update,
+            say(
                 ctx,
                 t.gettext("▶️ Welcome back: my reminders and notifications are on again."),
             )
     if member.role is not None:
         if token:
-            await say(
-                update,
+            say(
                 ctx,
                 t.gettext(
                     "You are already registered as <b>%(role)s</b>; the invitation was not used.",
                     role=label(t, ROLES, member.role),
                 ),
             )
-        await say(update, ctx, help_text(t, member.role))
+        say(ctx, help_text(t, member.role))
         return
     if token is None:
-        await say(update, ctx, help_text(t, None), request_access_keyboard(t))
+        say(ctx, help_text(t, None), request_access_keyboard(t))
         return
     async with ctx.db() as session:
         outcome = await redeem_invite(session=session, token=token[:64])
@@ -113,8 +106,7 @@ async def start(update: Update, ctx: PledgeContext) -> None:
                     "ask the coordinator who sent it for a new one."
                 ),
             }[outcome]
-            await say(
-                update,
+            say(
                 ctx,
                 Html(reason + "\n\n" + t.gettext("You can also ask for access here.")),
                 request_access_keyboard(t),
@@ -124,8 +116,7 @@ async def start(update: Update, ctx: PledgeContext) -> None:
         await grant_role(session=session, member=member, role=role, locality_id=outcome.locality_id)
         await clear_state(session=session, member_id=member.id or 0)
         where = await _locality_words(t, session, member)
-    await say(
-        update,
+    say(
         ctx,
         Html(
             t.gettext(
@@ -137,7 +128,7 @@ async def start(update: Update, ctx: PledgeContext) -> None:
             + help_text(t, member.role)
         ),
     )
-    await set_command_menu(ctx, member)
+    set_command_menu(ctx, member)
 
 
 async def _locality_words(t: Translator, session: AsyncSession, member: Member) -> str:
@@ -162,7 +153,7 @@ async def help_command(update: Update, ctx: PledgeContext) -> None:
             + "\n\n"
             + ctx.t.gettext("⏸ My messages to you are stopped. /start turns them back on.")
         )
-    await say(update, ctx, text, None if ctx.member.role else request_access_keyboard(ctx.t))
+    say(ctx, text, None if ctx.member.role else request_access_keyboard(ctx.t))
 
 
 async def cancel(update: Update, ctx: PledgeContext) -> None:
@@ -171,15 +162,14 @@ async def cancel(update: Update, ctx: PledgeContext) -> None:
     async with ctx.db() as session:
         left = await clear_state(session=session, member_id=ctx.member.id or 0)
     if not left:
-        await say(update, ctx, ctx.t.gettext("There is nothing to cancel."))
+        say(ctx, ctx.t.gettext("There is nothing to cancel."))
     elif state is not None and state.pledge_id is not None:
-        await say(
-            update,
+        say(
             ctx,
             ctx.t.gettext("Stopped. Your pledge is saved as it was; /pledge continues it."),
         )
     else:
-        await say(update, ctx, ctx.t.gettext("Stopped."))
+        say(ctx, ctx.t.gettext("Stopped."))
 
 
 # ---------------------------------------------------------------- language
@@ -192,8 +182,7 @@ async def language(update: Update, ctx: PledgeContext) -> None:
         Option(code, ("✅ " if code == ctx.t.language else "") + catalogs.native_name(code))
         for code in catalogs.languages
     ]
-    await say(
-        update,
+    say(
         ctx,
         ctx.t.gettext("Choose your language:"),
         choice_keyboard(options, action="l.set", columns=2),
@@ -205,16 +194,16 @@ async def on_language(update: Update, ctx: PledgeContext, callback: Callback) ->
     catalogs = ctx.services.catalogs
     code = callback.str_arg(0)
     if code not in catalogs.languages:
-        await ack(update, ctx, ctx.t.plain("That language is not available."), alert=True)
+        ack(ctx, ctx.t.plain("That language is not available."), alert=True)
         return
     async with ctx.db() as session:
         await set_member_language(session=session, member=ctx.member, language=code)
     t = catalogs.translator(code)
     ctx.set_member(ctx.member, t)
-    await ack(update, ctx, catalogs.native_name(code))
-    await close_keyboard(update)
-    await say(update, ctx, t.gettext("Done: I will write to you in English from now on."))
-    await set_command_menu(ctx, ctx.member)
+    ack(ctx, catalogs.native_name(code))
+    close_keyboard(ctx)
+    say(ctx, t.gettext("Done: I will write to you in English from now on."))
+    set_command_menu(ctx, ctx.member)
 
 
 # ---------------------------------------------------------------- access requests
@@ -248,14 +237,13 @@ def access_question(t: Translator, step: str) -> Html:
 async def on_request_access(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: begin a request for access."""
     if ctx.member.role is not None:
-        await ack(update, ctx, ctx.t.plain("You are already registered."), alert=True)
+        ack(ctx, ctx.t.plain("You are already registered."), alert=True)
         return
-    await ack(update, ctx)
-    await close_keyboard(update)
+    ack(ctx)
+    close_keyboard(ctx)
     async with ctx.db() as session:
         if await get_pending_request(session=session, member_id=ctx.member.id or 0):
-            await say(
-                update,
+            say(
                 ctx,
                 ctx.t.gettext(
                     "Your request is already with the coordinators; I will tell you here as soon "
@@ -264,7 +252,7 @@ async def on_request_access(update: Update, ctx: PledgeContext, callback: Callba
             )
             return
         await set_state(session=session, member_id=ctx.member.id or 0, flow=ACCESS, step=NAME)
-    await say(update, ctx, access_question(ctx.t, NAME))
+    say(ctx, access_question(ctx.t, NAME))
 
 
 async def on_access_answer(update: Update, ctx: PledgeContext) -> None:
@@ -272,7 +260,7 @@ async def on_access_answer(update: Update, ctx: PledgeContext) -> None:
     state, message, t = ctx.conversation, update.effective_message, ctx.t
     if state is None or message is None:
         return
-    typed = await typed_text(update, ctx)
+    typed = typed_text(update, ctx)
     if typed is None:
         return
     text = " ".join(typed.split())
@@ -280,8 +268,7 @@ async def on_access_answer(update: Update, ctx: PledgeContext) -> None:
     if state.step == COUNTRY:
         country = read_country(text, t.locale)
         if country is None:
-            await say(
-                update,
+            say(
                 ctx,
                 t.gettext(
                     "I do not know the country “%(text)s”. Please send "
@@ -294,7 +281,7 @@ async def on_access_answer(update: Update, ctx: PledgeContext) -> None:
     else:
         problem = check_length(text, minimum=FIELD_LIMITS[0], maximum=FIELD_LIMITS[1])
         if problem:
-            await say(update, ctx, problem_text(t, problem))
+            say(ctx, problem_text(t, problem))
             return
         data[state.step] = text
     async with ctx.db() as session:
@@ -303,7 +290,7 @@ async def on_access_answer(update: Update, ctx: PledgeContext) -> None:
             await set_state(
                 session=session, member_id=ctx.member.id or 0, flow=ACCESS, step=step, data=data
             )
-            await say(update, ctx, access_question(t, step))
+            say(ctx, access_question(t, step))
             return
         request = await create_access_request(
             session=session,
@@ -315,8 +302,8 @@ async def on_access_answer(update: Update, ctx: PledgeContext) -> None:
         )
         await clear_state(session=session, member_id=ctx.member.id or 0)
         coordinators = await list_coordinators(session=session)
-    await say(
-        update,
+        await notify(ctx, session, coordinators, NoticeKind.ACCESS_REQUEST, request=request.id)
+    say(
         ctx,
         t.gettext(
             "Thank you. Your request has gone to the coordinators; "
@@ -325,7 +312,20 @@ async def on_access_answer(update: Update, ctx: PledgeContext) -> None:
     )
     if not coordinators:
         log.warning("access request %s has no coordinator to decide it", request.id)
-    await notify(ctx, coordinators, lambda ct: access_request_card(ct, request))
+
+
+def access_decision_notice(t: Translator, *, approved: bool) -> Html:
+    """What the person who asked for access is told of the coordinators' decision."""
+    if approved:
+        return t.gettext(
+            "✅ Your request has been approved. Welcome! /pledge starts your "
+            "first pledge; /help lists everything you can do."
+        )
+    return t.gettext(
+        "Your request for access was not approved. If you think this is a "
+        "mistake, please contact the coordinators of the Call to Local "
+        "Action."
+    )
 
 
 def access_request_card(t: Translator, request: AccessRequest) -> tuple[Html, InlineKeyboardMarkup]:
@@ -354,5 +354,5 @@ async def reask(update: Update, ctx: PledgeContext, state: ConversationState) ->
     """Ask the access request's current question again."""
     if state.step not in ACCESS_STEPS:
         return False
-    await say(update, ctx, access_question(ctx.t, state.step))
+    say(ctx, access_question(ctx.t, state.step))
     return True

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.context import PledgeContext
-from bot.i18n import Translator
 from conversations.cards import pledge_card
 from conversations.common import say
+from conversations.context import PledgeContext
+from conversations.i18n import Translator
 from conversations.keyboards import button
 from storage.models import Member, Pledge, WorkflowState
 from storage.pledges import can_edit, can_report, load_pledge_view
@@ -43,6 +43,4 @@ async def show_pledge_card(
 ) -> None:
     """Send the pledge card with the buttons the reader may use."""
     view = await load_pledge_view(session=session, pledge=pledge)
-    await say(
-        update, ctx, pledge_card(ctx.t, view), card_keyboard(ctx.t, ctx.member, pledge, page=page)
-    )
+    say(ctx, pledge_card(ctx.t, view), card_keyboard(ctx.t, ctx.member, pledge, page=page))

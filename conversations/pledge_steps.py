@@ -13,8 +13,8 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
-from bot.i18n import N_, Html, Translator
 from conversations.cards import compacts_text, locality_text
+from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import Option, button, choice_keyboard, multi_select_keyboard, rows
 from conversations.vocabulary import (
     OBJECTIVES,

@@ -14,8 +14,6 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.context import PledgeContext
-from bot.i18n import Html, Translator
 from conversations.callbacks import Callback
 from conversations.cards import compacts_text, pledge_card
 from conversations.common import (
@@ -28,6 +26,8 @@ from conversations.common import (
     typed_text,
     update_keyboard,
 )
+from conversations.context import PledgeContext
+from conversations.i18n import Html
 from conversations.keyboards import Option, button, choice_keyboard
 from conversations.parsing import (
     AmbiguousDate,
@@ -71,7 +71,6 @@ from conversations.pledge_steps import (
     review_keyboard,
     step_name,
 )
-from conversations.review_card import decision_keyboard
 from conversations.vocabulary import (
     OBJECTIVES,
     SUPPORT_TYPES,
@@ -81,7 +80,7 @@ from storage.conversation_state import clear_state, get_state, set_state
 from storage.forums import forum_name, get_forum, list_open_forums
 from storage.localities import get_locality, search_localities
 from storage.members import list_coordinators
-from storage.models import ConversationState, Pledge, Role, WorkflowState
+from storage.models import ConversationState, NoticeKind, Pledge, Role, WorkflowState
 from storage.pledges import (
     can_edit,
     create_draft,
@@ -124,7 +123,7 @@ async def go_to(
         data=state_data,
     )
     prompt = await build_prompt(ctx.t, session, pledge, step, flow, state_data)
-    await say(update, ctx, prompt.text, prompt.keyboard)
+    say(ctx, prompt.text, prompt.keyboard)
 
 
 def _remember_step(session: AsyncSession, pledge: Pledge, step: str) -> None:
@@ -148,9 +147,7 @@ async def advance(
             await go_to(update, ctx, session, pledge, nxt, flow=EDIT, revisit=True)
             return
         await clear_state(session=session, member_id=ctx.member.id or 0)
-        await say(
-            update, ctx, ctx.t.gettext("Saved. The change is recorded in the pledge's history.")
-        )
+        say(ctx, ctx.t.gettext("Saved. The change is recorded in the pledge's history."))
         await show_pledge_card(update, ctx, session, pledge)
         return
     revisit = bool(state.data.get("revisit"))
@@ -186,7 +183,7 @@ async def resend_current(update: Update, ctx: PledgeContext, session: AsyncSessi
         await _ask_discard(update, ctx, pledge)
     else:
         prompt = await build_prompt(ctx.t, session, pledge, state.step, state.flow, state.data)
-        await say(update, ctx, prompt.text, prompt.keyboard)
+        say(ctx, prompt.text, prompt.keyboard)
     return True
 
 
@@ -207,7 +204,7 @@ async def show_review(
     t = ctx.t
     view = await load_pledge_view(session=session, pledge=pledge)
     heading = t.gettext("<b>Please check your pledge</b> before you submit it.")
-    await say(update, ctx, pledge_card(t, view, heading=heading), review_keyboard(t, pledge))
+    say(ctx, pledge_card(t, view, heading=heading), review_keyboard(t, pledge))
 
 
 # ---------------------------------------------------------------- /pledge
@@ -227,8 +224,7 @@ async def start_pledge(update: Update, ctx: PledgeContext) -> None:
                 action="w.resume",
                 extra=[[button(t.plain("➕ Start a new pledge"), "w.new")]],
             )
-            await say(
-                update,
+            say(
                 ctx,
                 t.gettext("You have saved drafts. Continue one, or start a new pledge?"),
                 keyboard,
@@ -239,8 +235,7 @@ async def start_pledge(update: Update, ctx: PledgeContext) -> None:
 
 async def _begin(update: Update, ctx: PledgeContext, session: AsyncSession) -> None:
     if not await list_open_forums(session=session):
-        await say(
-            update,
+        say(
             ctx,
             ctx.t.gettext(
                 "No forum is taking pledges at the moment. A coordinator opens forums; you will be "
@@ -249,8 +244,7 @@ async def _begin(update: Update, ctx: PledgeContext, session: AsyncSession) -> N
         )
         return
     pledge = await create_draft(session=session, member=ctx.member, language=ctx.t.language)
-    await say(
-        update,
+    say(
         ctx,
         ctx.t.gettext(
             "Let's write your pledge. Every answer is saved as you go: you can stop at any time "
@@ -267,15 +261,14 @@ def is_official(ctx: PledgeContext) -> bool:
 async def on_new(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: start a new pledge although drafts exist."""
     if not is_official(ctx):
-        await ack(
-            update,
+        ack(
             ctx,
             ctx.t.plain("Only officials of a local government write pledges."),
             alert=True,
         )
         return
-    await ack(update, ctx)
-    await close_keyboard(update)
+    ack(ctx)
+    close_keyboard(ctx)
     async with ctx.db() as session:
         await _begin(update, ctx, session)
 
@@ -286,12 +279,12 @@ async def on_resume(update: Update, ctx: PledgeContext, callback: Callback) -> N
     async with ctx.db() as session:
         pledge = await get_pledge(session=session, pledge_id=pledge_id) if pledge_id else None
         if pledge is None or not can_edit(ctx.member, pledge):
-            await ack(update, ctx, ctx.t.plain("That pledge is not available."), alert=True)
+            ack(ctx, ctx.t.plain("That pledge is not available."), alert=True)
             return
         if await _no_longer_a_draft(update, ctx, session, pledge):
             return
-        await ack(update, ctx)
-        await close_keyboard(update)
+        ack(ctx)
+        close_keyboard(ctx)
         await resume(update, ctx, session, pledge)
 
 
@@ -302,8 +295,8 @@ async def _no_longer_a_draft(
     wizard steps aside and shows the pledge as it is now."""
     if pledge.state == WorkflowState.DRAFT.value:
         return False
-    await ack(update, ctx, ctx.t.plain("This pledge has already been submitted; here it is."))
-    await close_keyboard(update)
+    ack(ctx, ctx.t.plain("This pledge has already been submitted; here it is."))
+    close_keyboard(ctx)
     await clear_state(session=session, member_id=ctx.member.id or 0)
     await show_pledge_card(update, ctx, session, pledge)
     return True
@@ -331,7 +324,7 @@ async def _target(
     pledge_id = callback.int_arg(0)
     pledge = await get_pledge(session=session, pledge_id=pledge_id) if pledge_id else None
     if pledge is None or not can_edit(ctx.member, pledge):
-        await ack(update, ctx, ctx.t.plain("That pledge is not available."), alert=True)
+        ack(ctx, ctx.t.plain("That pledge is not available."), alert=True)
         return None
     state = await get_state(session=session, member_id=ctx.member.id or 0)
     if (state is None or state.flow == WIZARD) and await _no_longer_a_draft(
@@ -344,15 +337,13 @@ async def _target(
         or state.pledge_id != pledge.id
         or state.step not in steps
     ):
-        await ack(
-            update,
+        ack(
             ctx,
             ctx.t.plain("That button belongs to an earlier message; here is where you are now."),
         )
-        await close_keyboard(update)
+        close_keyboard(ctx)
         if not await resend_current(update, ctx, session):
-            await say(
-                update,
+            say(
                 ctx,
                 ctx.t.gettext("Nothing is waiting for an answer. /mypledges shows your pledges."),
             )
@@ -369,8 +360,8 @@ async def _answered(
     note: str | None = None,
 ) -> None:
     """A button step done: say so on the button, retire its keyboard, ask the next question."""
-    await ack(update, ctx, note)
-    await close_keyboard(update)
+    ack(ctx, note)
+    close_keyboard(ctx)
     await advance(update, ctx, session, pledge, state)
 
 
@@ -393,9 +384,7 @@ async def on_forum(update: Update, ctx: PledgeContext, callback: Callback) -> No
         forum_id = callback.int_arg(1)
         forum = await get_forum(session=session, forum_id=forum_id) if forum_id else None
         if forum is None or not forum.is_open:
-            await ack(
-                update, ctx, ctx.t.plain("That forum is no longer taking pledges."), alert=True
-            )
+            ack(ctx, ctx.t.plain("That forum is no longer taking pledges."), alert=True)
             await resend_current(update, ctx, session)
             return
         await _save(ctx, session, pledge, forum_id=forum.id)
@@ -412,7 +401,7 @@ async def on_compact(update: Update, ctx: PledgeContext, callback: Callback) -> 
         choice = callback.str_arg(1)
         chosen = {"gcm": ["gcm"], "gcr": ["gcr"], "both": ["gcm", "gcr"]}.get(choice or "")
         if chosen is None:
-            await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+            ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
         changes: dict[str, Any] = {"compacts": chosen}
         if "gcm" not in chosen:
@@ -438,7 +427,7 @@ async def _multi_step(update: Update, ctx: PledgeContext, callback: Callback) ->
     step = callback.str_arg(1) or ""
     if step in MULTI_FIELDS:
         return step
-    await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+    ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
     return None
 
 
@@ -454,15 +443,15 @@ async def on_toggle(update: Update, ctx: PledgeContext, callback: Callback) -> N
         pledge, _state = found
         value = _parse_multi_value(step, callback.str_arg(2))
         if value is None:
-            await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+            ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
         field = MULTI_FIELDS[step]
         current: list[Any] = list(getattr(pledge, field))
         chosen = [v for v in current if v != value] if value in current else [*current, value]
         # Objectives are numbers, the other choices codes: each sorts as what it is.
         await _save(ctx, session, pledge, **{field: sorted(chosen)})
-        await ack(update, ctx)
-        await update_keyboard(update, multi_keyboard(ctx.t, pledge, step, callback.int_arg(3) or 0))
+        ack(ctx)
+        update_keyboard(ctx, multi_keyboard(ctx.t, pledge, step, callback.int_arg(3) or 0))
 
 
 async def on_page(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -475,8 +464,8 @@ async def on_page(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         if found is None:
             return
         pledge, _state = found
-        await ack(update, ctx)
-        await update_keyboard(update, multi_keyboard(ctx.t, pledge, step, callback.int_arg(2) or 0))
+        ack(ctx)
+        update_keyboard(ctx, multi_keyboard(ctx.t, pledge, step, callback.int_arg(2) or 0))
 
 
 async def on_done(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -490,7 +479,7 @@ async def on_done(update: Update, ctx: PledgeContext, callback: Callback) -> Non
             return
         pledge, state = found
         if not getattr(pledge, MULTI_FIELDS[step]):
-            await ack(update, ctx, ctx.t.plain("Please choose at least one."), alert=True)
+            ack(ctx, ctx.t.plain("Please choose at least one."), alert=True)
             return
         await _answered(update, ctx, session, pledge, state)
 
@@ -527,14 +516,13 @@ async def on_partner(update: Update, ctx: PledgeContext, callback: Callback) -> 
         locality_id = callback.int_arg(1)
         locality = await get_locality(session=session, locality_id=locality_id or 0)
         if locality is None or locality.id == pledge.locality_id:
-            await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+            ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
         partners = list(pledge.partner_ids)
         if locality.id in partners:
             partners.remove(locality.id)
         elif len(partners) >= MAX_PARTNERS:
-            await ack(
-                update,
+            ack(
                 ctx,
                 ctx.t.plain("A pledge can name up to %(limit)s partners.", limit=MAX_PARTNERS),
                 alert=True,
@@ -543,11 +531,11 @@ async def on_partner(update: Update, ctx: PledgeContext, callback: Callback) -> 
         else:
             partners.append(locality.id or 0)
         await _save(ctx, session, pledge, partner_ids=partners)
-        await ack(update, ctx)
+        ack(ctx)
         prompt = await partners_prompt(
             ctx.t, session, pledge, header(ctx.t, pledge, PARTNERS, state.flow), state.data
         )
-        await replace(update, ctx, prompt.text, prompt.keyboard)
+        replace(ctx, prompt.text, prompt.keyboard)
 
 
 async def on_partners_done(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -572,10 +560,10 @@ async def on_edit(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         pledge, _state = found
         step = callback.str_arg(1) or ""
         if step not in STEPS or not applies(step, pledge):
-            await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+            ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
-        await ack(update, ctx)
-        await close_keyboard(update)
+        ack(ctx)
+        close_keyboard(ctx)
         await go_to(update, ctx, session, pledge, step, flow=WIZARD, revisit=True)
 
 
@@ -589,8 +577,7 @@ async def on_submit(update: Update, ctx: PledgeContext, callback: Callback) -> N
         pledge, _state = found
         gaps = missing_steps(pledge)
         if gaps:
-            await ack(
-                update,
+            ack(
                 ctx,
                 t.plain(
                     "Still missing: %(fields)s", fields=", ".join(step_name(t, s) for s in gaps)
@@ -601,8 +588,7 @@ async def on_submit(update: Update, ctx: PledgeContext, callback: Callback) -> N
             return
         forum = await get_forum(session=session, forum_id=pledge.forum_id or 0)
         if forum is None or not forum.is_open:
-            await ack(
-                update,
+            ack(
                 ctx,
                 t.plain("That forum is no longer taking pledges; please choose another."),
                 alert=True,
@@ -611,10 +597,9 @@ async def on_submit(update: Update, ctx: PledgeContext, callback: Callback) -> N
             return
         await submit_pledge(session=session, pledge=pledge, member_id=ctx.member.id or 0)
         await clear_state(session=session, member_id=ctx.member.id or 0)
-        await ack(update, ctx, t.plain("Submitted"))
-        await close_keyboard(update)
-        await say(
-            update,
+        ack(ctx, t.plain("Submitted"))
+        close_keyboard(ctx)
+        say(
             ctx,
             t.gettext(
                 "✅ <b>Your pledge is submitted.</b> Its reference is <b>%(reference)s</b>. "
@@ -623,16 +608,8 @@ async def on_submit(update: Update, ctx: PledgeContext, callback: Callback) -> N
                 reference=pledge.reference,
             ),
         )
-        view = await load_pledge_view(session=session, pledge=pledge)
         coordinators = await list_coordinators(session=session)
-
-    def render(ct: Translator) -> tuple[Html, InlineKeyboardMarkup | None]:
-        heading = ct.gettext(
-            "📥 <b>New pledge submitted</b>: %(reference)s", reference=pledge.reference
-        )
-        return pledge_card(ct, view, heading=heading), decision_keyboard(ct, pledge)
-
-    await notify(ctx, coordinators, render)
+        await notify(ctx, session, coordinators, NoticeKind.NEW_PLEDGE, pledge=pledge.id)
 
 
 async def on_save(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -642,10 +619,9 @@ async def on_save(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         if found is None:
             return
         await clear_state(session=session, member_id=ctx.member.id or 0)
-    await ack(update, ctx, ctx.t.plain("Draft saved"))
-    await close_keyboard(update)
-    await say(
-        update,
+    ack(ctx, ctx.t.plain("Draft saved"))
+    close_keyboard(ctx)
+    say(
         ctx,
         ctx.t.gettext("💾 Draft saved. Continue it any time with /pledge or /mypledges."),
     )
@@ -662,8 +638,7 @@ async def _ask_discard(update: Update, ctx: PledgeContext, pledge: Pledge) -> No
             ]
         ]
     )
-    await say(
-        update,
+    say(
         ctx,
         t.gettext("Cancel this pledge? The draft will be set aside as withdrawn."),
         keyboard,
@@ -685,8 +660,8 @@ async def on_discard(update: Update, ctx: PledgeContext, callback: Callback) -> 
             pledge_id=pledge.id,
             data=state.data,
         )
-        await ack(update, ctx)
-        await close_keyboard(update)
+        ack(ctx)
+        close_keyboard(ctx)
         await _ask_discard(update, ctx, pledge)
 
 
@@ -699,9 +674,9 @@ async def on_discard_confirmed(update: Update, ctx: PledgeContext, callback: Cal
         pledge, _state = found
         await withdraw_pledge(session=session, pledge=pledge, member_id=ctx.member.id or 0)
         await clear_state(session=session, member_id=ctx.member.id or 0)
-    await ack(update, ctx)
-    await close_keyboard(update)
-    await say(update, ctx, ctx.t.gettext("The pledge is cancelled. /pledge starts a new one."))
+    ack(ctx)
+    close_keyboard(ctx)
+    say(ctx, ctx.t.gettext("The pledge is cancelled. /pledge starts a new one."))
 
 
 async def on_back_to_review(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -711,8 +686,8 @@ async def on_back_to_review(update: Update, ctx: PledgeContext, callback: Callba
         if found is None:
             return
         pledge, _state = found
-        await ack(update, ctx)
-        await close_keyboard(update)
+        ack(ctx)
+        close_keyboard(ctx)
         await show_review(update, ctx, session, pledge)
 
 
@@ -781,7 +756,7 @@ async def _date_answer(
                 for d in (parsed.first, parsed.second)
             ]
         )
-        await say(update, ctx, t.gettext("Which date do you mean?"), keyboard)
+        say(ctx, t.gettext("Which date do you mean?"), keyboard)
         return None, Html("")
     if parsed is None:
         return None, t.gettext(
@@ -880,7 +855,7 @@ async def _on_partner_search(
     prompt = await partners_prompt(
         ctx.t, session, pledge, header(ctx.t, pledge, PARTNERS, state.flow), data
     )
-    await say(update, ctx, prompt.text, prompt.keyboard)
+    say(ctx, prompt.text, prompt.keyboard)
     return Html("")  # answered: stay on this step
 
 
@@ -902,8 +877,8 @@ async def on_date_choice(update: Update, ctx: PledgeContext, callback: Callback)
             return
         pledge, state = found
         chosen = callback.str_arg(1) or ""
-        await ack(update, ctx)
-        await close_keyboard(update)
+        ack(ctx)
+        close_keyboard(ctx)
         await _answer_text(update, ctx, session, pledge, state, chosen)
 
 
@@ -920,7 +895,7 @@ async def _answer_text(
     if problem is None:
         await advance(update, ctx, session, pledge, state)
     elif problem:
-        await say(update, ctx, problem)
+        say(ctx, problem)
 
 
 async def on_message(update: Update, ctx: PledgeContext) -> None:
@@ -930,8 +905,7 @@ async def on_message(update: Update, ctx: PledgeContext) -> None:
     async with ctx.db() as session:
         found = await _text_target(ctx, session)
         if found is None or message is None:
-            await say(
-                update,
+            say(
                 ctx,
                 t.gettext("That pledge is no longer available. /mypledges shows your pledges."),
             )
@@ -941,10 +915,10 @@ async def on_message(update: Update, ctx: PledgeContext) -> None:
             return
         handler = TEXT_STEPS.get(state.step)
         if handler is None:
-            await say(update, ctx, t.gettext("Please answer with the buttons below."))
+            say(ctx, t.gettext("Please answer with the buttons below."))
             await resend_current(update, ctx, session)
             return
-        typed = await typed_text(update, ctx)
+        typed = typed_text(update, ctx)
         if typed is not None:
             await _answer_text(update, ctx, session, pledge, state, typed)
 

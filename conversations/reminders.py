@@ -7,7 +7,7 @@ from datetime import datetime
 
 from telegram import InlineKeyboardMarkup
 
-from bot.i18n import Html, Translator
+from conversations.i18n import Html, Translator
 from conversations.keyboards import button
 from conversations.time_zones import zone_city
 from storage.forums import forum_name

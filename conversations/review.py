@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.context import PledgeContext
-from bot.i18n import Html, Translator, escape
 from conversations.callbacks import Callback
 from conversations.cards import pledge_line
 from conversations.common import ack, close_keyboard, notify, problem_text, replace, say, typed_text
+from conversations.context import PledgeContext
+from conversations.i18n import Html, Translator, escape
 from conversations.keyboards import button, page_count, pager_row, rows
 from conversations.parsing import check_length
 from conversations.pledge_card import card_keyboard
@@ -17,7 +17,7 @@ from conversations.review_card import APPROVE, DELIVER, SEND_BACK, decision_keyb
 from conversations.vocabulary import WORKFLOW_STATES, label
 from storage.conversation_state import clear_state, set_state
 from storage.members import list_coordinators
-from storage.models import ConversationState, Member, Pledge, Role, WorkflowState
+from storage.models import ConversationState, Member, NoticeKind, Pledge, Role, WorkflowState
 from storage.pledges import PledgePage, can_edit, get_pledge, get_visible_pledge, load_pledge_view
 from storage.workflow import (
     COMMENT_LIMITS,
@@ -69,7 +69,7 @@ async def _refuse_non_coordinator(update: Update, ctx: PledgeContext) -> bool:
     """True (and the presser told why) unless a coordinator pressed."""
     if is_coordinator(ctx.member):
         return False
-    await ack(update, ctx, ctx.t.plain("Only coordinators review pledges."), alert=True)
+    ack(ctx, ctx.t.plain("Only coordinators review pledges."), alert=True)
     return True
 
 
@@ -114,10 +114,10 @@ async def review(update: Update, ctx: PledgeContext) -> None:
     """/review: the pledges awaiting a decision, longest waiting first."""
     page, number = await _waiting(ctx, 0)
     if page.total == 0:
-        await say(update, ctx, ctx.t.gettext("No pledge is awaiting review just now."))
+        say(ctx, ctx.t.gettext("No pledge is awaiting review just now."))
         return
     text, keyboard = list_message(ctx.t, page, number)
-    await say(update, ctx, text, keyboard)
+    say(ctx, text, keyboard)
 
 
 async def on_list(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -125,12 +125,12 @@ async def on_list(update: Update, ctx: PledgeContext, callback: Callback) -> Non
     if await _refuse_non_coordinator(update, ctx):
         return
     page, number = await _waiting(ctx, max(callback.int_arg(0) or 0, 0))
-    await ack(update, ctx)
+    ack(ctx)
     if page.total == 0:
-        await replace(update, ctx, ctx.t.gettext("No pledge is awaiting review just now."))
+        replace(ctx, ctx.t.gettext("No pledge is awaiting review just now."))
         return
     text, keyboard = list_message(ctx.t, page, number)
-    await replace(update, ctx, text, keyboard)
+    replace(ctx, text, keyboard)
 
 
 async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -142,19 +142,19 @@ async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> Non
             session=session, pledge_id=callback.int_arg(0) or 0, member=ctx.member
         )
         if pledge is None:
-            await ack(update, ctx, ctx.t.plain("That pledge is not available."), alert=True)
+            ack(ctx, ctx.t.plain("That pledge is not available."), alert=True)
             return
         view = await load_pledge_view(session=session, pledge=pledge)
-    await ack(update, ctx)
-    await say(update, ctx, review_card(ctx.t, view), decision_keyboard(ctx.t, pledge))
+    ack(ctx)
+    say(ctx, review_card(ctx.t, view), decision_keyboard(ctx.t, pledge))
 
 
 # ------------------------------------------------------------------ decisions
 
 
-def decision_notice(t: Translator, pledge: Pledge) -> Html:
-    """What the officials are told when their pledge is approved or delivered."""
-    if pledge.state == WorkflowState.DELIVERED.value:
+def decision_notice(t: Translator, pledge: Pledge, state: str) -> Html:
+    """What the officials are told when their pledge is approved (`state`) or delivered."""
+    if state == WorkflowState.DELIVERED.value:
         return t.gettext(
             "📦 Your pledge %(reference)s “%(title)s” has been <b>handed to the forum</b>. "
             "Thank you! Keep reporting progress with /mypledges.",
@@ -176,18 +176,18 @@ async def on_decide(update: Update, ctx: PledgeContext, callback: Callback) -> N
     async with ctx.db() as session:
         pledge = await get_pledge(session=session, pledge_id=callback.int_arg(0) or 0)
         if pledge is None:
-            await ack(update, ctx, t.plain("That pledge is not available."), alert=True)
+            ack(ctx, t.plain("That pledge is not available."), alert=True)
             return
         try:
             await transition(session=session, pledge=pledge, to=to, member_id=ctx.member.id or 0)
         except IllegalTransition as refused:
-            await ack(update, ctx, refusal_text(t, refused.reason, refused.current), alert=True)
+            ack(ctx, refusal_text(t, refused.reason, refused.current), alert=True)
             return
         view = await load_pledge_view(session=session, pledge=pledge)
         officials = await list_pledge_officials(session=session, pledge=pledge)
-    await ack(update, ctx, label(t, WORKFLOW_STATES, pledge.state))
-    await replace(update, ctx, review_card(t, view), decision_keyboard(t, pledge))
-    await notify(ctx, officials, lambda ot: (decision_notice(ot, pledge), None))
+        await notify(ctx, session, officials, NoticeKind.DECISION, pledge=pledge.id, state=to.value)
+    ack(ctx, label(t, WORKFLOW_STATES, pledge.state))
+    replace(ctx, review_card(t, view), decision_keyboard(t, pledge))
 
 
 async def on_send_back(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -198,11 +198,11 @@ async def on_send_back(update: Update, ctx: PledgeContext, callback: Callback) -
     async with ctx.db() as session:
         pledge = await get_pledge(session=session, pledge_id=callback.int_arg(0) or 0)
         if pledge is None:
-            await ack(update, ctx, t.plain("That pledge is not available."), alert=True)
+            ack(ctx, t.plain("That pledge is not available."), alert=True)
             return
         reason = refusal(pledge.state, WorkflowState.CHANGES_REQUESTED)
         if reason is not None:
-            await ack(update, ctx, refusal_text(t, reason, pledge.state), alert=True)
+            ack(ctx, refusal_text(t, reason, pledge.state), alert=True)
             return
         await set_state(
             session=session,
@@ -212,8 +212,8 @@ async def on_send_back(update: Update, ctx: PledgeContext, callback: Callback) -
             pledge_id=pledge.id,
             data={"reference": pledge.reference},
         )
-    await ack(update, ctx)
-    await say(update, ctx, comment_question(t, pledge.reference or ""))
+    ack(ctx)
+    say(ctx, comment_question(t, pledge.reference or ""))
 
 
 def comment_question(t: Translator, reference: str) -> Html:
@@ -228,7 +228,7 @@ def comment_question(t: Translator, reference: str) -> Html:
 
 async def reask(update: Update, ctx: PledgeContext, state: ConversationState) -> bool:
     """Ask for the comment again."""
-    await say(update, ctx, comment_question(ctx.t, str(state.data.get("reference", ""))))
+    say(ctx, comment_question(ctx.t, str(state.data.get("reference", ""))))
     return True
 
 
@@ -257,20 +257,20 @@ async def on_comment(update: Update, ctx: PledgeContext) -> None:
     if not is_coordinator(ctx.member):
         async with ctx.db() as session:
             await clear_state(session=session, member_id=ctx.member.id or 0)
-        await say(update, ctx, t.gettext("Only coordinators review pledges."))
+        say(ctx, t.gettext("Only coordinators review pledges."))
         return
-    comment = await typed_text(update, ctx)
+    comment = typed_text(update, ctx)
     if comment is None:
         return
     problem = check_length(comment, minimum=COMMENT_LIMITS[0], maximum=COMMENT_LIMITS[1])
     if problem is not None:
-        await say(update, ctx, problem_text(t, problem))
+        say(ctx, problem_text(t, problem))
         return
     async with ctx.db() as session:
         await clear_state(session=session, member_id=ctx.member.id or 0)
         pledge = await get_pledge(session=session, pledge_id=state.pledge_id or 0)
         if pledge is None:
-            await say(update, ctx, t.gettext("That pledge is no longer available."))
+            say(ctx, t.gettext("That pledge is no longer available."))
             return
         try:
             await transition(
@@ -281,15 +281,13 @@ async def on_comment(update: Update, ctx: PledgeContext) -> None:
                 comment=comment,
             )
         except IllegalTransition as refused:
-            await say(update, ctx, escape(refusal_text(t, refused.reason, refused.current)))
+            say(ctx, escape(refusal_text(t, refused.reason, refused.current)))
             return
         officials = await list_pledge_officials(session=session, pledge=pledge)
-    deliveries = await notify(
-        ctx, officials, lambda ot: (changes_notice(ot, pledge, comment), open_keyboard(ot, pledge))
-    )
-    reached = sum(1 for d in deliveries if d.message is not None)
-    await say(
-        update,
+        reached = await notify(
+            ctx, session, officials, NoticeKind.CHANGES, pledge=pledge.id, comment=comment
+        )
+    say(
         ctx,
         t.ngettext(
             "✏️ %(reference)s is sent back with your comment; %(count)s official was told.",
@@ -310,12 +308,10 @@ async def on_resubmit(update: Update, ctx: PledgeContext, callback: Callback) ->
         pledge_id = callback.int_arg(0) or 0
         pledge = await get_visible_pledge(session=session, pledge_id=pledge_id, member=ctx.member)
         if pledge is None:
-            await ack(update, ctx, t.plain("That pledge is not available."), alert=True)
+            ack(ctx, t.plain("That pledge is not available."), alert=True)
             return
         if not can_edit(ctx.member, pledge):
-            await ack(
-                update, ctx, t.plain("Only the pledge's officials can resubmit it."), alert=True
-            )
+            ack(ctx, t.plain("Only the pledge's officials can resubmit it."), alert=True)
             return
         try:
             await transition(
@@ -325,14 +321,13 @@ async def on_resubmit(update: Update, ctx: PledgeContext, callback: Callback) ->
                 member_id=ctx.member.id or 0,
             )
         except IllegalTransition as refused:
-            await ack(update, ctx, refusal_text(t, refused.reason, refused.current), alert=True)
+            ack(ctx, refusal_text(t, refused.reason, refused.current), alert=True)
             return
-        view = await load_pledge_view(session=session, pledge=pledge)
         coordinators = await list_coordinators(session=session)
-    await ack(update, ctx, t.plain("Resubmitted"))
-    await close_keyboard(update)
-    await say(
-        update,
+        await notify(ctx, session, coordinators, NoticeKind.RESUBMITTED, pledge=pledge.id)
+    ack(ctx, t.plain("Resubmitted"))
+    close_keyboard(ctx)
+    say(
         ctx,
         t.gettext(
             "📤 %(reference)s is resubmitted; the coordinators will review it again.",
@@ -340,15 +335,6 @@ async def on_resubmit(update: Update, ctx: PledgeContext, callback: Callback) ->
         ),
         card_keyboard(t, ctx.member, pledge),
     )
-
-    def render(ct: Translator) -> tuple[Html, InlineKeyboardMarkup | None]:
-        heading = ct.gettext(
-            "🔁 <b>Pledge resubmitted after changes</b>: %(reference)s",
-            reference=pledge.reference,
-        )
-        return review_card(ct, view, heading=heading), decision_keyboard(ct, pledge)
-
-    await notify(ctx, coordinators, render)
 
 
 CALLBACKS = {

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup
 
-from bot.i18n import Html, Translator
 from conversations.cards import pledge_card
+from conversations.i18n import Html, Translator
 from conversations.keyboards import button
 from storage.models import Pledge, WorkflowState
 from storage.pledges import PledgeView

@@ -7,11 +7,11 @@ from datetime import datetime, time
 from babel.dates import format_time
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.context import PledgeContext
-from bot.i18n import N_, Html, Translator
 from conversations import onboarding
 from conversations.callbacks import Callback
 from conversations.common import ack, replace, say, typed_text
+from conversations.context import PledgeContext
+from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import SELECTED_MARK, button, rows
 from conversations.time_zones import NotWholeHours, read_time_zone, zone_label
 from storage.conversation_state import clear_state, set_state
@@ -129,23 +129,23 @@ async def _refused(update: Update, ctx: PledgeContext) -> bool:
     """True (and the person told) if they have no settings: only registered members do."""
     if ctx.member.role is not None:
         return False
-    await ack(update, ctx, ctx.t.plain("Only registered members have settings."), alert=True)
+    ack(ctx, ctx.t.plain("Only registered members have settings."), alert=True)
     return True
 
 
 async def settings(update: Update, ctx: PledgeContext) -> None:
     """/settings: the member's settings card."""
     text, keyboard = settings_card(ctx.t, ctx.member, utc_now())
-    await say(update, ctx, text, keyboard)
+    say(ctx, text, keyboard)
 
 
 async def on_card(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: back to the settings card, in place."""
     if await _refused(update, ctx):
         return
-    await ack(update, ctx)
+    ack(ctx)
     text, keyboard = settings_card(ctx.t, ctx.member, utc_now())
-    await replace(update, ctx, text, keyboard)
+    replace(ctx, text, keyboard)
 
 
 async def on_mute(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -154,24 +154,23 @@ async def on_mute(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         return
     kind, mute = callback.str_arg(0), callback.int_arg(1)
     if kind not in kinds_for(ctx.member.role) or mute not in (0, 1):
-        await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+        ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
         return
     muted = [k for k in ctx.member.muted_kinds if k != kind] + ([kind] if mute else [])
     async with ctx.db() as session:
         await set_muted_kinds(session=session, member=ctx.member, kinds=muted)
-    await ack(update, ctx)
+    ack(ctx)
     text, keyboard = settings_card(ctx.t, ctx.member, utc_now())
-    await replace(update, ctx, text, keyboard)
+    replace(ctx, text, keyboard)
 
 
 async def on_hours(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: the hours reminders can arrive at, in place of the card."""
     if await _refused(update, ctx):
         return
-    await ack(update, ctx)
+    ack(ctx)
     t = ctx.t
-    await replace(
-        update,
+    replace(
         ctx,
         t.gettext(
             "At what time should reminders reach you? Local time in %(zone)s.",
@@ -187,30 +186,30 @@ async def on_hour(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         return
     hour = callback.int_arg(0)
     if hour is None or not 0 <= hour <= 23:
-        await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+        ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
         return
     async with ctx.db() as session:
         await set_reminder_hour(session=session, member=ctx.member, hour=hour)
-    await ack(update, ctx, hour_label(ctx.t, hour))
+    ack(ctx, hour_label(ctx.t, hour))
     text, keyboard = settings_card(ctx.t, ctx.member, utc_now())
-    await replace(update, ctx, text, keyboard)
+    replace(ctx, text, keyboard)
 
 
 async def on_time_zone_button(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: ask for the time zone; the answer is a text message."""
     if await _refused(update, ctx):
         return
-    await ack(update, ctx)
+    ack(ctx)
     async with ctx.db() as session:
         await set_state(
             session=session, member_id=ctx.member.id or 0, flow=SETTINGS, step=TIME_ZONE
         )
-    await say(update, ctx, time_zone_question(ctx.t))
+    say(ctx, time_zone_question(ctx.t))
 
 
 async def reask(update: Update, ctx: PledgeContext, state: ConversationState) -> bool:
     """Ask for the time zone again."""
-    await say(update, ctx, time_zone_question(ctx.t))
+    say(ctx, time_zone_question(ctx.t))
     return True
 
 
@@ -219,14 +218,13 @@ async def on_time_zone(update: Update, ctx: PledgeContext) -> None:
     message, t = update.effective_message, ctx.t
     if message is None:
         return
-    typed = await typed_text(update, ctx)
+    typed = typed_text(update, ctx)
     if typed is None:
         return
     text = " ".join(typed.split())[:60]
     zone = read_time_zone(text, t.locale)
     if isinstance(zone, NotWholeHours):
-        await say(
-            update,
+        say(
             ctx,
             t.gettext(
                 "For %(offset)s there is no fixed time zone. Please send your city instead "
@@ -236,8 +234,7 @@ async def on_time_zone(update: Update, ctx: PledgeContext) -> None:
         )
         return
     if zone is None:
-        await say(
-            update,
+        say(
             ctx,
             t.gettext(
                 "I do not know the time zone “%(text)s”. Please send a large city in your "
@@ -252,14 +249,14 @@ async def on_time_zone(update: Update, ctx: PledgeContext) -> None:
         await clear_state(session=session, member_id=ctx.member.id or 0)
     note = t.gettext("✅ Saved: your time zone is %(zone)s.", zone=zone_label(t, zone))
     text_, keyboard = settings_card(t, ctx.member, utc_now(), note)
-    await say(update, ctx, text_, keyboard)
+    say(ctx, text_, keyboard)
 
 
 async def on_language(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: the /language choice."""
     if await _refused(update, ctx):
         return
-    await ack(update, ctx)
+    ack(ctx)
     await onboarding.language(update, ctx)
 
 
@@ -272,10 +269,9 @@ async def stop(update: Update, ctx: PledgeContext) -> None:
         changed = await stop_member(session=session, member=ctx.member)
     t = ctx.t
     if not changed:
-        await say(update, ctx, stopped_note(t))
+        say(ctx, stopped_note(t))
         return
-    await say(
-        update,
+    say(
         ctx,
         t.gettext(
             "⏸ Stopped. I will not write to you on my own any more: no reminders and no "

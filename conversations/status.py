@@ -8,12 +8,12 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.context import PledgeContext
-from bot.i18n import N_, Html, Translator
 from conversations import pledge_wizard
 from conversations.callbacks import Callback
 from conversations.cards import pledge_card
 from conversations.common import ack, replace, say
+from conversations.context import PledgeContext
+from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import button, page_count, pager_row, rows
 from conversations.menu import MEMBERS
 from conversations.parsing import country_name
@@ -157,20 +157,19 @@ async def status(update: Update, ctx: PledgeContext) -> None:
         else:
             forums = await list_open_forums(session=session)
         if not forums:
-            await say(update, ctx, t.gettext("No forum is open for pledges at the moment."))
+            say(ctx, t.gettext("No forum is open for pledges at the moment."))
             return
         for forum in forums:
             assert forum.id is not None
             summary = await forum_summary(session=session, forum_id=forum.id, viewer=ctx.member)
-            await say(update, ctx, summary_text(t, forum, summary, reader=reader))
+            say(ctx, summary_text(t, forum, summary, reader=reader))
 
 
 async def _unknown_forum(
     update: Update, ctx: PledgeContext, session: AsyncSession, code: str
 ) -> None:
     open_codes = ", ".join(f.code for f in await list_open_forums(session=session)) or "—"
-    await say(
-        update,
+    say(
         ctx,
         ctx.t.gettext(
             "There is no forum %(code)s. Forums open for pledges: %(codes)s.",
@@ -190,8 +189,7 @@ async def pledge_command(update: Update, ctx: PledgeContext) -> None:
     elif ctx.member.role == Role.OFFICIAL.value:
         await pledge_wizard.start_pledge(update, ctx)
     else:
-        await say(
-            update,
+        say(
             ctx,
             ctx.t.gettext(
                 "Pledges are written by officials of a locality. To read one, send /pledge "
@@ -205,8 +203,7 @@ async def show_by_reference(update: Update, ctx: PledgeContext, reference: str) 
     async with ctx.db() as session:
         pledge = await get_pledge_by_reference(session=session, reference=reference)
         if pledge is None or not may_read(ctx.member, pledge):
-            await say(
-                update,
+            say(
                 ctx,
                 ctx.t.gettext(
                     "There is no pledge %(reference)s that you can see. /find searches by words.",
@@ -222,7 +219,7 @@ async def _card(update: Update, ctx: PledgeContext, session: AsyncSession, pledg
         await show_pledge_card(update, ctx, session, pledge)  # with what they may do with it
         return
     view = await load_pledge_view(session=session, pledge=pledge)
-    await say(update, ctx, pledge_card(ctx.t, view))
+    say(ctx, pledge_card(ctx.t, view))
 
 
 # --- /find ---------------------------------------------------------------------------------
@@ -358,7 +355,7 @@ async def find(update: Update, ctx: PledgeContext) -> None:
             data={"words": words, "filters": {}},
         )
         text, keyboard = await _results(session, ctx, words, FindFilters(), 0)
-    await say(update, ctx, text, keyboard)
+    say(ctx, text, keyboard)
 
 
 async def _results(
@@ -398,12 +395,11 @@ async def _search(
 ) -> tuple[list[str], FindFilters] | None:
     """The search this person is on, from the stored state; None (and told) if it ended."""
     if not ctx.has_member or ctx.member.role not in MEMBERS:
-        await ack(update, ctx, ctx.t.plain("That is not available to you."), alert=True)
+        ack(ctx, ctx.t.plain("That is not available to you."), alert=True)
         return None
     state = await get_state(session=session, member_id=ctx.member.id or 0)
     if state is None or state.flow != FLOW:
-        await ack(
-            update,
+        ack(
             ctx,
             ctx.t.plain("That search has ended. Send /find to search again."),
             alert=True,
@@ -435,8 +431,8 @@ async def on_page(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         if search is None:
             return
         text, keyboard = await _results(session, ctx, *search, max(callback.int_arg(0) or 0, 0))
-    await ack(update, ctx)
-    await replace(update, ctx, text, keyboard)
+    ack(ctx)
+    replace(ctx, text, keyboard)
 
 
 async def on_facet(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -448,7 +444,7 @@ async def on_facet(update: Update, ctx: PledgeContext, callback: Callback) -> No
         if search is None:
             return
         if facet not in FACET_LABELS:
-            await ack(update, ctx, t.plain("That button is not valid."), alert=True)
+            ack(ctx, t.plain("That button is not valid."), alert=True)
             return
         words, filters = search
         if facet == "objective":
@@ -460,7 +456,7 @@ async def on_facet(update: Update, ctx: PledgeContext, callback: Callback) -> No
                 session=session, words=words, filters=filters, viewer=ctx.member, facet=facet
             )
         forums, localities = await _labels(session, filters, values, facet)
-    await ack(update, ctx)
+    ack(ctx)
     choices = [
         button(
             t.plain(
@@ -480,7 +476,7 @@ async def on_facet(update: Update, ctx: PledgeContext, callback: Callback) -> No
         if values
         else t.gettext("No pledge in these results has a value to narrow down by.")
     )
-    await replace(update, ctx, text, InlineKeyboardMarkup([*rows(choices, 2), *back]))
+    replace(ctx, text, InlineKeyboardMarkup([*rows(choices, 2), *back]))
 
 
 def _valid(facet: str, code: str) -> Any:
@@ -509,15 +505,15 @@ async def on_set_filter(update: Update, ctx: PledgeContext, callback: Callback) 
             return
         value = _valid(facet, code)
         if value is None:
-            await ack(update, ctx, ctx.t.plain("That button is not valid."), alert=True)
+            ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
         words, filters = search
         data = {**filters.to_data(), FILTER_FIELDS[facet]: value}
         filters = FindFilters.from_data(data)
         await _save(session, ctx, words, filters)
         text, keyboard = await _results(session, ctx, words, filters, 0)
-    await ack(update, ctx)
-    await replace(update, ctx, text, keyboard)
+    ack(ctx)
+    replace(ctx, text, keyboard)
 
 
 async def on_clear(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -529,8 +525,8 @@ async def on_clear(update: Update, ctx: PledgeContext, callback: Callback) -> No
         words, _ = search
         await _save(session, ctx, words, FindFilters())
         text, keyboard = await _results(session, ctx, words, FindFilters(), 0)
-    await ack(update, ctx)
-    await replace(update, ctx, text, keyboard)
+    ack(ctx)
+    replace(ctx, text, keyboard)
 
 
 async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> None:
@@ -544,9 +540,9 @@ async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> Non
             or ctx.member.role not in MEMBERS
             or not may_read(ctx.member, pledge)
         ):
-            await ack(update, ctx, ctx.t.plain("That pledge is not available."), alert=True)
+            ack(ctx, ctx.t.plain("That pledge is not available."), alert=True)
             return
-        await ack(update, ctx)
+        ack(ctx)
         await _card(update, ctx, session, pledge)
 
 
@@ -563,15 +559,14 @@ async def missing(update: Update, ctx: PledgeContext) -> None:
                 await _unknown_forum(update, ctx, session, ctx.args[0])
                 return
             text, keyboard = await _missing_page(session, t, forum, 0)
-            await say(update, ctx, text, keyboard)
+            say(ctx, text, keyboard)
             return
         forums = await list_open_forums(session=session)
     if not forums:
-        await say(update, ctx, t.gettext("No forum is open for pledges at the moment."))
+        say(ctx, t.gettext("No forum is open for pledges at the moment."))
         return
     choices = [button(forum_name(f, t.language), "q.m", f.id or 0, 0) for f in forums]
-    await say(
-        update,
+    say(
         ctx,
         t.gettext("Which forum? (Or send /missing with its code, e.g. /missing GRF2027.)"),
         InlineKeyboardMarkup(rows(choices, 1)),
@@ -624,19 +619,19 @@ async def _missing_page(
 async def on_missing(update: Update, ctx: PledgeContext, callback: Callback) -> None:
     """Button: a forum chosen, or another page of its missing localities."""
     if not ctx.has_member or not is_reader(ctx.member):
-        await ack(update, ctx, ctx.t.plain("That is not available to you."), alert=True)
+        ack(ctx, ctx.t.plain("That is not available to you."), alert=True)
         return
     async with ctx.db() as session:
         forum_id = callback.int_arg(0)
         forum = await get_forum(session=session, forum_id=forum_id) if forum_id else None
         if forum is None:
-            await ack(update, ctx, ctx.t.plain("That forum no longer exists."), alert=True)
+            ack(ctx, ctx.t.plain("That forum no longer exists."), alert=True)
             return
         text, keyboard = await _missing_page(
             session, ctx.t, forum, max(callback.int_arg(1) or 0, 0)
         )
-    await ack(update, ctx)
-    await replace(update, ctx, text, keyboard)
+    ack(ctx)
+    replace(ctx, text, keyboard)
 
 
 CALLBACKS = {

@@ -12,7 +12,7 @@ from babel import Locale
 from babel.core import get_global
 from babel.dates import get_timezone_location
 
-from bot.i18n import Translator
+from conversations.i18n import Translator
 from storage.zones import DEFAULT_TIME_ZONE, time_zone_names
 
 # "+3", "+03:00", "UTC-5", "GMT+0530", "−4" (a typographic minus), "utc+5:45"

@@ -82,6 +82,17 @@ class ReminderKind(StrEnum):
     CLOSING = "closing"  # coordinators, once the deadline has passed
 
 
+class NoticeKind(StrEnum):
+    """A message to someone other than the person whose update caused it."""
+
+    NEW_PLEDGE = "new_pledge"  # coordinators: a pledge was submitted
+    RESUBMITTED = "resubmitted"  # coordinators: a pledge came back after changes
+    CHANGES = "changes"  # officials: the coordinators asked for changes, with a comment
+    DECISION = "decision"  # officials: their pledge was approved or marked delivered
+    ACCESS_REQUEST = "access_request"  # coordinators: someone asked to join
+    ACCESS_DECISION = "access_decision"  # the person who asked: approved or not
+
+
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
     CLAIMED = "claimed"  # taken by one sender; not yet handed to the Bot API
@@ -349,3 +360,24 @@ class ConversationState(SQLModel, table=True):
     pledge_id: int | None = _fk("pledge.id")
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = _created()
+
+
+class Notice(SQLModel, table=True):
+    """A message to another member, written in the same transaction as what caused it and
+    delivered after the commit by the reminders' claimed, paced, retried path (an outbox)."""
+
+    __tablename__ = "notice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=24)
+    member_id: int = _fk("member.id", nullable=False)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    due_at: datetime = Field(sa_type=UtcDateTime, nullable=False, index=True)
+    status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16, index=True)
+    attempts: int = Field(default=0)
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = _created()

@@ -45,12 +45,10 @@ BEFORE_DEADLINE = (
 )
 CLOSING_OFFSET = 0
 PROGRESS_SILENCE = timedelta(days=180)
-STALE_CLAIM = timedelta(minutes=10)
 # Deliveries are planned shortly before they fall due, so recipients are who they are then.
 LOOKAHEAD = timedelta(minutes=15)
 # Members' local 09:00 spreads a day's reminders over about a day either side of UTC.
 ZONE_SPREAD = timedelta(hours=27)
-RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
 LIVE_STATES = (
     WorkflowState.SUBMITTED.value,
     WorkflowState.CHANGES_REQUESTED.value,
@@ -282,125 +280,6 @@ async def _drop_stale(session: AsyncSession, forums: Sequence[Forum], now: datet
         )
         dropped += max(result.rowcount or 0, 0)
     return dropped
-
-
-# ---------------------------------------------------------------- claiming and recording
-
-
-async def claim_due(
-    *, session: AsyncSession, now: datetime, worker: str, limit: int
-) -> list[ReminderDelivery]:
-    """Take up to `limit` due deliveries for this worker; another worker never gets them too."""
-    # Two statements, not UPDATE … WHERE id IN (SELECT … LIMIT … SKIP LOCKED): PostgreSQL may
-    # run such a subquery more than once and so take more rows than asked.
-    due = (
-        select(ReminderDelivery.id)
-        .where(
-            col(ReminderDelivery.status) == DeliveryStatus.PENDING.value,
-            col(ReminderDelivery.due_at) <= now,
-        )
-        .order_by(col(ReminderDelivery.due_at), col(ReminderDelivery.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
-    )
-    locked = [i for i in (await session.exec(due)).all() if i is not None]
-    if not locked:
-        return []
-    result = await session.exec(
-        update(ReminderDelivery)
-        .where(
-            col(ReminderDelivery.id).in_(locked),
-            col(ReminderDelivery.status) == DeliveryStatus.PENDING.value,
-        )
-        .values(status=DeliveryStatus.CLAIMED.value, claimed_by=worker, claimed_at=now)
-        .returning(col(ReminderDelivery.id))
-    )
-    ids = [row[0] for row in result.all()]
-    if not ids:
-        return []
-    statement = (
-        select(ReminderDelivery)
-        .where(col(ReminderDelivery.id).in_(ids))
-        .order_by(col(ReminderDelivery.due_at), col(ReminderDelivery.id))
-        .execution_options(populate_existing=True)
-    )
-    return list((await session.exec(statement)).all())
-
-
-async def mark_sending(*, session: AsyncSession, ids: Sequence[int], worker: str) -> None:
-    """These deliveries are about to reach the Bot API."""
-    if ids:
-        await session.exec(
-            update(ReminderDelivery)
-            .where(
-                col(ReminderDelivery.id).in_(ids),
-                col(ReminderDelivery.status) == DeliveryStatus.CLAIMED.value,
-                col(ReminderDelivery.claimed_by) == worker,
-            )
-            .values(status=DeliveryStatus.SENDING.value, attempts=ReminderDelivery.attempts + 1)
-        )
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one delivery."""
-
-    delivery_id: int
-    status: DeliveryStatus
-    message_id: int | None = None
-    error: str | None = None
-    retry_at: datetime | None = None
-
-
-async def record(*, session: AsyncSession, outcomes: Sequence[Outcome], now: datetime) -> None:
-    """Write down each delivery's outcome; a retry goes back to pending at its new time."""
-    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
-    for outcome in outcomes:
-        values: dict[str, Any] = {
-            "id": outcome.delivery_id,
-            "status": outcome.status.value,
-            "last_error": outcome.error,
-        }
-        if outcome.status is DeliveryStatus.SENT:
-            values |= {"message_id": outcome.message_id, "sent_at": now}
-        if outcome.retry_at is not None:
-            values |= {"due_at": outcome.retry_at, "claimed_by": None}
-        groups.setdefault(frozenset(values), []).append(values)
-    for rows in groups.values():
-        # An ORM bulk update by primary key: one executemany for the whole batch.
-        await session.exec(update(ReminderDelivery), params=rows)
-
-
-async def recover_stale(*, session: AsyncSession, now: datetime) -> int:
-    """After a crash: unsent claims go back to pending; a delivery caught mid-send is failed."""
-    cutoff = now - STALE_CLAIM
-    old = col(ReminderDelivery.claimed_at) < cutoff
-    released = await session.exec(
-        update(ReminderDelivery)
-        .where(old, col(ReminderDelivery.status) == DeliveryStatus.CLAIMED.value)
-        .values(status=DeliveryStatus.PENDING.value, claimed_by=None)
-    )
-    await session.exec(
-        update(ReminderDelivery)
-        .where(old, col(ReminderDelivery.status) == DeliveryStatus.SENDING.value)
-        .values(
-            status=DeliveryStatus.FAILED.value,
-            last_error="interrupted while sending: not resent, to avoid a duplicate",
-        )
-    )
-    return max(released.rowcount or 0, 0)
-
-
-async def recover_own(*, session: AsyncSession, worker: str) -> None:
-    """At start: this worker's own claims from before a restart go back to pending."""
-    await session.exec(
-        update(ReminderDelivery)
-        .where(
-            col(ReminderDelivery.claimed_by) == worker,
-            col(ReminderDelivery.status) == DeliveryStatus.CLAIMED.value,
-        )
-        .values(status=DeliveryStatus.PENDING.value, claimed_by=None)
-    )
 
 
 async def failures_since_for(

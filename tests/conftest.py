@@ -15,10 +15,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.app import PledgeApplication, build_application, register_default_commands
-from bot.context import Services
-from bot.i18n import Catalogs
+from bot.services import Services
 from bot.settings import Settings
 from bot.standin import BotApiStandIn
+from conversations.i18n import Catalogs
 from storage.engine import SessionFactory, create_engine, session_factory, transaction
 from storage.invites import create_invite
 from storage.localities import find_or_create_locality

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 
-from bot.i18n import Translator
+from conversations.i18n import Translator
 from conversations.vocabulary import STAGES, label, objective_label
 from storage.charts import ChartData
 from storage.models import Compact, Stage

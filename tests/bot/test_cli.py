@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.context import Services
 from bot.logs import REDACTED, RedactSecrets
+from bot.services import Services
 from bot.simulator import simulate
 from storage.invites import hash_token
 from storage.models import Invite

@@ -13,8 +13,8 @@ import pytest
 from sqlmodel import col, select
 
 from bot.app import PledgeApplication, build_application
-from bot.context import Services
 from bot.reminders import Limits, ReminderSender
+from bot.services import Services
 from bot.standin import BotApiStandIn, SentMessage
 from storage.engine import SessionFactory, transaction
 from storage.models import DeliveryStatus, Forum, Member, ReminderDelivery, Role
@@ -298,14 +298,17 @@ async def test_a_fan_out_interrupted_by_a_crash_sends_nothing_twice_and_loses_no
         limits=Limits(rate=25.0, batch=5, concurrency=1),
     )
     async with transaction(sessions) as session:
-        from storage.reminders import claim_due, plan
+        from storage.deliveries import claim_due
+        from storage.reminders import plan
 
         await plan(session=session, now=due - timedelta(hours=1))
         await plan(session=session, now=due - timedelta(minutes=10))
     clock.advance(timedelta(minutes=1))
     # The crash: host-a claimed a batch and died before handing it to Telegram.
     async with transaction(sessions) as session:
-        claimed = await claim_due(session=session, now=clock.now(), worker="host-a", limit=5)
+        claimed = await claim_due(
+            session=session, now=clock.now(), worker="host-a", limit=5, table=ReminderDelivery
+        )
     assert len(claimed) == 5
     restarted = ReminderSender(
         services,
@@ -334,12 +337,17 @@ async def test_a_delivery_caught_mid_send_is_reported_not_resent(
     await _set_deadline(sessions, DEADLINE, offsets=[7, 3])
     clock = TravelClock(datetime(2027, 12, 8, 9, 30, tzinfo=UTC), standin)
     async with transaction(sessions) as session:
-        from storage.reminders import claim_due, mark_sending, plan
+        from storage.deliveries import claim_due, mark_sending
+        from storage.reminders import plan
 
         await plan(session=session, now=clock.now() - timedelta(hours=2))
         await plan(session=session, now=clock.now())
-        claimed = await claim_due(session=session, now=clock.now(), worker="gone", limit=5)
-        await mark_sending(session=session, ids=[d.id or 0 for d in claimed], worker="gone")
+        claimed = await claim_due(
+            session=session, now=clock.now(), worker="gone", limit=5, table=ReminderDelivery
+        )
+        await mark_sending(
+            session=session, ids=[d.id or 0 for d in claimed], worker="gone", table=ReminderDelivery
+        )
     clock.advance(timedelta(minutes=30))
     sender = _sender(services, app, clock)
     await sender.tick()

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import PledgeApplication, build_application, register_default_commands
-from bot.context import Services
+from bot.services import Services
 from bot.standin import BotApiStandIn, SentMessage, SimulatedPerson
 from storage.engine import SessionFactory, transaction
 from storage.forums import get_forum_by_code, update_forum

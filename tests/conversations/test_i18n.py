@@ -9,7 +9,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot import translations
-from bot.i18n import FSI, LOCALES_DIR, PDI, Catalogs, Html
+from conversations.i18n import FSI, LOCALES_DIR, PDI, Catalogs, Html
 
 LANGUAGES = ("ar", "en", "es", "fr", "pt", "ru", "zh_Hans")
 PLURAL_NUMBERS = (0, 1, 2, 3, 5, 11, 21, 100, 101)

@@ -10,10 +10,10 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot.app import PledgeApplication
-from bot.i18n import LOCALES_DIR, Catalogs
 from bot.standin import BotApiStandIn, SentMessage, SimulatedPerson, parse_telegram_html, utf16_len
 from bot.translations import TEMPLATE
 from conversations.cards import pledge_card
+from conversations.i18n import LOCALES_DIR, Catalogs
 from storage.models import Forum, Locality, Pledge, Role
 from storage.pledges import PledgeView
 from tests.conftest import Invitations

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from bot.app import PledgeApplication
-from bot.i18n import Catalogs
 from bot.standin import BotApiStandIn, SimulatedPerson
+from conversations.i18n import Catalogs
 from conversations.menu import BY_NAME
 from storage.engine import SessionFactory
 from storage.models import Role

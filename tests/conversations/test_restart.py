@@ -8,7 +8,7 @@ import pytest
 
 from bot import app as bot_app
 from bot.app import PledgeApplication, build_application
-from bot.context import Services
+from bot.services import Services
 from bot.standin import BotApiStandIn, SimulatedPerson
 from storage.engine import SessionFactory
 from storage.models import Role

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pytest
 
 from bot.app import PledgeApplication
-from bot.i18n import Catalogs
 from bot.standin import BotApiStandIn, SentMessage, SimulatedPerson
+from conversations.i18n import Catalogs
 from conversations.review import changes_notice
 from storage.engine import SessionFactory, transaction
 from storage.models import Pledge, Role, Stage, WorkflowState

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from babel import Locale
 
-from bot.i18n import Catalogs
+from conversations.i18n import Catalogs
 from conversations.time_zones import NotWholeHours, read_time_zone, utc_offset_label, zone_label
 
 

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from bot.i18n import Catalogs
 from conversations.export import LabelFormat
+from conversations.i18n import Catalogs
 from conversations.vocabulary import STAGES, WORKFLOW_STATES
 from storage.engine import SessionFactory, session_factory, transaction
 from storage.exchange import (

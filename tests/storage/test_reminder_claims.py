@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from bot.app import PledgeApplication
-from bot.context import Services
 from bot.reminders import Limits, ReminderSender
+from bot.services import Services
 from bot.standin import BotApiStandIn
+from storage.deliveries import claim_due
 from storage.engine import SessionFactory, transaction
 from storage.models import DeliveryStatus, Forum, ReminderDelivery, Role
-from storage.reminders import claim_due, plan
+from storage.reminders import plan
 from tests.bot.test_reminders import TravelClock
 from tests.conftest import Invitations
 
@@ -89,7 +90,9 @@ async def test_concurrent_claims_never_overlap(
         taken: list[int] = []
         while True:
             async with transaction(sessions) as session:
-                batch = await claim_due(session=session, now=DUE, worker=worker, limit=3)
+                batch = await claim_due(
+                    session=session, now=DUE, worker=worker, limit=3, table=ReminderDelivery
+                )
             if not batch:
                 return taken
             taken += [d.id or 0 for d in batch]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.calendar import deadlines_calendar, escape_text, fold
+from conversations.render.calendar import deadlines_calendar, escape_text, fold
 from storage.models import Forum
 
 NOW = datetime(2027, 1, 10, 12, 0, 5, tzinfo=UTC)

@@ -20,7 +20,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.text import Text
 from PIL import Image
 
-from bot.charts import (
+from conversations.i18n import Catalogs, Translator
+from conversations.render.charts import (
     COMPACT_COLOURS,
     LABEL_SIZE,
     MARGIN,
@@ -32,7 +33,6 @@ from bot.charts import (
     font_files,
     render_chart,
 )
-from bot.i18n import Catalogs, Translator
 from conversations.vocabulary import GCM_OBJECTIVES, GCR_OBJECTIVES, STAGES, label, objective_label
 from storage.charts import ChartData
 

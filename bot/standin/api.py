@@ -1,10 +1,4 @@
-"""An in-process stand-in for the Telegram Bot API that is strict about Telegram's limits.
-
-End-to-end tests and the terminal simulator talk to :class:`BotApiStandIn` instead of
-api.telegram.org. Every request real Telegram would refuse (400, 404, 429, or 403 for a chat
-that never started the bot) gets the same error response *and* a line in
-``BotApiStandIn.violations``, so a test can fail on it even when the bot swallows the error.
-"""
+"""The Bot API methods and the state behind them, as seen by one bot."""
 
 from __future__ import annotations
 
@@ -16,36 +10,43 @@ import json
 import math
 import mimetypes
 import re
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, TypeAlias
+from typing import Final, Literal, TypeAlias
 from urllib.parse import urlsplit
 
-from telegram import Update
-from telegram.ext import Application
-from telegram.request import BaseRequest, RequestData
-
-JsonDict: TypeAlias = dict[str, Any]
-AnyApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
-
-# Virtual second 0 maps to a fixed Unix time so message dates are reproducible between runs.
-EPOCH: Final = 1_750_000_000
-
-TEXT_LIMIT: Final = 4096
-CAPTION_LIMIT: Final = 1024
-CALLBACK_ANSWER_LIMIT: Final = 200
-CALLBACK_DATA_LIMIT: Final = 64
-BUTTONS_PER_ROW: Final = 8
-BUTTONS_TOTAL: Final = 100
-COMMANDS_LIMIT: Final = 100
-COMMAND_DESCRIPTION_LIMIT: Final = 256
-# Telegram drops a callback query that is not answered within about 15 seconds.
-CALLBACK_ANSWER_WINDOW: Final = 15.0
-# Messages older than 48 hours can no longer be deleted for everyone.
-DELETE_WINDOW: Final = 48 * 3600.0
-DOCUMENT_SIZE_LIMIT: Final = 50 * 1024 * 1024
-PHOTO_SIZE_LIMIT: Final = 10 * 1024 * 1024
+from bot.standin.aliases import AnyApplication, JsonDict
+from bot.standin.clock import EPOCH, VirtualClock
+from bot.standin.html import EntityParseError, ParsedText, parse_telegram_html, utf16_len
+from bot.standin.limits import (
+    CALLBACK_ANSWER_LIMIT,
+    CALLBACK_ANSWER_WINDOW,
+    CAPTION_LIMIT,
+    DELETE_WINDOW,
+    DOCUMENT_SIZE_LIMIT,
+    PHOTO_SIZE_LIMIT,
+    TEXT_LIMIT,
+    _TokenBucket,
+)
+from bot.standin.params import _Call, normalize_params
+from bot.standin.people import SimulatedPerson
+from bot.standin.records import (
+    ApiError,
+    Fault,
+    FaultKind,
+    SentMessage,
+    SimUser,
+    StandInTimeout,
+    UploadedFile,
+    _bad_request,
+)
+from bot.standin.request import StandInRequest
+from bot.standin.validation import (
+    _inline_only,
+    _read_markup,
+    _validate_commands,
+    _validate_language_code,
+)
 
 NOT_MODIFIED: Final = (
     "message is not modified: specified new message content and reply markup are exactly "
@@ -70,480 +71,6 @@ _CHAT_ACTIONS: Final = frozenset(
     }
 )
 _MENU_BUTTON_TYPES: Final = frozenset({"commands", "web_app", "default"})
-_BUTTON_ACTIONS: Final = (
-    "callback_data",
-    "url",
-    "web_app",
-    "login_url",
-    "switch_inline_query",
-    "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat",
-    "copy_text",
-    "callback_game",
-    "pay",
-)
-
-
-# --------------------------------------------------------------------------- clock
-
-
-class VirtualClock:
-    """Monotonic seconds that move only when told to, so rate-limit tests are deterministic.
-
-    With ``real=True`` it follows ``time.monotonic()`` (for the interactive simulator) and
-    ``advance`` still fast-forwards on top of it.
-    """
-
-    def __init__(self, start: float = 0.0, *, real: bool = False) -> None:
-        self._real = real
-        self._offset = start
-
-    def __call__(self) -> float:
-        return (time.monotonic() if self._real else 0.0) + self._offset
-
-    def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("a monotonic clock cannot go back")
-        self._offset += seconds
-
-
-# --------------------------------------------------------------------------- HTML parse mode
-
-
-class EntityParseError(ValueError):
-    """The text is not valid in Telegram's HTML parse mode."""
-
-
-@dataclass(frozen=True)
-class ParsedText:
-    """Plain text plus Telegram message entities (offsets in UTF-16 code units)."""
-
-    text: str
-    entities: list[JsonDict]
-
-
-def utf16_len(text: str) -> int:
-    """Telegram measures text in UTF-16 code units, so an emoji outside the BMP counts twice."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-_TAG_ENTITY: Final = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "ins": "underline",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "span": "spoiler",
-    "tg-spoiler": "spoiler",
-    "a": "text_link",
-    "tg-emoji": "custom_emoji",
-    "code": "code",
-    "pre": "pre",
-    "blockquote": "blockquote",
-}
-_ATTR: Final = r"[^\s=>/\"']+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?"
-_START_TAG: Final = re.compile(rf"<([a-zA-Z][a-zA-Z0-9-]*)((?:\s+{_ATTR})*)\s*(/?)>")
-_ATTRIBUTE: Final = re.compile(r"([^\s=>/\"']+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?")
-_END_TAG: Final = re.compile(r"</([a-zA-Z][a-zA-Z0-9-]*)\s*>")
-_CHAR_REF: Final = re.compile(r"&(?:#([0-9]{1,8})|#[xX]([0-9a-fA-F]{1,8})|([a-zA-Z][a-zA-Z0-9]*));")
-_NAMED_REFS: Final = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_PLAIN_RUN: Final = re.compile(r"[^<&]+")
-
-
-@dataclass
-class _OpenTag:
-    name: str
-    offset: int
-    entity: JsonDict | None  # None when the tag only contributes to its parent (code in pre)
-
-
-class _TelegramHtml:
-    """A deliberately unforgiving parser for Telegram's HTML subset.
-
-    Our own tokenizer rather than html.parser, because html.parser silently accepts things
-    Telegram rejects (stray '<', CDATA content of <script>, entities without ';').
-    """
-
-    def __init__(self, source: str) -> None:
-        self._src = source
-        self._pos = 0
-        self._out: list[str] = []
-        self._u16 = 0
-        self._stack: list[_OpenTag] = []
-        self._entities: list[JsonDict] = []
-
-    def parse(self) -> ParsedText:
-        while self._pos < len(self._src):
-            char = self._src[self._pos]
-            if char == "<":
-                self._tag()
-            elif char == "&":
-                decoded, self._pos = _decode_char_ref(self._src, self._pos)
-                self._append(decoded)
-            else:
-                run = _PLAIN_RUN.match(self._src, self._pos)
-                assert run is not None  # the current char is neither '<' nor '&'
-                self._append(run.group())
-                self._pos = run.end()
-        if self._stack:
-            name = self._stack[-1].name
-            raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{name}"')
-        entities = sorted(self._entities, key=lambda e: (e["offset"], -e["length"]))
-        return ParsedText("".join(self._out), entities)
-
-    def _append(self, text: str) -> None:
-        self._out.append(text)
-        self._u16 += utf16_len(text)
-
-    def _tag(self) -> None:
-        if self._src.startswith("</", self._pos):
-            self._end_tag()
-            return
-        match = _START_TAG.match(self._src, self._pos)
-        if match is None:
-            raise _error(self._src, self._pos, 'Unexpected "<"; escape it as "&lt;"')
-        name = match.group(1).lower()
-        if name not in _TAG_ENTITY or match.group(3):
-            raise _error(self._src, self._pos, f'Unsupported start tag "{name}"')
-        attributes = _attributes(self._src, self._pos, match.group(2))
-        entity = self._entity_for(name, attributes)
-        self._stack.append(_OpenTag(name, self._u16, entity))
-        self._pos = match.end()
-
-    def _entity_for(self, name: str, attributes: dict[str, str]) -> JsonDict | None:
-        def require(attribute: str, expected: str | None = None) -> str:
-            value = attributes.get(attribute, "")
-            if not value or (expected is not None and value != expected):
-                wanted = f'"{expected}"' if expected else "a non-empty value"
-                message = f'Tag "{name}" must have attribute "{attribute}" with {wanted}'
-                raise _error(self._src, self._pos, message)
-            return value
-
-        if name == "a":
-            return {"type": "text_link", "url": require("href")}
-        if name == "span":
-            require("class", "tg-spoiler")
-        if name == "tg-emoji":
-            return {"type": "custom_emoji", "custom_emoji_id": require("emoji-id")}
-        if name == "blockquote" and "expandable" in attributes:
-            return {"type": "expandable_blockquote"}
-        if name == "code" and self._is_pre_language(attributes):
-            return None
-        return {"type": _TAG_ENTITY[name]}
-
-    def _is_pre_language(self, attributes: dict[str, str]) -> bool:
-        # <pre><code class="language-x"> is one pre entity with a language, not two entities.
-        language = attributes.get("class", "")
-        parent = self._stack[-1] if self._stack else None
-        if not language.startswith("language-") or parent is None or parent.entity is None:
-            return False
-        if parent.name != "pre" or parent.offset != self._u16:
-            return False
-        parent.entity["language"] = language.removeprefix("language-")
-        return True
-
-    def _end_tag(self) -> None:
-        match = _END_TAG.match(self._src, self._pos)
-        if match is None:
-            raise _error(self._src, self._pos, "Unclosed end tag")
-        name = match.group(1).lower()
-        if not self._stack:
-            raise _error(self._src, self._pos, f'Unexpected end tag "</{name}>"')
-        top = self._stack[-1]
-        if top.name != name:
-            expected = f'expected "</{top.name}>", found "</{name}>"'
-            raise _error(self._src, self._pos, f"Unmatched end tag, {expected}")
-        self._stack.pop()
-        self._pos = match.end()
-        length = self._u16 - top.offset
-        if top.entity is not None and length > 0:
-            self._entities.append({**top.entity, "offset": top.offset, "length": length})
-
-
-def _error(source: str, index: int, message: str) -> EntityParseError:
-    # Telegram reports positions as UTF-8 byte offsets into the text as sent.
-    offset = len(source[:index].encode("utf-8"))
-    return EntityParseError(f"{message} at byte offset {offset}")
-
-
-def _decode_char_ref(source: str, index: int) -> tuple[str, int]:
-    match = _CHAR_REF.match(source, index)
-    if match is None:
-        raise _error(source, index, 'Character "&" must be escaped as "&amp;"')
-    decimal, hexadecimal, name = match.groups()
-    if name is not None:
-        if name not in _NAMED_REFS:
-            raise _error(source, index, f'Unsupported HTML entity "&{name};"')
-        return _NAMED_REFS[name], match.end()
-    code = int(decimal) if decimal is not None else int(hexadecimal, 16)
-    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
-        raise _error(source, index, f'Invalid character reference "{match.group()}"')
-    return chr(code), match.end()
-
-
-def _attributes(source: str, tag_index: int, text: str) -> dict[str, str]:
-    attributes: dict[str, str] = {}
-    for match in _ATTRIBUTE.finditer(text):
-        raw = match.group(2) or ""
-        if raw[:1] in {'"', "'"}:
-            raw = raw[1:-1]
-        attributes[match.group(1).lower()] = _decode_attribute(source, tag_index, raw)
-    return attributes
-
-
-def _decode_attribute(source: str, tag_index: int, raw: str) -> str:
-    parts: list[str] = []
-    position = 0
-    while (amp := raw.find("&", position)) >= 0:
-        parts.append(raw[position:amp])
-        try:
-            decoded, position = _decode_char_ref(raw, amp)
-        except EntityParseError as exc:
-            raise _error(source, tag_index, f"Bad attribute value: {exc}") from exc
-        parts.append(decoded)
-    parts.append(raw[position:])
-    return "".join(parts)
-
-
-def parse_telegram_html(source: str) -> ParsedText:
-    """Parse ``source`` the way Telegram's ``parse_mode=HTML`` does, or raise EntityParseError."""
-    return _TelegramHtml(source).parse()
-
-
-# --------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True)
-class Button:
-    text: str
-    callback_data: str | None = None
-    url: str | None = None
-
-
-@dataclass
-class SentMessage:
-    """The current state of one message the bot sent (edits applied).
-
-    For documents and photos ``text``/``html``/``entities`` hold the caption.
-    """
-
-    message_id: int
-    chat_id: int
-    text: str
-    html: str
-    reply_markup: JsonDict | None = None
-    document: JsonDict | None = None
-    photo: JsonDict | None = None
-    entities: list[JsonDict] = field(default_factory=list)
-    date: int = 0
-    edit_date: int | None = None
-    reply_keyboard: JsonDict | None = None  # a ReplyKeyboardMarkup/Remove/ForceReply as sent
-
-    @property
-    def is_media(self) -> bool:
-        return self.document is not None or self.photo is not None
-
-    def buttons(self) -> list[Button]:
-        rows = (self.reply_markup or {}).get("inline_keyboard", [])
-        return [
-            Button(button["text"], button.get("callback_data"), button.get("url"))
-            for row in rows
-            for button in row
-        ]
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    file_name: str
-    content: bytes
-    mime_type: str = "application/octet-stream"
-
-
-@dataclass(frozen=True)
-class SimUser:
-    """A Telegram user on the other side of a private chat."""
-
-    user_id: int
-    first_name: str
-    language_code: str | None = "en"
-    username: str | None = None
-
-    def to_json(self) -> JsonDict:
-        data: JsonDict = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
-        if self.username:
-            data["username"] = self.username
-        if self.language_code:
-            data["language_code"] = self.language_code
-        return data
-
-
-class ApiError(Exception):
-    """An error response; ``violation`` says whether a correct bot could ever have caused it."""
-
-    def __init__(
-        self,
-        status: int,
-        description: str,
-        *,
-        retry_after: int | None = None,
-        violation: bool = True,
-    ) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-        self.retry_after = retry_after
-        self.violation = violation
-
-
-def _bad_request(detail: str) -> ApiError:
-    return ApiError(400, f"Bad Request: {detail}")
-
-
-# --------------------------------------------------------------------------- parameters
-
-# Over HTTP every value arrives as a string; these tables restore the types PTB sent in-process
-# so both transports feed identical dicts into one code path.
-_INT_FIELDS: Final = frozenset(
-    {
-        "chat_id",
-        "message_id",
-        "offset",
-        "limit",
-        "timeout",
-        "cache_time",
-        "message_thread_id",
-        "reply_to_message_id",
-        "user_id",
-    }
-)
-_BOOL_FIELDS: Final = frozenset(
-    {
-        "show_alert",
-        "disable_notification",
-        "protect_content",
-        "drop_pending_updates",
-        "disable_web_page_preview",
-        "allow_sending_without_reply",
-        "has_spoiler",
-        "disable_content_type_detection",
-        "allow_paid_broadcast",
-        "show_caption_above_media",
-    }
-)
-_JSON_FIELDS: Final = frozenset(
-    {
-        "reply_markup",
-        "commands",
-        "scope",
-        "entities",
-        "caption_entities",
-        "allowed_updates",
-        "link_preview_options",
-        "reply_parameters",
-        "menu_button",
-        "message_ids",
-    }
-)
-
-
-def normalize_params(raw: Mapping[str, object]) -> JsonDict:
-    """Bring form-encoded strings and PTB's JSON-ready values into one shape."""
-    return {name: _normalize_value(name, value) for name, value in raw.items()}
-
-
-def _normalize_value(name: str, value: object) -> object:
-    if not isinstance(value, str):
-        return value
-    # A value that does not convert is left as is, so validation reports it like Telegram would.
-    with contextlib.suppress(ValueError):
-        if name in _JSON_FIELDS:
-            return json.loads(value)
-        if name in _INT_FIELDS:
-            return int(value)
-    if name in _BOOL_FIELDS:
-        return value.lower() == "true"
-    return value
-
-
-@dataclass
-class _Call:
-    method: str
-    params: JsonDict
-    files: Mapping[str, UploadedFile]
-
-    def opt_str(self, name: str) -> str | None:
-        value = self.params.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise _bad_request(f"parameter {name} must be a String")
-        return value
-
-    def get_str(self, name: str) -> str:
-        value = self.opt_str(name)
-        if value is None:
-            raise _bad_request(f"{name} is empty")
-        return value
-
-    def opt_int(self, name: str) -> int | None:
-        value = self.params.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _bad_request(f"parameter {name} must be an Integer")
-        return value
-
-    def get_int(self, name: str) -> int:
-        value = self.opt_int(name)
-        if value is None:
-            raise _bad_request(f"{name} is empty")
-        return value
-
-    def chat_id(self) -> int:
-        value = self.params.get("chat_id")
-        if value is None or value == "":
-            raise _bad_request("chat_id is empty")
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _bad_request("chat not found")
-        return value
-
-    def context(self) -> str:
-        """A short description of the call for violation messages."""
-        keys = ("chat_id", "message_id")
-        parts = [f"{key}={self.params[key]!r}" for key in keys if key in self.params]
-        text = self.params.get("text", self.params.get("caption"))
-        if isinstance(text, str):
-            parts.append(f"text={text[:60]!r}" + ("…" if len(text) > 60 else ""))
-        return f" [{', '.join(parts)}]" if parts else ""
-
-
-# --------------------------------------------------------------------------- rate limits
-
-
-class _TokenBucket:
-    def __init__(self, capacity: float, rate: float, now: float) -> None:
-        self._capacity = capacity
-        self._rate = rate
-        self._tokens = capacity
-        self._stamp = now
-
-    def wait(self, now: float) -> float:
-        """Seconds until one token is available (0.0 if one is available now)."""
-        if now > self._stamp:
-            self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self._rate)
-            self._stamp = now
-        missing = 1.0 - self._tokens
-        return 0.0 if missing <= 1e-9 else missing / self._rate
-
-    def take(self) -> None:
-        self._tokens -= 1.0
-
-
-# --------------------------------------------------------------------------- stand-in state
 
 
 @dataclass
@@ -597,6 +124,7 @@ class BotApiStandIn:
         self.violations: list[str] = []
         self.calls: list[tuple[str, dict[str, object]]] = []
         self.rate_limited = 0
+        self.faults: list[Fault] = []
         self._global_bucket = _TokenBucket(global_rate, global_rate, self.clock())
         self._chats: dict[int, _ChatState] = {}
         self._users: dict[int, SimUser] = {}
@@ -666,11 +194,40 @@ class BotApiStandIn:
         """Run one Bot API method; returns (HTTP status, JSON body) like Telegram would."""
         call = _Call(method, normalize_params(params), dict(files or {}))
         self.calls.append((method, call.params))
+        fault = self._take_fault(method, call.params.get("chat_id"))
+        if fault is not None and fault.kind == "ok":
+            fault = None
+        if fault is not None and fault.kind != "timeout":
+            return self._refuse(call, fault.error())
         try:
             result = await self._invoke(call)
         except ApiError as error:
             return self._refuse(call, error)
+        if fault is not None:  # done, but the answer never reaches the bot
+            raise StandInTimeout(method)
         return 200, _dump({"ok": True, "result": result})
+
+    def fail(
+        self,
+        method: str,
+        kind: FaultKind,
+        *,
+        times: int = 1,
+        after: int = 0,
+        chat_id: int | None = None,
+    ) -> None:
+        """After `after` calls that go well, the next `times` calls of `method` (to `chat_id`,
+        if given) fail as Telegram sometimes does: "502" (nothing done), "429" (nothing done,
+        retry after a second) or "timeout" (done, but the answer is lost)."""
+        method = method.lower()
+        self.faults.extend(Fault(method, "ok", chat_id) for _ in range(after))
+        self.faults.extend(Fault(method, kind, chat_id) for _ in range(times))
+
+    def _take_fault(self, method: str, chat_id: object) -> Fault | None:
+        for index, fault in enumerate(self.faults):
+            if fault.method == method.lower() and fault.chat_id in (None, chat_id):
+                return self.faults.pop(index)
+        return None
 
     async def _invoke(self, call: _Call) -> object:
         # Telegram treats method names case-insensitively.
@@ -1192,7 +749,7 @@ class BotApiStandIn:
         raise _bad_request("wrong file identifier/HTTP URL specified")
 
 
-# --------------------------------------------------------------------------- validation helpers
+# --------------------------------------------------------------------------- response helpers
 
 
 def _dump(payload: object) -> bytes:
@@ -1223,259 +780,3 @@ def _command_entities(text: str) -> list[JsonDict]:
 def _commands_key(scope: object, language_code: str) -> tuple[str, str]:
     scope = scope if scope is not None else {"type": "default"}
     return json.dumps(scope, sort_keys=True), language_code
-
-
-def _validate_commands(commands: list[Any]) -> None:
-    if len(commands) > COMMANDS_LIMIT:
-        raise _bad_request("BOT_COMMANDS_TOO_MUCH")
-    for command in commands:
-        if not isinstance(command, dict):
-            raise _bad_request("can't parse BotCommand")
-        name = command.get("command")
-        if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]{1,32}", name):
-            raise _bad_request(f"BOT_COMMAND_INVALID: {name!r}")
-        description = command.get("description")
-        limit = COMMAND_DESCRIPTION_LIMIT
-        if not isinstance(description, str) or not 1 <= len(description) <= limit:
-            raise _bad_request(f"BOT_COMMAND_DESCRIPTION_INVALID for /{name}")
-
-
-def _validate_language_code(language_code: str) -> None:
-    if language_code and not re.fullmatch(r"[a-z]{2}", language_code):
-        raise _bad_request("LANG_CODE_INVALID")
-
-
-def _read_markup(markup: object) -> tuple[JsonDict | None, JsonDict | None]:
-    """Split reply_markup into (inline keyboard, any other markup), validating both."""
-    if markup is None:
-        return None, None
-    if not isinstance(markup, dict):
-        raise _bad_request("can't parse reply keyboard markup JSON object")
-    if "inline_keyboard" in markup:
-        _validate_inline_keyboard(markup["inline_keyboard"])
-        return markup, None
-    if "keyboard" in markup:
-        _validate_reply_keyboard(markup["keyboard"])
-    elif not markup.get("remove_keyboard") and not markup.get("force_reply"):
-        raise _bad_request("can't parse reply keyboard markup JSON object")
-    return None, markup
-
-
-def _inline_only(markup: object) -> JsonDict | None:
-    inline, other = _read_markup(markup)
-    if other is not None:
-        raise _bad_request("inline keyboard expected")
-    return inline
-
-
-def _validate_inline_keyboard(rows: object) -> None:
-    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise _bad_request('field "inline_keyboard" must be an Array of Arrays')
-    if any(len(row) > BUTTONS_PER_ROW for row in rows):
-        raise _bad_request(f"too many buttons in a row (at most {BUTTONS_PER_ROW})")
-    if sum(len(row) for row in rows) > BUTTONS_TOTAL:
-        raise _bad_request("reply markup is too long")
-    for row in rows:
-        for button in row:
-            _validate_inline_button(button)
-
-
-def _validate_inline_button(button: object) -> None:
-    if not isinstance(button, dict):
-        raise _bad_request("can't parse inline keyboard button: object expected")
-    if not isinstance(button.get("text"), str) or not button["text"]:
-        raise _bad_request("BUTTON_TEXT_INVALID")
-    actions = [key for key in _BUTTON_ACTIONS if key in button]
-    if not actions:
-        raise _bad_request(
-            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
-        )
-    if len(actions) > 1:
-        raise _bad_request(f"can't parse inline keyboard button: more than one of {actions}")
-    data = button.get("callback_data")
-    if "callback_data" in button and (
-        not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= CALLBACK_DATA_LIMIT
-    ):
-        raise _bad_request("BUTTON_DATA_INVALID")
-    url = button.get("url")
-    if "url" in button and (not isinstance(url, str) or not _is_button_url(url)):
-        raise _bad_request("BUTTON_URL_INVALID")
-
-
-def _is_button_url(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in {"http", "https", "tg"} and bool(parts.netloc or parts.path)
-
-
-def _validate_reply_keyboard(rows: object) -> None:
-    if not isinstance(rows, list) or not rows or not all(isinstance(row, list) for row in rows):
-        raise _bad_request('field "keyboard" must be a non-empty Array of Arrays')
-    for row in rows:
-        for button in row:
-            text = button.get("text") if isinstance(button, dict) else button
-            if not isinstance(text, str) or not text:
-                raise _bad_request("BUTTON_TEXT_INVALID")
-
-
-# --------------------------------------------------------------------------- PTB request
-
-
-def _uploads(request_data: RequestData | None) -> dict[str, UploadedFile]:
-    if request_data is None:
-        return {}
-    uploads: dict[str, UploadedFile] = {}
-    for name, (file_name, content, mime_type) in request_data.multipart_data.items():
-        data = content if isinstance(content, bytes) else content.read()
-        uploads[name] = UploadedFile(file_name, data, mime_type)
-    return uploads
-
-
-class StandInRequest(BaseRequest):
-    """A PTB request backend that answers from a :class:`BotApiStandIn` without any network."""
-
-    __slots__ = ("_standin",)
-
-    def __init__(self, standin: BotApiStandIn) -> None:
-        self._standin = standin
-
-    @property
-    def read_timeout(self) -> float | None:
-        # Answers are immediate; long polls are capped by BotApiStandIn.max_poll_wait instead.
-        return None
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        # Timeouts are accepted and ignored: nothing here can hang on a network.
-        read_timeout: object = BaseRequest.DEFAULT_NONE,
-        write_timeout: object = BaseRequest.DEFAULT_NONE,
-        connect_timeout: object = BaseRequest.DEFAULT_NONE,
-        pool_timeout: object = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        params = request_data.parameters if request_data is not None else {}
-        path = urlsplit(url).path
-        return await self._standin.handle_request(path, params, _uploads(request_data))
-
-
-# --------------------------------------------------------------------------- simulated users
-
-
-class SimulatedPerson:
-    """A human in a private chat with the bot, driving an Application in-process."""
-
-    def __init__(self, standin: BotApiStandIn, application: AnyApplication, user: SimUser) -> None:
-        self.user = user
-        self.pace = 2.0  # seconds a human needs per action; also refills rate-limit buckets
-        self.last_answer: str | None = None
-        self._standin = standin
-        self._application = application
-
-    @property
-    def user_id(self) -> int:
-        return self.user.user_id
-
-    @property
-    def chat_id(self) -> int:
-        return self.user.user_id
-
-    @property
-    def first_name(self) -> str:
-        return self.user.first_name
-
-    @property
-    def language_code(self) -> str | None:
-        return self.user.language_code
-
-    async def send(self, text: str) -> list[SentMessage]:
-        return await self._act(lambda: self._standin.message_update(self.user, text))
-
-    async def send_document(self, file_name: str = "notes.pdf") -> list[SentMessage]:
-        return await self._send_content(lambda: self._standin.document_content(file_name))
-
-    async def send_photo(self) -> list[SentMessage]:
-        return await self._send_content(self._standin.photo_content)
-
-    async def send_sticker(self) -> list[SentMessage]:
-        return await self._send_content(self._standin.sticker_content)
-
-    async def press(
-        self, label: str | int, *, message: SentMessage | None = None
-    ) -> list[SentMessage]:
-        target = self._keyboard_message(message)
-        button = _pick_button(target, label)
-        if button.callback_data is None:
-            raise ValueError(f"button {button.text!r} opens {button.url}; the bot gets nothing")
-        return await self._press(target, button.callback_data)
-
-    async def press_data(
-        self, callback_data: str, *, message: SentMessage | None = None
-    ) -> list[SentMessage]:
-        """Send a raw callback query, e.g. forged data or a press on a stale keyboard."""
-        if message is None:
-            with contextlib.suppress(LookupError):
-                message = self._keyboard_message(None)
-        if message is None:
-            message = self._standin.last_message(self.chat_id)
-        if message is None:
-            raise LookupError(f"no bot message in chat {self.chat_id} to attach a press to")
-        return await self._press(message, callback_data)
-
-    async def _send_content(self, content: Callable[[], JsonDict]) -> list[SentMessage]:
-        return await self._act(lambda: self._standin.message_update(self.user, content=content()))
-
-    async def _press(self, message: SentMessage, data: str) -> list[SentMessage]:
-        query_ids: list[str] = []
-
-        def build() -> JsonDict:
-            update = self._standin.callback_update(self.user, message, data)
-            query_ids.append(update["callback_query"]["id"])
-            return update
-
-        replies = await self._act(build)
-        answered, self.last_answer = self._standin.callback_answer(query_ids[0])
-        if not answered:
-            # Telegram clients keep showing a spinner until the query is answered.
-            self._standin.record_violation(
-                f"callback query not answered [chat_id={self.chat_id}, data={data!r}]"
-            )
-        return replies
-
-    async def _act(self, build: Callable[[], JsonDict]) -> list[SentMessage]:
-        self._standin.clock.advance(self.pace)
-        update = Update.de_json(build(), self._application.bot)
-        mark = self._standin.history_mark()
-        await self._application.process_update(update)
-        return self._standin.messages_since(mark, self.chat_id)
-
-    def _keyboard_message(self, message: SentMessage | None) -> SentMessage:
-        if message is not None:
-            # Clients always show the current state of a message, so press on that.
-            return self._standin.stored_message(message.chat_id, message.message_id)
-        for candidate in reversed(self._standin.chat_messages(self.chat_id)):
-            if candidate.buttons():
-                return candidate
-        raise LookupError(f"no bot message with an inline keyboard in chat {self.chat_id}")
-
-
-def _pick_button(message: SentMessage, label: str | int) -> Button:
-    buttons = message.buttons()
-    if isinstance(label, int):
-        if -len(buttons) <= label < len(buttons):
-            return buttons[label]
-    else:
-        exact = [button for button in buttons if button.text == label]
-        partial = [button for button in buttons if label in button.text]
-        if exact or len(partial) == 1:
-            return (exact or partial)[0]
-    available = ", ".join(repr(button.text) for button in buttons)
-    raise LookupError(
-        f"no unique button {label!r} on message {message.message_id}; available: {available}"
-    )

@@ -1,0 +1,189 @@
+"""Commit, then send: what a step said goes to Telegram only after its transaction committed.
+
+Every update is handled the same way: the route runs the step (which saves inside short
+transactions and records its replies as data), then the engine sends the replies of the
+transactions that committed, then delivers the notices the step queued for other members. A
+Telegram error here can no longer undo a saved answer: the answer is saved, the failure logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from telegram import BotCommandScopeChat, CallbackQuery, InputFile, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from bot.reminders import SENDER_KEY, ReminderSender
+from conversations.context import PledgeContext
+from conversations.replies import Answer, Buttons, CommandMenu, Replace, Reply, Send, Upload
+from storage.members import mark_stopped
+
+log = logging.getLogger(__name__)
+
+MAX_ALERT = 200  # answerCallbackQuery's text limit
+ATTEMPTS = 3  # a reply is tried this often when Telegram fails for a moment (5xx, 429)
+PATIENCE = 30.0  # seconds of a 429's retry_after worth waiting for, with the person waiting too
+
+T = TypeVar("T")
+Route = Callable[[Update, PledgeContext], Coroutine[Any, Any, None]]
+
+
+def engine_step(route: Route) -> Route:
+    """The route, then its replies and notices, sent after everything it saved is committed."""
+
+    async def handle(update: Update, ctx: PledgeContext) -> None:
+        try:
+            await route(update, ctx)
+        finally:
+            # Also when the route failed: what its committed transactions said is true.
+            await deliver_replies(update, ctx)
+            if ctx.replies.notices:
+                sender: ReminderSender | None = ctx.application.bot_data.get(SENDER_KEY)
+                if sender is not None:
+                    await sender.deliver_notices(ids=ctx.replies.notices)
+
+    handle.__doc__ = route.__doc__
+    handle.__name__ = route.__name__
+    return handle
+
+
+async def deliver_replies(update: Update, ctx: PledgeContext) -> None:
+    """Send the update's replies in order; a reply Telegram refuses is logged, not repeated."""
+    for reply in ctx.replies.take():
+        try:
+            await _patiently(partial(_send, update, ctx, reply))
+        except Forbidden:
+            await _blocked(ctx)
+            return
+        except TelegramError as error:
+            # The step's changes are committed; only this message is lost, so say no more.
+            log.warning(
+                "could not send %s to user %s: %s",
+                type(reply).__name__,
+                update.effective_user.id if update.effective_user else "?",
+                error,
+            )
+
+
+async def _patiently(call: Callable[[], Awaitable[T]]) -> T:
+    """The call, tried again after a 429 (within patience) or a server error (with back-off);
+    never after a timeout, when Telegram may have done it: twice would show it twice."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await call()
+        except RetryAfter as error:
+            wait = error.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            if attempt == ATTEMPTS or seconds > PATIENCE:
+                raise
+            await asyncio.sleep(seconds)
+        except TimedOut:
+            raise
+        except NetworkError:  # 5xx, connection refused or reset: nothing was shown
+            if attempt == ATTEMPTS:
+                raise
+            await asyncio.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
+
+
+async def _send(update: Update, ctx: PledgeContext, reply: Reply) -> None:
+    chat = update.effective_chat
+    query = update.callback_query
+    pressed = query.message if query is not None and isinstance(query.message, Message) else None
+    if isinstance(reply, Answer):
+        if query is not None:
+            await _answer(query, reply)
+    elif isinstance(reply, Buttons):
+        if pressed is not None and pressed.reply_markup != reply.keyboard:
+            await _edit_buttons(pressed, reply)
+    elif isinstance(reply, Replace):
+        if pressed is not None and await _edit(pressed, reply):
+            return
+        if chat is not None:
+            await _message(ctx, chat.id, reply.text, reply)
+    elif isinstance(reply, Send):
+        if chat is not None:
+            await _message(ctx, chat.id, reply.text, reply)
+    elif isinstance(reply, Upload):
+        if chat is not None:
+            await _upload(ctx, chat.id, reply)
+    elif isinstance(reply, CommandMenu):
+        try:
+            await ctx.bot.set_my_commands(
+                list(reply.commands), scope=BotCommandScopeChat(reply.chat_id)
+            )
+        except TelegramError as error:  # a menu is a convenience: never worth an apology
+            log.warning("could not set the command menu of chat %s: %s", reply.chat_id, error)
+
+
+async def _answer(query: CallbackQuery, reply: Answer) -> None:
+    text = reply.text
+    if text is not None and len(text) > MAX_ALERT:
+        text = text[: MAX_ALERT - 1] + "…"
+    try:
+        await query.answer(text, show_alert=reply.alert)
+    except BadRequest as error:
+        # An old press (after a restart, say) can no longer be answered; nothing is lost.
+        log.info("could not answer callback query: %s", error)
+
+
+async def _edit_buttons(pressed: Message, reply: Buttons) -> None:
+    try:
+        await pressed.edit_reply_markup(reply_markup=reply.keyboard)
+    except BadRequest as error:
+        # Not modified (a double tap), or a message too old to edit: the buttons stay.
+        log.info("could not change the buttons: %s", error)
+
+
+async def _edit(pressed: Message, reply: Replace) -> bool:
+    """Edit the pressed message; False where it cannot be (a new message is sent instead)."""
+    if pressed.text_html == reply.text and pressed.reply_markup == reply.keyboard:
+        return True  # a double tap: Telegram would answer "message is not modified"
+    try:
+        await pressed.edit_text(
+            reply.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=reply.keyboard,
+            disable_web_page_preview=True,
+        )
+    except BadRequest as error:
+        if "not modified" in str(error).lower():
+            return True
+        log.info("could not edit message, sending a new one: %s", error)
+        return False
+    return True
+
+
+async def _message(ctx: PledgeContext, chat_id: int, text: str, reply: Send | Replace) -> None:
+    await ctx.bot.send_message(
+        chat_id,
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=reply.keyboard,
+        disable_web_page_preview=True,
+    )
+
+
+async def _upload(ctx: PledgeContext, chat_id: int, reply: Upload) -> None:
+    content = InputFile(reply.content, filename=reply.filename)
+    if reply.picture:
+        await ctx.bot.send_photo(chat_id, content, caption=reply.caption, parse_mode=ParseMode.HTML)
+    else:
+        await ctx.bot.send_document(
+            chat_id, content, caption=reply.caption, parse_mode=ParseMode.HTML
+        )
+
+
+async def _blocked(ctx: PledgeContext) -> None:
+    """The person blocked the bot while it answered: no more messages until they /start."""
+    if not ctx.has_member or ctx.member.id is None:
+        return
+    log.info("member %s blocked the bot", ctx.member.id)
+    async with ctx.db() as session:
+        await mark_stopped(session=session, member_ids=[ctx.member.id])

@@ -1,0 +1,1 @@
+"""Files a flow sends: charts drawn for a phone, calendar files."""
