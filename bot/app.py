@@ -24,11 +24,11 @@ from telegram.request import BaseRequest
 from bot.engine import engine_step
 from bot.errors import on_error
 from bot.members import load_member
+from bot.ordering import PersonByPerson
 from bot.reminders import SENDER_KEY, Clock, ReminderSender
-from bot.routing import route_callback, route_command, route_edited, route_message
+from bot.routing import build_router, route_callback, route_command, route_edited, route_message
 from bot.services import Services
-from conversations.context import SERVICES_KEY, PledgeContext
-from conversations.menu import bot_commands
+from conversations.context import ROUTER_KEY, SERVICES_KEY, PledgeContext
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ def build_application(
         .token(token)
         .context_types(ContextTypes(context=PledgeContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .concurrent_updates(PersonByPerson())
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
@@ -61,6 +62,7 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application: PledgeApplication = builder.build()
     application.bot_data[SERVICES_KEY] = services
+    application.bot_data[ROUTER_KEY] = build_router()
     # One sender per process: reminders, and the notices steps queue for other members.
     application.bot_data[SENDER_KEY] = ReminderSender(services, application.bot, clock=clock)
     add_handlers(application)
@@ -89,11 +91,12 @@ async def register_default_commands(application: PledgeApplication) -> None:
     services: Services = application.bot_data[SERVICES_KEY]
     catalogs = services.catalogs
     try:
-        await application.bot.set_my_commands(bot_commands(catalogs.translator(None), None))
+        router = application.bot_data[ROUTER_KEY]
+        await application.bot.set_my_commands(router.menu(catalogs.translator(None), None))
         for language in catalogs.languages:
             # Telegram takes a bare ISO 639-1 code here: zh_Hans is registered as zh.
             await application.bot.set_my_commands(
-                bot_commands(catalogs.translator(language), None),
+                router.menu(catalogs.translator(language), None),
                 language_code=language.split("_", 1)[0],
             )
     except TelegramError as error:

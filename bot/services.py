@@ -20,6 +20,10 @@ class Services:
     sessions: SessionFactory
     catalogs: Catalogs
 
+    @property
+    def database_url(self) -> str:
+        return self.settings.effective_database_url
+
 
 @asynccontextmanager
 async def open_services(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Services]:

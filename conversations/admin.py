@@ -9,7 +9,8 @@ from telegram import Update
 from conversations.callbacks import Callback
 from conversations.common import ack, close_keyboard, notify, problem_text, replace, say, typed_text
 from conversations.context import PledgeContext
-from conversations.i18n import Html, Translator
+from conversations.flow import COORDINATORS, Command, Flow
+from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import Option, choice_keyboard
 from conversations.onboarding import set_command_menu
 from conversations.parsing import check_length, country_name, read_country
@@ -219,3 +220,15 @@ async def on_decision(update: Update, ctx: PledgeContext, callback: Callback) ->
 
 CALLBACKS = {"i.role": on_role, "a.ok": on_decision, "a.no": on_decision}
 MESSAGE_STEPS = {(INVITE, LOCALITY): on_invite_answer, (INVITE, COUNTRY): on_invite_answer}
+
+
+FLOW = Flow(
+    name="invitations",
+    commands=(
+        Command("invite", N_("Invite an official, a coordinator or staff"), COORDINATORS, invite),
+    ),
+    legacy_buttons=CALLBACKS,
+    states=(INVITE,),
+    text_steps={LOCALITY: on_invite_answer, COUNTRY: on_invite_answer},
+    reask=reask,
+)

@@ -1,39 +1,47 @@
 """/chart [forum]: a forum's pledges by objective and by stage, as a picture for a phone.
 
-Coordinators and staff only: they see every pledge. Officials are refused (by the command
-table, and here for forged buttons), as a chart of one locality's few pledges says little.
+Coordinators and staff only: they see every pledge. Officials are refused (the flow declares
+who may use the command and the buttons), as a chart of one locality's few pledges says little.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Update
 
-from conversations.callbacks import Callback
 from conversations.common import ack, say, upload
 from conversations.context import PledgeContext
-from conversations.i18n import Html, Translator
+from conversations.flow import SECRETARIAT, Button, ButtonData, Command, Flow
+from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import button, rows
 from conversations.render.charts import font_families, render_chart
 from storage.charts import ChartData, chart_counts
 from storage.forums import forum_name, get_forum, get_forum_by_code, list_open_forums
-from storage.models import Forum, Role
+from storage.models import Forum
 
-CHART_ROLES = frozenset({Role.COORDINATOR.value, Role.STAFF.value})
 CHART_FILE = "chart.png"
 MAX_FORUM_BUTTONS = 90  # Telegram allows 100 buttons; open forums are a handful
 MAX_CODE_SHOWN = 32
+ALL_FORUMS = 0
+
+
+@dataclass(frozen=True)
+class ChartOf(ButtonData, prefix="g.f"):
+    """A forum's chart (ALL_FORUMS: every open forum together)."""
+
+    forum: int
 
 
 def forums_keyboard(t: Translator, forums: Sequence[Forum]) -> InlineKeyboardMarkup:
     """A button per open forum, and one for all of them together."""
-    buttons = [button(forum_name(f, t.language), "g.f", f.id or 0) for f in forums]
+    buttons = [button(forum_name(f, t.language), ChartOf(f.id or 0)) for f in forums]
     return InlineKeyboardMarkup(
         [
             *rows(buttons[:MAX_FORUM_BUTTONS], 1),
-            [button(t.plain("📊 All open forums"), "g.all")],
+            [button(t.plain("📊 All open forums"), ChartOf(ALL_FORUMS))],
         ]
     )
 
@@ -75,16 +83,13 @@ async def chart(update: Update, ctx: PledgeContext) -> None:
     say(ctx, t.gettext("Which forum should I chart?"), forums_keyboard(t, forums))
 
 
-async def on_forum(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_forum(update: Update, ctx: PledgeContext, data: ChartOf) -> None:
     """Button: one forum's chart, or all open forums' together."""
     t = ctx.t
-    if ctx.member.role not in CHART_ROLES:
-        ack(ctx, t.plain("Charts are for coordinators and staff."), alert=True)
-        return
     forum = None
-    if callback.action == "g.f":
+    if data.forum != ALL_FORUMS:
         async with ctx.db() as session:
-            forum = await get_forum(session=session, forum_id=callback.int_arg(0) or 0)
+            forum = await get_forum(session=session, forum_id=data.forum)
         if forum is None:
             ack(ctx, t.plain("That forum is not available."), alert=True)
             return
@@ -116,4 +121,15 @@ async def _send_chart(update: Update, ctx: PledgeContext, forum: Forum | None) -
     upload(ctx, png, CHART_FILE, chart_caption(t, name, data), picture=True)
 
 
-CALLBACKS = {"g.f": on_forum, "g.all": on_forum}
+FLOW = Flow(
+    name="charts",
+    commands=(
+        Command(
+            "chart",
+            N_("A picture of a forum's pledges by objective and by stage"),
+            SECRETARIAT,
+            chart,
+        ),
+    ),
+    buttons=(Button(ChartOf, on_forum, SECRETARIAT, N_("Charts are for coordinators and staff.")),),
+)

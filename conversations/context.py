@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -14,7 +14,11 @@ from conversations.replies import Replies
 from storage.engine import SessionFactory, transaction
 from storage.models import ConversationState, Member
 
+if TYPE_CHECKING:
+    from conversations.flow import Router
+
 SERVICES_KEY = "services"
+ROUTER_KEY = "router"
 
 
 class FlowServices(Protocol):
@@ -25,6 +29,11 @@ class FlowServices(Protocol):
 
     @property
     def catalogs(self) -> Catalogs: ...
+
+    @property
+    def database_url(self) -> str:
+        """For work done off the event loop on a connection of its own (exports)."""
+        ...
 
 
 class PledgeContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -46,6 +55,12 @@ class PledgeContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
     def services(self) -> FlowServices:
         services: FlowServices = self.application.bot_data[SERVICES_KEY]
         return services
+
+    @property
+    def router(self) -> Router:
+        """Every flow's commands, buttons and steps (for /help, menus and asking again)."""
+        router: Router = self.application.bot_data[ROUTER_KEY]
+        return router
 
     @property
     def member(self) -> Member:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
 
-from conversations.callbacks import Callback
 from conversations.cards import MAX_MESSAGE, utf16_length
 from conversations.common import ack, say, upload
 from conversations.context import PledgeContext
-from conversations.i18n import Html, Translator
+from conversations.flow import MEMBERS, Button, ButtonData, Command, Flow
+from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import button
-from conversations.menu import MEMBERS
 from conversations.render.calendar import deadlines_calendar
 from storage.forums import forum_name, upcoming_deadlines
 from storage.models import Forum
@@ -21,6 +21,11 @@ from storage.types import utc_now
 from storage.zones import is_time_zone
 
 CALENDAR_FILE = "pledgebot-deadlines.ics"
+
+
+@dataclass(frozen=True)
+class Calendar(ButtonData, prefix="d.ics"):
+    """📅 Add to my calendar."""
 
 
 def reader_zone(zone: str) -> str:
@@ -57,7 +62,7 @@ def deadlines_messages(
 
 
 def calendar_keyboard(t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button(t.plain("📅 Add to my calendar"), "d.ics")]])
+    return InlineKeyboardMarkup([[button(t.plain("📅 Add to my calendar"), Calendar())]])
 
 
 async def deadlines(update: Update, ctx: PledgeContext) -> None:
@@ -74,12 +79,9 @@ async def deadlines(update: Update, ctx: PledgeContext) -> None:
     say(ctx, messages[-1], calendar_keyboard(t))
 
 
-async def on_calendar(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_calendar(update: Update, ctx: PledgeContext, _data: Calendar) -> None:
     """Button: the upcoming deadlines as an .ics file, with an alarm a day before each."""
     t, now, chat = ctx.t, utc_now(), update.effective_chat
-    if ctx.member.role not in MEMBERS:
-        ack(ctx, t.plain("/deadlines is for registered members."), alert=True)
-        return
     async with ctx.db() as session:
         found = await upcoming_deadlines(session=session, now=now)
     if not found:
@@ -109,4 +111,12 @@ async def on_calendar(update: Update, ctx: PledgeContext, callback: Callback) ->
     )
 
 
-CALLBACKS = {"d.ics": on_calendar}
+FLOW = Flow(
+    name="deadlines",
+    commands=(
+        Command(
+            "deadlines", N_("Upcoming pledge deadlines, for your calendar"), MEMBERS, deadlines
+        ),
+    ),
+    buttons=(Button(Calendar, on_calendar, MEMBERS, N_("/deadlines is for registered members.")),),
+)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import tempfile
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import IO
 
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardMarkup, Update
 
-from conversations.callbacks import Callback
 from conversations.common import ack, close_keyboard, say, upload
 from conversations.context import PledgeContext
+from conversations.flow import MEMBERS, Button, ButtonData, Command, Flow
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import button
-from conversations.menu import MEMBERS
 from conversations.parsing import country_name
 from conversations.vocabulary import (
     COMPACT_SHORT,
@@ -35,8 +33,7 @@ from storage.exchange import (
     PledgeRecord,
     ReportRecord,
     RowFormat,
-    export_csv,
-    export_xlsx,
+    build_export_files,
     figures_code,
     partners_code,
 )
@@ -44,11 +41,17 @@ from storage.forums import FORUM_CODE, forum_name
 from storage.models import Compact, Role
 from storage.types import utc_now
 
-SPOOL_BYTES = 8 * 1024 * 1024  # files larger than this wait on disk rather than in memory
-
 PLEDGES_SHEET = N_("Pledges")
 REPORTS_SHEET = N_("Progress reports")
 LIST_JOIN = "; "
+
+
+@dataclass(frozen=True)
+class ExportAs(ButtonData, prefix="x.go"):
+    """Export a forum's pledges (or every forum's: ""), as codes or in the reader's language."""
+
+    forum: str
+    codes: bool
 
 
 class LabelFormat:
@@ -135,8 +138,8 @@ def file_name(forum: str | None, extension: str) -> str:
 def mode_keyboard(t: Translator, forum: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [button(t.plain("🌐 In my language"), "x.go", "l", forum)],
-            [button(t.plain("🔤 Codes (to re-import)"), "x.go", "c", forum)],
+            [button(t.plain("🌐 In my language"), ExportAs(forum, codes=False))],
+            [button(t.plain("🔤 Codes (to re-import)"), ExportAs(forum, codes=True))],
         ]
     )
 
@@ -158,15 +161,10 @@ async def export(update: Update, ctx: PledgeContext) -> None:
     say(ctx, Html(f"{intro}\n{question}"), mode_keyboard(t, forum))
 
 
-async def on_export(update: Update, ctx: PledgeContext, callback: Callback) -> None:
-    """Button: build both files, streamed to temporary files, and send them."""
-    t, chat, member = ctx.t, update.effective_chat, ctx.member
-    mode, forum = callback.str_arg(0), (callback.str_arg(1) or "")
-    if (
-        member.role not in MEMBERS
-        or mode not in ("l", "c")
-        or (forum and not FORUM_CODE.match(forum))
-    ):
+async def on_export(update: Update, ctx: PledgeContext, data: ExportAs) -> None:
+    """Button: build both files off the event loop, and send them."""
+    t, chat, member, forum = ctx.t, update.effective_chat, ctx.member, data.forum
+    if forum and not FORUM_CODE.match(forum):
         ack(ctx, t.plain("That button is no longer valid."), alert=True)
         return
     if member.role == Role.OFFICIAL.value and member.locality_id is None:
@@ -175,46 +173,37 @@ async def on_export(update: Update, ctx: PledgeContext, callback: Callback) -> N
     # Officials get their own locality's pledges, whatever the button says.
     locality_id = member.locality_id if member.role == Role.OFFICIAL.value else None
     filters = ExportFilter(forum=forum or None, locality_id=locality_id)
-    row_format: RowFormat = LabelFormat(t, member.time_zone) if mode == "l" else CODES
+    row_format: RowFormat = CODES if data.codes else LabelFormat(t, member.time_zone)
     ack(ctx)
     close_keyboard(ctx)
     if chat is None:
         return
-    with (
-        tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as csv_file,
-        tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as xlsx_file,
-    ):
-        try:
-            async with ctx.db() as session:
-                count = await export_csv(
-                    session=session, out=csv_file, filters=filters, row_format=row_format
-                )
-                counts = await export_xlsx(
-                    session=session, out=xlsx_file, filters=filters, row_format=row_format
-                )
-        except ExportError:
-            say(ctx, t.gettext("There is no forum %(code)s.", code=forum))
-            return
-        caption = t.ngettext("📄 %(count)s pledge", "📄 %(count)s pledges", count)
-        if forum:
-            caption = t.ngettext(
-                "📄 %(count)s pledge for %(forum)s",
-                "📄 %(count)s pledges for %(forum)s",
-                count,
-                forum=forum,
-            )
-        _send(ctx, csv_file, file_name(forum, "csv"), caption)
-        reports = t.ngettext(
-            "📊 %(count)s pledge and its progress reports",
-            "📊 %(count)s pledges and their progress reports",
-            counts.pledges,
+    try:
+        files = await build_export_files(
+            database_url=ctx.services.database_url, filters=filters, row_format=row_format
         )
-        _send(ctx, xlsx_file, file_name(forum, "xlsx"), reports)
+    except ExportError:
+        say(ctx, t.gettext("There is no forum %(code)s.", code=forum))
+        return
+    caption = t.ngettext("📄 %(count)s pledge", "📄 %(count)s pledges", files.pledges)
+    if forum:
+        caption = t.ngettext(
+            "📄 %(count)s pledge for %(forum)s",
+            "📄 %(count)s pledges for %(forum)s",
+            files.pledges,
+            forum=forum,
+        )
+    upload(ctx, files.csv, file_name(forum, "csv"), caption)
+    reports = t.ngettext(
+        "📊 %(count)s pledge and its progress reports",
+        "📊 %(count)s pledges and their progress reports",
+        files.pledges,
+    )
+    upload(ctx, files.xlsx, file_name(forum, "xlsx"), reports)
 
 
-def _send(ctx: PledgeContext, content: IO[bytes], name: str, caption: Html) -> None:
-    content.seek(0)  # PTB reads an upload whole; the spool kept it out of memory until now
-    upload(ctx, content.read(), name, caption)
-
-
-CALLBACKS = {"x.go": on_export}
+FLOW = Flow(
+    name="export",
+    commands=(Command("export", N_("The pledges as CSV and XLSX files"), MEMBERS, export),),
+    buttons=(Button(ExportAs, on_export, MEMBERS),),
+)

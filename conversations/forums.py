@@ -14,6 +14,7 @@ from conversations.callbacks import Callback
 from conversations.cards import compacts_text
 from conversations.common import ack, close_keyboard, problem_text, replace, say, typed_text
 from conversations.context import PledgeContext
+from conversations.flow import COORDINATORS, Command, Flow
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import SELECTED_MARK, button, page_count, pager_row, rows
 from conversations.parsing import (
@@ -39,7 +40,7 @@ from storage.forums import (
 )
 from storage.models import Compact, ConversationState, Forum, Role
 
-FLOW = "forum"
+STATE = "forum"
 CODE, NEW_NAME = "code", "newname"
 NAME, LOCATION, STARTS, ENDS = "name", "location", "starts", "ends"
 DEADLINE, TIME_ZONE, OFFSETS, COMPACTS = "deadline", "tz", "offsets", "compacts"
@@ -350,7 +351,7 @@ async def on_new(update: Update, ctx: PledgeContext, callback: Callback) -> None
     if await _refused(update, ctx):
         return
     async with ctx.db() as session:
-        await set_state(session=session, member_id=ctx.member.id or 0, flow=FLOW, step=CODE)
+        await set_state(session=session, member_id=ctx.member.id or 0, flow=STATE, step=CODE)
     ack(ctx)
     say(ctx, question(ctx.t, CODE, None))
 
@@ -371,7 +372,7 @@ async def on_field(update: Update, ctx: PledgeContext, callback: Callback) -> No
             await set_state(
                 session=session,
                 member_id=ctx.member.id or 0,
-                flow=FLOW,
+                flow=STATE,
                 step=field,
                 data={"forum": forum.id},
             )
@@ -476,7 +477,7 @@ async def on_keep_zone(update: Update, ctx: PledgeContext, callback: Callback) -
         return
     if (
         state is None
-        or (state.flow, state.step) != (FLOW, TIME_ZONE)
+        or (state.flow, state.step) != (STATE, TIME_ZONE)
         or state.data.get("forum") != forum.id
     ):
         ack(ctx, ctx.t.plain("That button is no longer valid."), alert=True)
@@ -578,7 +579,7 @@ async def on_code(update: Update, ctx: PledgeContext) -> None:
         await set_state(
             session=session,
             member_id=ctx.member.id or 0,
-            flow=FLOW,
+            flow=STATE,
             step=NEW_NAME,
             data={"code": code},
         )
@@ -605,7 +606,7 @@ async def on_new_name(update: Update, ctx: PledgeContext) -> None:
                 names={name_language(t): text},
             )
         except ForumError as error:
-            await set_state(session=session, member_id=ctx.member.id or 0, flow=FLOW, step=CODE)
+            await set_state(session=session, member_id=ctx.member.id or 0, flow=STATE, step=CODE)
             say(ctx, forum_problem(t, error))
             return
         await clear_state(session=session, member_id=ctx.member.id or 0)
@@ -742,7 +743,7 @@ async def _ask_time_zone(
     await set_state(
         session=session,
         member_id=ctx.member.id or 0,
-        flow=FLOW,
+        flow=STATE,
         step=TIME_ZONE,
         data={"forum": forum.id, "date": day.isoformat(), "time": at.strftime("%H:%M")},
     )
@@ -787,7 +788,7 @@ async def _save_deadline(
             await set_state(
                 session=session,
                 member_id=ctx.member.id or 0,
-                flow=FLOW,
+                flow=STATE,
                 step=DEADLINE,
                 data={"forum": forum.id},
             )
@@ -831,14 +832,28 @@ CALLBACKS = {
     "f.dl": on_deadline_choice,
     "f.tz": on_keep_zone,
 }
-MESSAGE_STEPS = {
-    (FLOW, CODE): on_code,
-    (FLOW, NEW_NAME): on_new_name,
-    (FLOW, NAME): on_name,
-    (FLOW, LOCATION): on_location,
-    (FLOW, STARTS): on_date,
-    (FLOW, ENDS): on_date,
-    (FLOW, DEADLINE): on_deadline,
-    (FLOW, TIME_ZONE): on_time_zone,
-    (FLOW, OFFSETS): on_offsets,
+_MESSAGE_STEPS = {
+    (STATE, CODE): on_code,
+    (STATE, NEW_NAME): on_new_name,
+    (STATE, NAME): on_name,
+    (STATE, LOCATION): on_location,
+    (STATE, STARTS): on_date,
+    (STATE, ENDS): on_date,
+    (STATE, DEADLINE): on_deadline,
+    (STATE, TIME_ZONE): on_time_zone,
+    (STATE, OFFSETS): on_offsets,
 }
+
+
+FLOW = Flow(
+    name="forums",
+    commands=(
+        Command(
+            "forums", N_("Forums: names, dates, pledge deadlines, reminders"), COORDINATORS, forums
+        ),
+    ),
+    legacy_buttons=CALLBACKS,
+    states=(STATE,),
+    text_steps={step: run for (_state, step), run in _MESSAGE_STEPS.items()},
+    reask=reask,
+)

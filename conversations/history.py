@@ -14,6 +14,7 @@ from conversations.callbacks import Callback
 from conversations.cards import compacts_text, locality_text, utf16_length
 from conversations.common import ack, replace, say
 from conversations.context import PledgeContext
+from conversations.flow import MEMBERS, Command, Flow
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import pager_row
 from conversations.vocabulary import (
@@ -280,3 +281,17 @@ async def on_page(update: Update, ctx: PledgeContext, callback: Callback) -> Non
 
 
 CALLBACKS = {"h.open": on_open, "h.page": on_page}
+
+
+FLOW = Flow(
+    name="history",
+    commands=(
+        Command(
+            "history",
+            N_("A pledge's changes and progress: /history CLA-2027-0042"),
+            MEMBERS,
+            history,
+        ),
+    ),
+    legacy_buttons=CALLBACKS,
+)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from conversations.callbacks import pack
+from conversations.flow import ButtonData
 from conversations.i18n import Translator
 
 MAX_BUTTON_TEXT = 60  # long labels are cut so a button stays readable on a phone
@@ -22,11 +23,13 @@ class Option:
     label: str
 
 
-def button(text: str, action: str, *args: int | str) -> InlineKeyboardButton:
-    """A callback button whose label is cut to fit a phone screen."""
+def button(text: str, action: str | ButtonData, *args: int | str) -> InlineKeyboardButton:
+    """A callback button whose label is cut to fit a phone screen; it carries typed data (or,
+    until every flow has typed data, an action code and positional arguments)."""
     if len(text) > MAX_BUTTON_TEXT:
         text = text[: MAX_BUTTON_TEXT - 1] + "…"
-    return InlineKeyboardButton(text, callback_data=pack(action, *args))
+    data = action.pack() if isinstance(action, ButtonData) else pack(action, *args)
+    return InlineKeyboardButton(text, callback_data=data)
 
 
 def rows(buttons: Sequence[InlineKeyboardButton], columns: int) -> list[list[InlineKeyboardButton]]:

@@ -9,7 +9,8 @@ from conversations.callbacks import Callback
 from conversations.cards import pledge_line
 from conversations.common import ack, close_keyboard, problem_text, replace, say, typed_text
 from conversations.context import PledgeContext
-from conversations.i18n import Html, Translator
+from conversations.flow import OFFICIALS, Command, Flow
+from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import button, page_count, pager_row, rows
 from conversations.parsing import check_length
 from conversations.pledge_card import show_pledge_card
@@ -332,3 +333,20 @@ CALLBACKS = {
     "m.withdrawyes": on_withdraw_confirmed,
 }
 MESSAGE_STEPS = {(PROGRESS, NARRATIVE): on_narrative}
+
+
+FLOW = Flow(
+    name="my pledges",
+    commands=(
+        Command(
+            "mypledges",
+            N_("Your locality's pledges: edit, report progress, withdraw"),
+            OFFICIALS,
+            my_pledges,
+        ),
+    ),
+    legacy_buttons=CALLBACKS,
+    states=(PROGRESS,),
+    text_steps={NARRATIVE: on_narrative},
+    reask=reask,
+)

@@ -10,9 +10,9 @@ from telegram import InlineKeyboardMarkup, Update
 from conversations.callbacks import Callback
 from conversations.common import ack, close_keyboard, notify, problem_text, say, typed_text
 from conversations.context import PledgeContext
-from conversations.i18n import Html, Translator
+from conversations.flow import EVERYONE, Command, Flow
+from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import Option, button, choice_keyboard
-from conversations.menu import bot_commands, commands_for
 from conversations.parsing import check_length, country_name, read_country
 from conversations.replies import CommandMenu
 from conversations.vocabulary import ROLES, label
@@ -31,8 +31,9 @@ ACCESS_STEPS = (NAME, POSITION, LOCALITY, COUNTRY)
 FIELD_LIMITS = (2, 120)
 
 
-def help_text(t: Translator, role: str | None) -> Html:
+def help_text(ctx: PledgeContext, role: str | None) -> Html:
     """The commands the reader's role allows, each with what it does."""
+    t = ctx.t
     if role is None:
         intro = t.gettext(
             "pledgebot collects local governments' pledges to the Global Compact "
@@ -49,7 +50,7 @@ def help_text(t: Translator, role: str | None) -> Html:
         t.gettext(
             "/%(command)s — %(description)s", command=c.name, description=t.plain(c.description)
         )
-        for c in commands_for(role)
+        for c in ctx.router.commands_for(role)
     ]
     return Html("\n".join([intro, "", *lines]))
 
@@ -61,7 +62,7 @@ def request_access_keyboard(t: Translator) -> InlineKeyboardMarkup:
 def set_command_menu(ctx: PledgeContext, member: Member) -> None:
     """Show this person the commands of their role, in their language."""
     t = ctx.services.catalogs.translator(member.language)
-    ctx.replies.add(CommandMenu(member.telegram_id, tuple(bot_commands(t, member.role))))
+    ctx.replies.add(CommandMenu(member.telegram_id, tuple(ctx.router.menu(t, member.role))))
 
 
 async def start(update: Update, ctx: PledgeContext) -> None:
@@ -85,10 +86,10 @@ async def start(update: Update, ctx: PledgeContext) -> None:
                     role=label(t, ROLES, member.role),
                 ),
             )
-        say(ctx, help_text(t, member.role))
+        say(ctx, help_text(ctx, member.role))
         return
     if token is None:
-        say(ctx, help_text(t, None), request_access_keyboard(t))
+        say(ctx, help_text(ctx, None), request_access_keyboard(t))
         return
     async with ctx.db() as session:
         outcome = await redeem_invite(session=session, token=token[:64])
@@ -125,7 +126,7 @@ async def start(update: Update, ctx: PledgeContext) -> None:
                 where=where,
             )
             + "\n\n"
-            + help_text(t, member.role)
+            + help_text(ctx, member.role)
         ),
     )
     set_command_menu(ctx, member)
@@ -145,8 +146,9 @@ async def _locality_words(t: Translator, session: AsyncSession, member: Member) 
 
 
 async def help_command(update: Update, ctx: PledgeContext) -> None:
-    """/help: the commands of the reader's role (and, if they stopped messages, how to resume)."""
-    text = help_text(ctx.t, ctx.member.role)
+    """/help: the commands of the reader's role (and, if they stopped messages, how to resume);
+    then the question they were on, if any."""
+    text = help_text(ctx, ctx.member.role)
     if ctx.member.role is not None and not ctx.member.active:
         text = Html(
             text
@@ -154,6 +156,16 @@ async def help_command(update: Update, ctx: PledgeContext) -> None:
             + ctx.t.gettext("⏸ My messages to you are stopped. /start turns them back on.")
         )
     say(ctx, text, None if ctx.member.role else request_access_keyboard(ctx.t))
+    state = ctx.conversation
+    reask = ctx.router.reasks.get(state.flow) if state is not None else None
+    if state is not None and reask is not None:
+        say(
+            ctx,
+            ctx.t.gettext(
+                "You were in the middle of something; here it is again (or /cancel to leave it)."
+            ),
+        )
+        await reask(update, ctx, state)
 
 
 async def cancel(update: Update, ctx: PledgeContext) -> None:
@@ -356,3 +368,18 @@ async def reask(update: Update, ctx: PledgeContext, state: ConversationState) ->
         return False
     say(ctx, access_question(ctx.t, state.step))
     return True
+
+
+FLOW = Flow(
+    name="onboarding",
+    commands=(
+        Command("start", N_("Start, or join with an invitation"), EVERYONE, start),
+        Command("language", N_("Change the language"), EVERYONE, language),
+        Command("cancel", N_("Leave what you are doing"), EVERYONE, cancel),
+        Command("help", N_("What this bot can do for you"), EVERYONE, help_command),
+    ),
+    legacy_buttons={"a.req": on_request_access, "l.set": on_language},
+    states=(ACCESS,),
+    text_steps={step: on_access_answer for step in ACCESS_STEPS},
+    reask=reask,
+)

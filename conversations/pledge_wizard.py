@@ -27,6 +27,7 @@ from conversations.common import (
     update_keyboard,
 )
 from conversations.context import PledgeContext
+from conversations.flow import Flow
 from conversations.i18n import Html
 from conversations.keyboards import Option, button, choice_keyboard
 from conversations.parsing import (
@@ -944,3 +945,12 @@ CALLBACKS = {
     "w.back": on_back_to_review,
 }
 FLOWS = (WIZARD, EDIT)
+
+
+FLOW = Flow(
+    name="pledge wizard",
+    legacy_buttons=CALLBACKS,
+    states=(WIZARD, EDIT),
+    on_text=on_message,
+    reask=reask,
+)

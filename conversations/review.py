@@ -9,7 +9,8 @@ from conversations.callbacks import Callback
 from conversations.cards import pledge_line
 from conversations.common import ack, close_keyboard, notify, problem_text, replace, say, typed_text
 from conversations.context import PledgeContext
-from conversations.i18n import Html, Translator, escape
+from conversations.flow import COORDINATORS, Command, Flow
+from conversations.i18n import N_, Html, Translator, escape
 from conversations.keyboards import button, page_count, pager_row, rows
 from conversations.parsing import check_length
 from conversations.pledge_card import card_keyboard
@@ -29,7 +30,7 @@ from storage.workflow import (
     transition,
 )
 
-FLOW = "review"
+STATE = "review"
 COMMENT = "comment"
 PER_PAGE = 8
 DECISIONS = {APPROVE: WorkflowState.APPROVED, DELIVER: WorkflowState.DELIVERED}
@@ -207,7 +208,7 @@ async def on_send_back(update: Update, ctx: PledgeContext, callback: Callback) -
         await set_state(
             session=session,
             member_id=ctx.member.id or 0,
-            flow=FLOW,
+            flow=STATE,
             step=COMMENT,
             pledge_id=pledge.id,
             data={"reference": pledge.reference},
@@ -345,4 +346,14 @@ CALLBACKS = {
     SEND_BACK: on_send_back,
     "r.resub": on_resubmit,
 }
-MESSAGE_STEPS = {(FLOW, COMMENT): on_comment}
+MESSAGE_STEPS = {(STATE, COMMENT): on_comment}
+
+
+FLOW = Flow(
+    name="review",
+    commands=(Command("review", N_("Pledges awaiting your review"), COORDINATORS, review),),
+    legacy_buttons=CALLBACKS,
+    states=(STATE,),
+    text_steps={COMMENT: on_comment},
+    reask=reask,
+)

@@ -11,6 +11,7 @@ from conversations import onboarding
 from conversations.callbacks import Callback
 from conversations.common import ack, replace, say, typed_text
 from conversations.context import PledgeContext
+from conversations.flow import MEMBERS, Command, Flow
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import SELECTED_MARK, button, rows
 from conversations.time_zones import NotWholeHours, read_time_zone, zone_label
@@ -290,3 +291,21 @@ CALLBACKS = {
     "set.lang": on_language,
 }
 MESSAGE_STEPS = {(SETTINGS, TIME_ZONE): on_time_zone}
+
+
+FLOW = Flow(
+    name="settings",
+    commands=(
+        Command(
+            "settings",
+            N_("Time zone, reminder hour and which reminders you get"),
+            MEMBERS,
+            settings,
+        ),
+        Command("stop", N_("Stop all messages from the bot (/start resumes them)"), MEMBERS, stop),
+    ),
+    legacy_buttons=CALLBACKS,
+    states=(SETTINGS,),
+    text_steps={TIME_ZONE: on_time_zone},
+    reask=reask,
+)

@@ -13,9 +13,9 @@ from conversations.callbacks import Callback
 from conversations.cards import pledge_card
 from conversations.common import ack, replace, say
 from conversations.context import PledgeContext
+from conversations.flow import MEMBERS, SECRETARIAT, Command, Flow
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import button, page_count, pager_row, rows
-from conversations.menu import MEMBERS
 from conversations.parsing import country_name
 from conversations.pledge_card import show_pledge_card
 from conversations.vocabulary import (
@@ -47,7 +47,7 @@ from storage.queries import (
     split_objective,
 )
 
-FLOW = "find"
+STATE = "find"
 RESULTS = "results"
 FIND_PER_PAGE = 10
 MISSING_PER_PAGE = 25
@@ -350,7 +350,7 @@ async def find(update: Update, ctx: PledgeContext) -> None:
         await set_state(
             session=session,
             member_id=ctx.member.id or 0,
-            flow=FLOW,
+            flow=STATE,
             step=RESULTS,
             data={"words": words, "filters": {}},
         )
@@ -398,7 +398,7 @@ async def _search(
         ack(ctx, ctx.t.plain("That is not available to you."), alert=True)
         return None
     state = await get_state(session=session, member_id=ctx.member.id or 0)
-    if state is None or state.flow != FLOW:
+    if state is None or state.flow != STATE:
         ack(
             ctx,
             ctx.t.plain("That search has ended. Send /find to search again."),
@@ -418,7 +418,7 @@ async def _save(
     await set_state(
         session=session,
         member_id=ctx.member.id or 0,
-        flow=FLOW,
+        flow=STATE,
         step=RESULTS,
         data={"words": list(words), "filters": filters.to_data()},
     )
@@ -642,3 +642,35 @@ CALLBACKS = {
     "q.o": on_open,
     "q.m": on_missing,
 }
+
+
+# Officials write pledges with /pledge; everyone reads one with /pledge <reference>.
+PLEDGE_FLOW = Flow(
+    name="pledge",
+    commands=(
+        Command(
+            "pledge",
+            N_("Write a pledge (officials), or show one: /pledge CLA-2027-0042"),
+            MEMBERS,
+            pledge_command,
+        ),
+    ),
+)
+
+FLOW = Flow(
+    name="status",
+    commands=(
+        Command(
+            "status", N_("Where each forum stands: pledges by state and stage"), MEMBERS, status
+        ),
+        Command("find", N_("Search pledges by words, with filters"), MEMBERS, find),
+        Command(
+            "missing",
+            N_("Invited localities that have not pledged for a forum"),
+            SECRETARIAT,
+            missing,
+        ),
+    ),
+    legacy_buttons=CALLBACKS,
+    states=(STATE,),
+)

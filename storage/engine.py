@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,17 +22,36 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+    # The driver's own BEGIN is turned off: `_begin_immediately` says when and how to begin.
+    dbapi_connection.isolation_level = None
 
 
-def create_engine(database_url: str) -> AsyncEngine:
-    """An engine for SQLite (WAL, foreign keys on) or PostgreSQL (asyncpg)."""
+def _begin_immediately(connection: Connection) -> None:
+    # Updates are handled concurrently. A deferred transaction that read, then writes after
+    # another writer committed, fails at once with SQLITE_BUSY (the busy timeout does not
+    # apply): taking the write lock at BEGIN makes writers queue politely instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_reading(connection: Connection) -> None:
+    # A reader's snapshot, which in WAL mode never holds up a writer.
+    connection.exec_driver_sql("BEGIN")
+
+
+def create_engine(database_url: str, *, read_only: bool = False) -> AsyncEngine:
+    """An engine for SQLite (WAL, foreign keys on) or PostgreSQL (asyncpg); `read_only` for
+    long reads (exports) that must see one snapshot and never hold up the writers."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
+        begin = _begin_reading if read_only else _begin_immediately
+        event.listen(engine.sync_engine, "begin", begin)
         return engine
+    if read_only:
+        return create_async_engine(url, pool_pre_ping=True, isolation_level="REPEATABLE READ")
     return create_async_engine(url, pool_pre_ping=True)
 
 

@@ -8,9 +8,11 @@ two decimals, partners as `Name (CC)`. Translated headers and labels are the bus
 
 The modules, each doing one job: `layout` (the columns and codes, records as rows), `stream`
 (pledges read out of the database), `write` (CSV and XLSX files out), `read` (CSV and XLSX
-files in), `validate` (their rows checked) and `load` (the import written to the database).
+files in), `validate` (their rows checked), `load` (the import written to the database) and
+`files` (both export files built off the event loop).
 """
 
+from storage.exchange.files import ExportFiles, build_export_files
 from storage.exchange.layout import (
     CODES,
     PLEDGE_COLUMNS,
@@ -31,11 +33,13 @@ __all__ = [
     "PLEDGE_COLUMNS",
     "REPORT_COLUMNS",
     "ExportError",
+    "ExportFiles",
     "ExportFilter",
     "ImportFileError",
     "PledgeRecord",
     "ReportRecord",
     "RowFormat",
+    "build_export_files",
     "export_csv",
     "export_xlsx",
     "figures_code",

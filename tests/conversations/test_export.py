@@ -76,11 +76,11 @@ async def test_export_is_refused_without_a_role_and_for_forged_buttons(
     replies = await stranger.send("/export")
     assert "need an invitation" in texts(replies)
     assert not documents(replies)
-    replies = await stranger.press_data("x.go:c:")
+    replies = await stranger.press_data("x.go::1")
     assert not documents(replies)
 
     staff = await join(standin, app, invitations, user_id=4, role=Role.STAFF)
-    replies = await staff.press_data("x.go:z:")
+    replies = await staff.press_data("x.go::z")  # forged
     assert not documents(replies)
     await staff.send("/export NOPE2030")
     replies = await staff.press("Codes")

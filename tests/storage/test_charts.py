@@ -63,10 +63,11 @@ async def test_counts_skip_drafts_and_withdrawn_pledges_and_other_forums(
     await _pledge(sessions, official, grf, state=s.WITHDRAWN, gcm=[8], gcr=[3])
     await _pledge(sessions, official, imrf, state=s.SUBMITTED, gcm=[9], gcr=[])
 
+    past = await _forum_id(sessions, "GRF2023")
     async with transaction(sessions) as session:
         data = await chart_counts(session=session, forum_id=grf)
         everything = await chart_counts(session=session, forum_id=None)
-        nothing = await chart_counts(session=session, forum_id=await _forum_id(sessions, "GRF2023"))
+        nothing = await chart_counts(session=session, forum_id=past)
 
     assert data.total == 4
     assert data.by_stage == {"planning": 2, "in_progress": 1, "fulfilled": 1}

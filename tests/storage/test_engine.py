@@ -35,10 +35,11 @@ async def test_sqlite_runs_in_wal_with_foreign_keys_on(tmp_path: Path) -> None:
 async def test_sqlite_pragmas_hold_on_every_pooled_connection(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
     try:
-        async with engine.connect() as first, engine.connect() as second:
-            for connection in (first, second):
-                result = await connection.execute(text("PRAGMA foreign_keys"))
-                assert result.scalar_one() == 1
+        async with engine.connect() as first:
+            assert (await first.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
+            await first.rollback()  # a transaction holds the write lock from its BEGIN
+            async with engine.connect() as second:  # a second connection from the pool
+                assert (await second.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
     finally:
         await engine.dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import pytest
@@ -198,26 +199,26 @@ async def test_sending_back_needs_a_comment(sessions: SessionFactory, people: Pe
 async def test_of_two_decisions_at_once_only_the_first_counts(
     sessions: SessionFactory, people: People
 ) -> None:
-    """Two coordinators load the same submitted pledge; the second decision is refused."""
+    """Two coordinators decide on the same submitted pledge at once; the second is refused."""
     pledge_id = await _pledge_in(sessions, people, S.SUBMITTED)
-    async with transaction(sessions) as first, transaction(sessions) as second:
-        mine = await first.get(Pledge, pledge_id)
-        theirs = await second.get(Pledge, pledge_id)
-        assert mine is not None and theirs is not None
-        await transition(
-            session=first, pledge=mine, to=S.APPROVED, member_id=people.coordinator.id or 0
-        )
-        await first.commit()
-        with pytest.raises(IllegalTransition) as refused:
+    coordinator = people.coordinator.id or 0
+
+    async def decide(to: S, comment: str | None = None) -> None:
+        async with transaction(sessions) as session:
+            pledge = await session.get(Pledge, pledge_id)
+            assert pledge is not None
             await transition(
-                session=second,
-                pledge=theirs,
-                to=S.CHANGES_REQUESTED,
-                member_id=people.coordinator.id or 0,
-                comment="Too late",
+                session=session, pledge=pledge, to=to, member_id=coordinator, comment=comment
             )
-    assert refused.value.reason is Refusal.NOT_SUBMITTED
-    assert refused.value.current == S.APPROVED.value
+
+    outcomes = await asyncio.gather(
+        decide(S.APPROVED), decide(S.CHANGES_REQUESTED, "Too late"), return_exceptions=True
+    )
+    assert outcomes[0] is None
+    refused = outcomes[1]
+    assert isinstance(refused, IllegalTransition), outcomes
+    assert refused.reason is Refusal.NOT_SUBMITTED
+    assert refused.current == S.APPROVED.value
     async with transaction(sessions) as session:
         actions = [r.action for r in await list_revisions(session=session, pledge_id=pledge_id)]
     assert actions.count("approved") == 1 and "changes_requested" not in actions
