@@ -18,13 +18,23 @@ from conversations import (
     settings,
     status,
 )
+from conversations.buttons import NoOp
 from conversations.callbacks import unpack
 from conversations.common import ack, say
 from conversations.context import PledgeContext
-from conversations.flow import Flow, Router, prefix_of
+from conversations.flow import EVERYONE, Button, Flow, Router, prefix_of
+
+
+async def _nothing(update: Update, ctx: PledgeContext, _data: NoOp) -> None:
+    """A button that only shows something (a page number): its press is just answered."""
+
+
+# Buttons that belong to no flow.
+SHARED = Flow(name="shared", buttons=(Button(NoOp, _nothing, EVERYONE),))
 
 # Every flow, in the order their commands appear in menus and in /help.
 FLOWS: tuple[Flow, ...] = (
+    SHARED,
     status.PLEDGE_FLOW,
     pledge_wizard.FLOW,
     my_pledges.FLOW,
@@ -88,8 +98,6 @@ async def route_callback(update: Update, ctx: PledgeContext) -> None:
 
 async def _press(update: Update, ctx: PledgeContext, data: str) -> None:
     t, router = ctx.t, ctx.router
-    if data == "noop":
-        return
     button = router.buttons.get(prefix_of(data))
     if button is None:
         legacy = router.legacy.get(prefix_of(data))

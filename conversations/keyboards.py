@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from conversations.buttons import NoOp
 from conversations.callbacks import pack
 from conversations.flow import ButtonData
 from conversations.i18n import Translator
@@ -37,18 +38,33 @@ def rows(buttons: Sequence[InlineKeyboardButton], columns: int) -> list[list[Inl
     return [list(buttons[i : i + columns]) for i in range(0, len(buttons), columns)]
 
 
+ToPage = Callable[[int], ButtonData]
+
+
 def pager_row(
-    t: Translator, *, page: int, pages: int, action: str, args: Sequence[int | str] = ()
+    t: Translator,
+    *,
+    page: int,
+    pages: int,
+    action: str | ToPage,
+    args: Sequence[int | str] = (),
 ) -> list[InlineKeyboardButton]:
-    """‹ Previous · page x of y · Next › — only the arrows that lead somewhere."""
+    """‹ Previous · page x of y · Next › — only the arrows that lead somewhere. `action` makes
+    the data of the button to a page (or, untyped, is an action code followed by `args`)."""
     if pages <= 1:
         return []
+
+    def to(target: int, label: str) -> InlineKeyboardButton:
+        if callable(action):
+            return button(label, action(target))
+        return button(label, action, *args, target)
+
     row: list[InlineKeyboardButton] = []
     if page > 0:
-        row.append(button(t.plain("‹ Previous"), action, *args, page - 1))
-    row.append(button(t.plain("%(page)s / %(pages)s", page=page + 1, pages=pages), "noop"))
+        row.append(to(page - 1, t.plain("‹ Previous")))
+    row.append(button(t.plain("%(page)s / %(pages)s", page=page + 1, pages=pages), NoOp()))
     if page < pages - 1:
-        row.append(button(t.plain("Next ›"), action, *args, page + 1))
+        row.append(to(page + 1, t.plain("Next ›")))
     return row
 
 
@@ -59,13 +75,19 @@ def page_count(total: int, per_page: int) -> int:
 def choice_keyboard(
     options: Sequence[Option],
     *,
-    action: str,
+    action: str | Callable[[str], ButtonData],
     args: Sequence[int | str] = (),
     columns: int = 1,
     extra: Sequence[Sequence[InlineKeyboardButton]] = (),
 ) -> InlineKeyboardMarkup:
-    """One button per option; pressing one sends (action, *args, code)."""
-    buttons = [button(o.label, action, *args, o.code) for o in options]
+    """One button per option; `action` makes the data of the button for an option's code (or,
+    untyped, pressing one sends (action, *args, code))."""
+    buttons = [
+        button(o.label, action(o.code))
+        if callable(action)
+        else button(o.label, action, *args, o.code)
+        for o in options
+    ]
     return InlineKeyboardMarkup([*rows(buttons, columns), *(list(r) for r in extra)])
 
 
