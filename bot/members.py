@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
+from conversations.common import say
 from conversations.context import PledgeContext
-from storage.conversation_state import get_state
+from conversations.i18n import Html, Translator
+from storage.conversation_state import clear_state, get_state
 from storage.members import get_or_create_member
+from storage.models import ConversationState
+from storage.types import utc_now
+
+
+# A question left this long is stale: a message now is more likely something new than its answer.
+ABANDONED_AFTER = timedelta(days=3)
+
+
+def welcome_back(t: Translator, state: ConversationState, now: datetime) -> Html:
+    """Where someone was when they left a question unanswered long ago, set aside now."""
+    text = t.gettext(
+        "Welcome back. You left a question unanswered %(when)s; I have set it aside, so what "
+        "you send now is not taken as its answer.",
+        when=t.relative(state.updated_at - now),
+    )
+    if state.pledge_id is not None:
+        text = Html(
+            text + " " + t.gettext("Your pledge is saved as it was; /pledge takes you back to it.")
+        )
+    return text
 
 
 async def load_member(update: Update, ctx: PledgeContext) -> None:
@@ -24,8 +48,15 @@ async def load_member(update: Update, ctx: PledgeContext) -> None:
         )
         # A stopped member (who opted out with /stop, or blocked the bot) is still answered,
         # but stays stopped until /start: writing is not asking for reminders again.
-        ctx.conversation = await get_state(session=session, member_id=member.id or 0)
+        state = await get_state(session=session, member_id=member.id or 0)
+        now = utc_now()
+        abandoned = state is not None and now - state.updated_at > ABANDONED_AFTER
+        if abandoned:
+            await clear_state(session=session, member_id=member.id or 0)
     ctx.set_member(member, catalogs.translator(member.language))
+    ctx.conversation = None if abandoned else state
+    if abandoned and state is not None:
+        say(ctx, welcome_back(ctx.t, state, now))
     if chat is not None and chat.type != ChatType.PRIVATE:
         if update.effective_message is not None and (
             update.effective_message.text or ""
