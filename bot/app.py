@@ -59,7 +59,10 @@ def build_application(
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     if rate_limiter:
         # Without retries the limiter only delays; with them a 429's retry_after is honoured.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        limiter = AIORateLimiter(
+            overall_max_rate=services.settings.telegram_rate_limit, max_retries=3
+        )
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application: PledgeApplication = builder.build()
     application.bot_data[SERVICES_KEY] = services
     application.bot_data[ROUTER_KEY] = build_router()

@@ -16,7 +16,6 @@ from storage.members import get_or_create_member
 from storage.models import ConversationState
 from storage.types import utc_now
 
-
 # A question left this long is stale: a message now is more likely something new than its answer.
 ABANDONED_AFTER = timedelta(days=3)
 

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_bot_username: str | None = None
     telegram_api_base_url: str = TELEGRAM_API_BASE_URL
+    # Messages a second the bot allows itself across all chats (Telegram's ~30, unless the
+    # bot's limits were raised); 0 leaves pacing to Telegram's 429s alone.
+    telegram_rate_limit: float = Field(default=30.0, ge=0)
     data_dir: Path = Field(default=Path("data"))
     database_url: str | None = None
     default_language: str = "en"
