@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from datetime import timedelta
 
 from babel.core import get_global
 from sqlmodel import col, select
@@ -48,13 +49,19 @@ CAPITAL_ZONES = {
 }
 
 
+LAST_SEEN_PRECISION = timedelta(hours=1)
+
+
 async def get_or_create_member(
     *, session: AsyncSession, telegram_id: int, display_name: str, language: str
 ) -> tuple[Member, bool]:
     """The member for a Telegram user, created at first contact; True when new."""
     member = await get_member_by_telegram_id(session=session, telegram_id=telegram_id)
     if member is not None:
-        member.last_seen_at = utc_now()
+        now = utc_now()
+        # Within the hour is recent enough; writing it on every update costs a write per step.
+        if now - member.last_seen_at > LAST_SEEN_PRECISION:
+            member.last_seen_at = now
         if display_name and member.display_name != display_name:
             member.display_name = display_name[:200]
         session.add(member)
