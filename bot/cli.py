@@ -34,8 +34,7 @@ from storage.forums import (
     list_forums,
     update_forum,
 )
-from storage.invites import create_invite
-from storage.localities import find_or_create_locality
+from storage.invites import issue_invite
 from storage.migrate import upgrade, write_revision
 from storage.models import Compact, Forum, Role
 
@@ -163,15 +162,11 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> str:
         if country is None:
             raise CommandError(f"unknown country {args.country!r}: use an ISO code such as FR")
     async with open_services(settings) as services, transaction(services.sessions) as session:
-        locality_id = None
-        if country is not None:
-            locality_id = (
-                await find_or_create_locality(session=session, name=args.locality, country=country)
-            ).id
-        issued = await create_invite(
+        issued = await issue_invite(
             session=session,
             role=role,
-            locality_id=locality_id,
+            locality=args.locality,
+            country=country,
             uses=args.uses,
             expires_in=timedelta(days=args.expires_days),
         )

@@ -19,7 +19,6 @@ from conversations import (
     status,
 )
 from conversations.buttons import NoOp
-from conversations.callbacks import unpack
 from conversations.common import ack, say
 from conversations.context import PledgeContext
 from conversations.flow import EVERYONE, Button, Flow, Router, prefix_of
@@ -100,20 +99,19 @@ async def _press(update: Update, ctx: PledgeContext, data: str) -> None:
     t, router = ctx.t, ctx.router
     button = router.buttons.get(prefix_of(data))
     if button is None:
-        legacy = router.legacy.get(prefix_of(data))
-        if legacy is None:
-            ack(ctx, t.plain("That button is no longer valid."), alert=True)
-            return
-        await legacy(update, ctx, unpack(data))
+        ack(ctx, t.plain("That button is no longer valid."), alert=True)
         return
     parsed = button.data.parse(data)
-    state = ctx.conversation
-    where = {state.flow, f"{state.flow}/{state.step}"} if state is not None else set()
-    if parsed is None or (button.only_on is not None and not button.only_on & where):
+    if parsed is None:
         ack(ctx, t.plain("That button is no longer valid."), alert=True)
         return
     if ctx.member.role not in button.roles:
         ack(ctx, t.plain(button.refusal), alert=True)
+        return
+    state = ctx.conversation
+    where = {state.flow, f"{state.flow}/{state.step}"} if state is not None else set()
+    if button.only_on is not None and not button.only_on & where:
+        ack(ctx, t.plain("That button is no longer valid."), alert=True)
         return
     await button.run(update, ctx, parsed)
 

@@ -19,8 +19,7 @@ from bot.services import Services
 from bot.standin import BotApiStandIn, SentMessage, SimulatedPerson, VirtualClock
 from conversations.admin import deep_link
 from storage.engine import transaction
-from storage.invites import create_invite
-from storage.localities import find_or_create_locality
+from storage.invites import issue_invite
 from storage.models import Role
 
 HELP = """Commands of the simulator (everything else is sent to the bot as a message):
@@ -127,14 +126,7 @@ async def make_invite(
     services: Services, bot_username: str, role: Role, locality: str | None, country: str | None
 ) -> str:
     async with transaction(services.sessions) as session:
-        locality_id = None
-        if locality and country:
-            locality_id = (
-                await find_or_create_locality(session=session, name=locality, country=country)
-            ).id
-        issued = await create_invite(
-            session=session, role=role, locality_id=locality_id, expires_in=timedelta(days=14)
-        )
+        issued = await issue_invite(session=session, role=role, locality=locality, country=country)
     return f"{deep_link(bot_username, issued.token)}\n   type: /start {issued.token}"
 
 

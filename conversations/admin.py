@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import Update
 
-from conversations.callbacks import Callback
+from conversations.buttons import DecideAccess
 from conversations.common import ack, close_keyboard, notify, problem_text, replace, say, typed_text
 from conversations.context import PledgeContext
-from conversations.flow import COORDINATORS, Command, Flow
+from conversations.flow import COORDINATORS, Button, ButtonData, Command, Flow, is_coordinator
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import Option, choice_keyboard
 from conversations.onboarding import set_command_menu
@@ -17,7 +18,7 @@ from conversations.parsing import check_length, country_name, read_country
 from conversations.vocabulary import ROLES, label
 from storage.access_requests import decide_access_request, get_access_request
 from storage.conversation_state import clear_state, set_state
-from storage.invites import create_invite
+from storage.invites import issue_invite
 from storage.localities import find_or_create_locality
 from storage.members import get_member, grant_role
 from storage.models import AccessRequestStatus, ConversationState, NoticeKind, Role
@@ -25,6 +26,16 @@ from storage.models import AccessRequestStatus, ConversationState, NoticeKind, R
 INVITE = "invite"
 LOCALITY, COUNTRY = "locality", "country"
 INVITE_DAYS = 14
+# What anyone but a coordinator is told when pressing these buttons (translated already).
+ONLY_COORDINATORS_INVITE = N_("Only coordinators invite people.")
+ONLY_COORDINATORS_DECIDE = N_("Only coordinators decide on requests.")
+
+
+@dataclass(frozen=True)
+class InviteRole(ButtonData, prefix="i.role"):
+    """The role of the person to invite (a Role's value)."""
+
+    role: str
 
 
 def deep_link(bot_username: str, token: str) -> str:
@@ -50,26 +61,18 @@ async def invite(update: Update, ctx: PledgeContext) -> None:
     say(
         ctx,
         t.gettext("Whom do you want to invite?"),
-        choice_keyboard(options, action="i.role", columns=3),
+        choice_keyboard(options, action=InviteRole, columns=3),
     )
 
 
-def is_coordinator(ctx: PledgeContext) -> bool:
-    return ctx.member.role == Role.COORDINATOR.value
-
-
-async def on_role(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_role(update: Update, ctx: PledgeContext, data: InviteRole) -> None:
     """Button: the role; officials also need their locality."""
-    if not is_coordinator(ctx):
-        ack(ctx, ctx.t.plain("Only coordinators invite people."), alert=True)
-        return
-    role_code = callback.str_arg(0)
-    if role_code not in ROLES:
+    if data.role not in ROLES:
         ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
         return
     ack(ctx)
     close_keyboard(ctx)
-    role = Role(role_code)
+    role = Role(data.role)
     if role is Role.OFFICIAL:
         async with ctx.db() as session:
             await set_state(
@@ -97,7 +100,7 @@ async def on_invite_answer(update: Update, ctx: PledgeContext) -> None:
     state, message, t = ctx.conversation, update.effective_message, ctx.t
     if state is None or message is None:
         return
-    if not is_coordinator(ctx):
+    if not is_coordinator(ctx.member.role):  # no longer one since the invitation began
         async with ctx.db() as session:
             await clear_state(session=session, member_id=ctx.member.id or 0)
         say(ctx, t.gettext("Only coordinators invite people."))
@@ -140,38 +143,31 @@ async def _issue(
 ) -> None:
     t = ctx.t
     async with ctx.db() as session:
-        locality_id, where = None, ""
-        if locality_name and country:
-            locality = await find_or_create_locality(
-                session=session, name=locality_name, country=country
-            )
-            locality_id = locality.id
-            where = t.plain(
-                " for %(locality)s, %(country)s",
-                locality=locality.name,
-                country=country_name(country, t.locale),
-            )
-        issued = await create_invite(
+        issued = await issue_invite(
             session=session,
             role=role,
-            locality_id=locality_id,
+            locality=locality_name,
+            country=country,
             expires_in=timedelta(days=INVITE_DAYS),
             created_by_id=ctx.member.id,
         )
         await clear_state(session=session, member_id=ctx.member.id or 0)
+    where = ""
+    if issued.locality is not None:
+        where = t.plain(
+            " for %(locality)s, %(country)s",
+            locality=issued.locality.name,
+            country=country_name(issued.locality.country, t.locale),
+        )
     link = deep_link(ctx.bot.username, issued.token)
     say(ctx, invite_message(t, role, link, where))
 
 
-async def on_decision(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_decision(update: Update, ctx: PledgeContext, data: DecideAccess) -> None:
     """Buttons Approve / Reject on a request for access; the first coordinator decides."""
-    t = ctx.t
-    approve = callback.action == "a.ok"
-    if ctx.member.role != Role.COORDINATOR.value:
-        ack(ctx, t.plain("Only coordinators decide on requests."), alert=True)
-        return
+    t, approve = ctx.t, data.approve
     async with ctx.db() as session:
-        request = await get_access_request(session=session, request_id=callback.int_arg(0) or 0)
+        request = await get_access_request(session=session, request_id=data.request)
         if request is None:
             ack(ctx, t.plain("That request is not available."), alert=True)
             return
@@ -218,16 +214,15 @@ async def on_decision(update: Update, ctx: PledgeContext, callback: Callback) ->
         set_command_menu(ctx, person)
 
 
-CALLBACKS = {"i.role": on_role, "a.ok": on_decision, "a.no": on_decision}
-MESSAGE_STEPS = {(INVITE, LOCALITY): on_invite_answer, (INVITE, COUNTRY): on_invite_answer}
-
-
 FLOW = Flow(
     name="invitations",
     commands=(
         Command("invite", N_("Invite an official, a coordinator or staff"), COORDINATORS, invite),
     ),
-    legacy_buttons=CALLBACKS,
+    buttons=(
+        Button(InviteRole, on_role, COORDINATORS, ONLY_COORDINATORS_INVITE),
+        Button(DecideAccess, on_decision, COORDINATORS, ONLY_COORDINATORS_DECIDE),
+    ),
     states=(INVITE,),
     text_steps={LOCALITY: on_invite_answer, COUNTRY: on_invite_answer},
     reask=reask,

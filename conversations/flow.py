@@ -155,8 +155,6 @@ class Flow:
     text_steps: Mapping[str, Step] = field(default_factory=dict)
     on_text: Step | None = None  # for any step of its states without one of its own
     reask: Reask | None = None
-    # Buttons not yet given typed data: action code → step reading positional arguments.
-    legacy_buttons: Mapping[str, ButtonStep] = field(default_factory=dict)
 
 
 class Router:
@@ -169,17 +167,12 @@ class Router:
         self.texts: dict[tuple[str, str], Step] = {}
         self.any_text: dict[str, Step] = {}
         self.reasks: dict[str, Reask] = {}
-        self.legacy: dict[str, ButtonStep] = {}
         owners: dict[str, str] = {}
         for flow in self.flows:
             for command in flow.commands:
                 _claim(self.commands, command.name, command, f"command /{command.name}")
             for button in flow.buttons:
                 _claim(self.buttons, button.data.prefix, button, f"button {button.data.prefix}")
-            for action, pressed in flow.legacy_buttons.items():
-                if action in self.buttons:
-                    raise ValueError(f"button {action} is declared twice")
-                _claim(self.legacy, action, pressed, f"button {action}")
             for state in flow.states:
                 _claim(owners, state, flow.name, f"conversation state {state}")
                 if flow.on_text is not None:

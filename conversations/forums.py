@@ -2,21 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 
-from conversations.callbacks import Callback
-from conversations.cards import compacts_text
 from conversations.common import ack, close_keyboard, problem_text, replace, say, typed_text
 from conversations.context import PledgeContext
-from conversations.flow import COORDINATORS, Command, Flow
-from conversations.i18n import N_, Html, Translator
-from conversations.keyboards import SELECTED_MARK, button, page_count, pager_row, rows
+from conversations.flow import COORDINATORS, Button, Command, Flow, is_coordinator
+from conversations.forum_cards import (
+    CODE,
+    COMPACT_CHOICES,
+    COMPACTS,
+    DATE_FIELDS,
+    DEADLINE,
+    ENDS,
+    EXAMPLE_DEADLINE,
+    LOCATION,
+    NAME,
+    NEW_NAME,
+    OFFSETS,
+    STARTS,
+    TIME_ZONE,
+    ChooseCompacts,
+    ChooseDate,
+    ChooseDeadlineDate,
+    EditField,
+    ForumList,
+    KeepZone,
+    NewForum,
+    OpenForum,
+    ToggleOpen,
+    card_keyboard,
+    compacts_keyboard,
+    date_choice_keyboard,
+    date_problem,
+    deadline_choice_keyboard,
+    forum_card,
+    forum_problem,
+    list_message,
+    name_language,
+    question,
+    question_keyboard,
+    year_problem,
+)
+from conversations.i18n import N_
 from conversations.parsing import (
     AmbiguousDate,
     check_length,
@@ -30,7 +63,6 @@ from storage.conversation_state import clear_state, set_state
 from storage.forums import (
     ForumError,
     create_forum,
-    forum_name,
     get_forum,
     get_forum_by_code,
     list_forums,
@@ -38,258 +70,15 @@ from storage.forums import (
     normalize_offsets,
     update_forum,
 )
-from storage.models import Compact, ConversationState, Forum, Role
+from storage.models import ConversationState, Forum
 
 STATE = "forum"
-CODE, NEW_NAME = "code", "newname"
-NAME, LOCATION, STARTS, ENDS = "name", "location", "starts", "ends"
-DEADLINE, TIME_ZONE, OFFSETS, COMPACTS = "deadline", "tz", "offsets", "compacts"
 TYPED_FIELDS = (NAME, LOCATION, STARTS, ENDS, DEADLINE, OFFSETS)
-DATE_FIELDS = {STARTS: "starts_on", ENDS: "ends_on"}
-PER_PAGE = 8
 CLEAR = "-"
 NAME_LIMITS = (2, 200)
 LOCATION_LIMITS = (2, 200)
-BOTH = "both"
-COMPACT_CHOICES = {
-    Compact.GCM.value: [Compact.GCM.value],
-    Compact.GCR.value: [Compact.GCR.value],
-    BOTH: [Compact.GCM.value, Compact.GCR.value],
-}
-FIELD_LABELS = {
-    NAME: N_("Name"),
-    LOCATION: N_("Location"),
-    COMPACTS: N_("Compacts"),
-    STARTS: N_("Start date"),
-    ENDS: N_("End date"),
-    DEADLINE: N_("Pledge deadline"),
-    OFFSETS: N_("Reminders"),
-}
-EXAMPLE_DATE = "2027-03-15"
-EXAMPLE_DEADLINE = f"{EXAMPLE_DATE} 17:00"
-
-
-def is_coordinator(ctx: PledgeContext) -> bool:
-    return ctx.has_member and ctx.member.role == Role.COORDINATOR.value
-
-
-def name_language(t: Translator) -> str:
-    """The key a name in the reader's language is kept under (zh_Hans → zh)."""
-    return t.language.split("_", 1)[0]
-
-
-def deadline_text(t: Translator, forum: Forum) -> str:
-    """The pledge deadline in the forum's own time zone, or 'not set'."""
-    if forum.pledge_deadline is None:
-        return t.plain("not set")
-    return t.plain(
-        "%(when)s (%(zone)s)",
-        when=t.moment(forum.pledge_deadline, time_zone=forum.deadline_time_zone),
-        zone=forum.deadline_time_zone,
-    )
-
-
-def status_text(t: Translator, forum: Forum) -> str:
-    return t.plain("open for pledges") if forum.is_open else t.plain("closed")
-
-
-def _day(t: Translator, value: date | None) -> str:
-    return t.date(value) if value is not None else "—"
-
-
-def offsets_text(t: Translator, offsets: Sequence[int]) -> str:
-    if not offsets:
-        return t.plain("none")
-    return t.plain(
-        "%(days)s days before the deadline", days=", ".join(t.number(d) for d in offsets)
-    )
-
-
-def forum_card(t: Translator, forum: Forum) -> Html:
-    """Everything a coordinator can change about a forum."""
-    names = "; ".join(
-        f"{t.language_name(language)}: {name}" for language, name in sorted(forum.names.items())
-    )
-    lines = [
-        t.gettext(
-            "<b>%(name)s</b> · %(code)s", name=forum_name(forum, t.language), code=forum.code
-        ),
-        t.gettext("Names: %(names)s", names=names or "—"),
-        t.gettext("Location: %(location)s", location=forum.location or "—"),
-        t.gettext("Compacts: %(compacts)s", compacts=compacts_text(t, forum.compacts)),
-        t.gettext(
-            "Dates: %(start)s – %(end)s",
-            start=_day(t, forum.starts_on),
-            end=_day(t, forum.ends_on),
-        ),
-        t.gettext("Pledge deadline: %(deadline)s", deadline=deadline_text(t, forum)),
-        t.gettext("Reminders: %(offsets)s", offsets=offsets_text(t, forum.reminder_offsets)),
-        t.gettext("Status: %(status)s", status=status_text(t, forum)),
-    ]
-    return Html("\n".join(lines))
-
-
-def card_keyboard(t: Translator, forum: Forum, page: int = 0) -> InlineKeyboardMarkup:
-    """A button per field, the open/close toggle and the way back to the list."""
-    assert forum.id is not None
-    fields = [
-        button(f"✏️ {t.plain(FIELD_LABELS[field])}", "f.field", forum.id, field)
-        for field in (NAME, LOCATION, COMPACTS, STARTS, ENDS, DEADLINE, OFFSETS)
-    ]
-    toggle = (
-        button(t.plain("🔒 Close for pledges"), "f.toggle", forum.id, page)
-        if forum.is_open
-        else button(t.plain("🔓 Open for pledges"), "f.toggle", forum.id, page)
-    )
-    back = button(t.plain("‹ Back to the forums"), "f.list", page)
-    return InlineKeyboardMarkup([*rows(fields, 2), [toggle], [back]])
-
-
-def list_message(
-    t: Translator, forums: Sequence[Forum], page: int
-) -> tuple[Html, InlineKeyboardMarkup]:
-    """One page of forums: a line and a button for each, and ➕ New forum."""
-    pages = page_count(len(forums), PER_PAGE)
-    page = min(max(page, 0), pages - 1)
-    first = page * PER_PAGE + 1
-    shown = forums[page * PER_PAGE : (page + 1) * PER_PAGE]
-    lines = [
-        t.ngettext("<b>Forums</b>: %(count)s forum", "<b>Forums</b>: %(count)s forums", len(forums))
-    ]
-    lines += [
-        t.gettext(
-            "%(number)s. <b>%(name)s</b> (%(code)s) — deadline: %(deadline)s · %(status)s",
-            number=t.number(first + i),
-            name=forum_name(forum, t.language),
-            code=forum.code,
-            deadline=deadline_text(t, forum),
-            status=status_text(t, forum),
-        )
-        for i, forum in enumerate(shown)
-    ]
-    buttons = [
-        button(
-            f"{t.number(first + i)}. {forum_name(forum, t.language)}", "f.open", forum.id or 0, page
-        )
-        for i, forum in enumerate(shown)
-    ]
-    keyboard = rows(buttons, 1)
-    pager = pager_row(t, page=page, pages=pages, action="f.list")
-    if pager:
-        keyboard.append(pager)
-    keyboard.append([button(t.plain("➕ New forum"), "f.new")])
-    return Html("\n".join(lines)), InlineKeyboardMarkup(keyboard)
-
-
-def question(t: Translator, step: str, forum: Forum | None) -> Html:
-    """What a step asks, with the value it would replace."""
-    code = forum.code if forum is not None else ""
-    if step == CODE:
-        return t.gettext(
-            "➕ New forum. Send its code: 3 to 16 letters A–Z or digits, for example GRF2029."
-        )
-    if step == NEW_NAME:
-        return t.gettext(
-            "What is the forum's name in %(language)s?", language=t.language_name(t.language)
-        )
-    assert forum is not None
-    if step == NAME:
-        return t.gettext(
-            "What is the name of %(code)s in %(language)s? Now: %(name)s\n"
-            "The names in other languages are kept.",
-            code=code,
-            language=t.language_name(t.language),
-            name=forum.names.get(name_language(t)) or "—",
-        )
-    if step == LOCATION:
-        return t.gettext(
-            "Where does %(code)s take place? Send the city, or - for none. Now: %(location)s",
-            code=code,
-            location=forum.location or "—",
-        )
-    if step in DATE_FIELDS:
-        now = _day(t, forum.starts_on if step == STARTS else forum.ends_on)
-        if step == STARTS:
-            return t.gettext(
-                "On which date does %(code)s start? Send it like %(example)s, or - to clear "
-                "it. Now: %(now)s",
-                code=code,
-                example=EXAMPLE_DATE,
-                now=now,
-            )
-        return t.gettext(
-            "On which date does %(code)s end? Send it like %(example)s, or - to clear it. "
-            "Now: %(now)s",
-            code=code,
-            example=EXAMPLE_DATE,
-            now=now,
-        )
-    if step == DEADLINE:
-        return t.gettext(
-            "When is the pledge deadline for %(code)s? Send the date and the time on a 24-hour "
-            "clock, like %(example)s, or - to clear it. Now: %(now)s",
-            code=code,
-            example=EXAMPLE_DEADLINE,
-            now=deadline_text(t, forum),
-        )
-    if step == TIME_ZONE:
-        return t.gettext(
-            "In which time zone is that time? Send a name like Europe/Zurich or a city like Geneva."
-        )
-    return t.gettext(
-        "How many days before the deadline should reminders go out? Send numbers like "
-        "30, 14, 7, 3, 1, or - for none. Now: %(now)s",
-        now=offsets_text(t, forum.reminder_offsets),
-    )
-
-
-def question_keyboard(t: Translator, step: str, forum: Forum | None) -> InlineKeyboardMarkup | None:
-    """The time zone step offers to keep the forum's current zone."""
-    if step != TIME_ZONE or forum is None or forum.id is None:
-        return None
-    keep = t.plain("Keep %(zone)s", zone=forum.deadline_time_zone)
-    return InlineKeyboardMarkup([[button(keep, "f.tz", forum.id)]])
-
-
-def compacts_keyboard(t: Translator, forum: Forum) -> InlineKeyboardMarkup:
-    assert forum.id is not None
-    current = sorted(forum.compacts)
-    options = [
-        (Compact.GCM.value, t.plain("GCM")),
-        (Compact.GCR.value, t.plain("GCR")),
-        (BOTH, t.plain("Both, in unison")),
-    ]
-    buttons = [
-        button(
-            (SELECTED_MARK if COMPACT_CHOICES[code] == current else "") + text,
-            "f.comp",
-            forum.id,
-            code,
-        )
-        for code, text in options
-    ]
-    return InlineKeyboardMarkup([buttons, [button(t.plain("‹ Back"), "f.open", forum.id, 0)]])
-
-
-def forum_problem(t: Translator, error: ForumError) -> Html:
-    """A refused value, explained in the reader's language."""
-    if error.problem == "code":
-        return t.gettext(
-            "A forum code is 3 to 16 letters A–Z or digits, for example GRF2029. "
-            "Please send another."
-        )
-    if error.problem == "code_taken":
-        return t.gettext("There is already a forum with that code. Please send another.")
-    if error.problem == "dates":
-        return t.gettext(
-            "A forum cannot end before it starts. Please check the dates and send it again."
-        )
-    if error.problem == "offsets":
-        return t.gettext(
-            "Reminders go out 1 to 365 days before the deadline. Please send whole numbers "
-            "like 30, 14, 7, 3, 1."
-        )
-    return t.gettext("That value cannot be saved. Please check it and send it again.")
+# What anyone but a coordinator is told, pressing a forum's button or answering a forum step.
+REFUSAL = N_("Only coordinators manage forums.")
 
 
 # ---------------------------------------------------------------- list and card
@@ -304,65 +93,45 @@ async def forums(update: Update, ctx: PledgeContext) -> None:
     say(ctx, text, keyboard)
 
 
-async def _refused(update: Update, ctx: PledgeContext) -> bool:
-    """True (and said so) if the person pressing is not a coordinator."""
-    if is_coordinator(ctx):
-        return False
-    ack(ctx, ctx.t.plain("Only coordinators manage forums."), alert=True)
-    return True
-
-
-async def _pressed_forum(
-    update: Update, ctx: PledgeContext, session: AsyncSession, callback: Callback
-) -> Forum | None:
-    forum_id = callback.int_arg(0)
+async def _pressed_forum(ctx: PledgeContext, session: AsyncSession, forum_id: int) -> Forum | None:
     forum = await get_forum(session=session, forum_id=forum_id) if forum_id else None
     if forum is None:
         ack(ctx, ctx.t.plain("That forum is not available."), alert=True)
     return forum
 
 
-async def on_list(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_list(update: Update, ctx: PledgeContext, data: ForumList) -> None:
     """Button: a page of the list (or back to it from a card)."""
-    if await _refused(update, ctx):
-        return
     async with ctx.db() as session:
         found = await list_forums(session=session)
     ack(ctx)
-    text, keyboard = list_message(ctx.t, found, max(callback.int_arg(0) or 0, 0))
+    text, keyboard = list_message(ctx.t, found, max(data.page, 0))
     replace(ctx, text, keyboard)
 
 
-async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_open(update: Update, ctx: PledgeContext, data: OpenForum) -> None:
     """Button: a forum's card."""
-    if await _refused(update, ctx):
-        return
     async with ctx.db() as session:
-        forum = await _pressed_forum(update, ctx, session, callback)
+        forum = await _pressed_forum(ctx, session, data.forum)
     if forum is None:
         return
     ack(ctx)
-    page = max(callback.int_arg(1) or 0, 0)
-    replace(ctx, forum_card(ctx.t, forum), card_keyboard(ctx.t, forum, page))
+    replace(ctx, forum_card(ctx.t, forum), card_keyboard(ctx.t, forum, max(data.page, 0)))
 
 
-async def on_new(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_new(update: Update, ctx: PledgeContext, _data: NewForum) -> None:
     """Button: ➕ New forum; first its code."""
-    if await _refused(update, ctx):
-        return
     async with ctx.db() as session:
         await set_state(session=session, member_id=ctx.member.id or 0, flow=STATE, step=CODE)
     ack(ctx)
     say(ctx, question(ctx.t, CODE, None))
 
 
-async def on_field(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_field(update: Update, ctx: PledgeContext, data: EditField) -> None:
     """Button: change one field; typed fields are asked, compacts are chosen."""
-    if await _refused(update, ctx):
-        return
-    field = callback.str_arg(1) or ""
+    field = data.field
     async with ctx.db() as session:
-        forum = await _pressed_forum(update, ctx, session, callback)
+        forum = await _pressed_forum(ctx, session, data.forum)
         if forum is None:
             return
         if field not in (*TYPED_FIELDS, COMPACTS):
@@ -400,13 +169,11 @@ async def _show_saved(update: Update, ctx: PledgeContext, forum: Forum, *, edit:
     say(ctx, forum_card(t, forum), card_keyboard(t, forum))
 
 
-async def on_compacts(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_compacts(update: Update, ctx: PledgeContext, data: ChooseCompacts) -> None:
     """Button: GCM, GCR or both."""
-    if await _refused(update, ctx):
-        return
-    choice = COMPACT_CHOICES.get(callback.str_arg(1) or "")
+    choice = COMPACT_CHOICES.get(data.choice)
     async with ctx.db() as session:
-        forum = await _pressed_forum(update, ctx, session, callback)
+        forum = await _pressed_forum(ctx, session, data.forum)
         if forum is None:
             return
         if choice is None:
@@ -416,49 +183,41 @@ async def on_compacts(update: Update, ctx: PledgeContext, callback: Callback) ->
     await _show_saved(update, ctx, forum, edit=True)
 
 
-async def on_toggle(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_toggle(update: Update, ctx: PledgeContext, data: ToggleOpen) -> None:
     """Button: open or close the forum for pledges."""
-    if await _refused(update, ctx):
-        return
     async with ctx.db() as session:
-        forum = await _pressed_forum(update, ctx, session, callback)
+        forum = await _pressed_forum(ctx, session, data.forum)
         if forum is None:
             return
         await update_forum(session=session, forum=forum, changes={"is_open": not forum.is_open})
     t = ctx.t
     ack(ctx, t.plain("🔓 Open for pledges") if forum.is_open else t.plain("🔒 Closed"))
-    page = max(callback.int_arg(1) or 0, 0)
-    replace(ctx, forum_card(t, forum), card_keyboard(t, forum, page))
+    replace(ctx, forum_card(t, forum), card_keyboard(t, forum, max(data.page, 0)))
 
 
-async def on_date_choice(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_date_choice(update: Update, ctx: PledgeContext, data: ChooseDate) -> None:
     """Button: which of two readings of a typed start or end date was meant."""
-    if await _refused(update, ctx):
-        return
-    field = callback.str_arg(1) or ""
-    chosen = _iso_date(callback.str_arg(2))
-    if field not in DATE_FIELDS or chosen is None:
+    chosen = _iso_date(data.day)
+    if data.field not in DATE_FIELDS or chosen is None:
         ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
         return
     async with ctx.db() as session:
-        forum = await _pressed_forum(update, ctx, session, callback)
+        forum = await _pressed_forum(ctx, session, data.forum)
     if forum is None:
         return
     ack(ctx)
     close_keyboard(ctx)
-    await _save(update, ctx, forum.id or 0, {DATE_FIELDS[field]: chosen})
+    await _save(update, ctx, forum.id or 0, {DATE_FIELDS[data.field]: chosen})
 
 
-async def on_deadline_choice(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_deadline_choice(update: Update, ctx: PledgeContext, data: ChooseDeadlineDate) -> None:
     """Button: which reading of the deadline's date was meant; then its time zone."""
-    if await _refused(update, ctx):
-        return
-    chosen, at = _iso_date(callback.str_arg(1)), _hhmm(callback.str_arg(2))
+    chosen, at = _iso_date(data.day), _hhmm(data.at)
     if chosen is None or at is None:
         ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
         return
     async with ctx.db() as session:
-        forum = await _pressed_forum(update, ctx, session, callback)
+        forum = await _pressed_forum(ctx, session, data.forum)
         if forum is None:
             return
         await _ask_time_zone(update, ctx, session, forum, chosen, at)
@@ -466,13 +225,11 @@ async def on_deadline_choice(update: Update, ctx: PledgeContext, callback: Callb
     close_keyboard(ctx)
 
 
-async def on_keep_zone(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_keep_zone(update: Update, ctx: PledgeContext, data: KeepZone) -> None:
     """Button: the deadline typed is in the forum's current time zone."""
-    if await _refused(update, ctx):
-        return
     state = ctx.conversation
     async with ctx.db() as session:
-        forum = await _pressed_forum(update, ctx, session, callback)
+        forum = await _pressed_forum(ctx, session, data.forum)
     if forum is None:
         return
     if (
@@ -525,10 +282,10 @@ async def _typed(update: Update, ctx: PledgeContext) -> tuple[ConversationState,
     state, message, t = ctx.conversation, update.effective_message, ctx.t
     if state is None or message is None:
         return None
-    if not is_coordinator(ctx):
+    if not is_coordinator(ctx.member.role):
         async with ctx.db() as session:
             await clear_state(session=session, member_id=ctx.member.id or 0)
-        say(ctx, t.gettext("Only coordinators manage forums."))
+        say(ctx, t.gettext(REFUSAL))
         return None
     typed = typed_text(update, ctx)
     return None if typed is None else (state, typed)
@@ -646,21 +403,6 @@ async def on_location(update: Update, ctx: PledgeContext) -> None:
     await _save(update, ctx, _forum_id(state), {"location": "" if text == CLEAR else text})
 
 
-def _date_problem(t: Translator) -> Html:
-    return t.gettext(
-        "I could not read that date. Please send it like %(example)s.",
-        example=EXAMPLE_DATE,
-    )
-
-
-def _year_problem(t: Translator) -> Html:
-    return t.gettext(
-        "Please send a date between %(first)s and %(last)s.",
-        first=EARLIEST_YEAR,
-        last=LATEST_YEAR,
-    )
-
-
 async def on_date(update: Update, ctx: PledgeContext) -> None:
     """The start or end date; a date with two readings is asked back with a button each."""
     typed = await _typed(update, ctx)
@@ -673,19 +415,14 @@ async def on_date(update: Update, ctx: PledgeContext) -> None:
         return
     parsed = read_date(text, t.locale)
     if isinstance(parsed, AmbiguousDate):
-        keyboard = InlineKeyboardMarkup(
-            [
-                [button(t.date(d), "f.date", forum_id, field, d.isoformat())]
-                for d in (parsed.first, parsed.second)
-            ]
-        )
+        keyboard = date_choice_keyboard(t, forum_id, field, (parsed.first, parsed.second))
         say(ctx, t.gettext("Which date do you mean?"), keyboard)
         return
     if parsed is None:
-        say(ctx, _date_problem(t))
+        say(ctx, date_problem(t))
         return
     if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
-        say(ctx, _year_problem(t))
+        say(ctx, year_problem(t))
         return
     await _save(update, ctx, forum_id, {DATE_FIELDS[field]: parsed})
 
@@ -711,17 +448,11 @@ async def on_deadline(update: Update, ctx: PledgeContext) -> None:
         )
         return
     if isinstance(parsed, AmbiguousDate):
-        hhmm = f"{at.hour:02d}{at.minute:02d}"
-        keyboard = InlineKeyboardMarkup(
-            [
-                [button(t.date(d), "f.dl", forum_id, d.isoformat(), hhmm)]
-                for d in (parsed.first, parsed.second)
-            ]
-        )
+        keyboard = deadline_choice_keyboard(t, forum_id, (parsed.first, parsed.second), at)
         say(ctx, t.gettext("Which date do you mean?"), keyboard)
         return
     if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
-        say(ctx, _year_problem(t))
+        say(ctx, year_problem(t))
         return
     async with ctx.db() as session:
         forum = await get_forum(session=session, forum_id=forum_id)
@@ -821,18 +552,7 @@ async def on_offsets(update: Update, ctx: PledgeContext) -> None:
     await _save(update, ctx, _forum_id(state), {"reminder_offsets": offsets})
 
 
-CALLBACKS = {
-    "f.list": on_list,
-    "f.open": on_open,
-    "f.new": on_new,
-    "f.field": on_field,
-    "f.comp": on_compacts,
-    "f.toggle": on_toggle,
-    "f.date": on_date_choice,
-    "f.dl": on_deadline_choice,
-    "f.tz": on_keep_zone,
-}
-_MESSAGE_STEPS = {
+TEXT_STEPS = {
     (STATE, CODE): on_code,
     (STATE, NEW_NAME): on_new_name,
     (STATE, NAME): on_name,
@@ -852,8 +572,18 @@ FLOW = Flow(
             "forums", N_("Forums: names, dates, pledge deadlines, reminders"), COORDINATORS, forums
         ),
     ),
-    legacy_buttons=CALLBACKS,
+    buttons=(
+        Button(ForumList, on_list, COORDINATORS, REFUSAL),
+        Button(OpenForum, on_open, COORDINATORS, REFUSAL),
+        Button(NewForum, on_new, COORDINATORS, REFUSAL),
+        Button(EditField, on_field, COORDINATORS, REFUSAL),
+        Button(ChooseCompacts, on_compacts, COORDINATORS, REFUSAL),
+        Button(ToggleOpen, on_toggle, COORDINATORS, REFUSAL),
+        Button(ChooseDate, on_date_choice, COORDINATORS, REFUSAL),
+        Button(ChooseDeadlineDate, on_deadline_choice, COORDINATORS, REFUSAL),
+        Button(KeepZone, on_keep_zone, COORDINATORS, REFUSAL),
+    ),
     states=(STATE,),
-    text_steps={step: run for (_state, step), run in _MESSAGE_STEPS.items()},
+    text_steps={step: run for (_state, step), run in TEXT_STEPS.items()},
     reask=reask,
 )

@@ -10,11 +10,11 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
-from conversations.callbacks import Callback
+from conversations.buttons import OpenHistory
 from conversations.cards import compacts_text, locality_text, utf16_length
 from conversations.common import ack, replace, say
 from conversations.context import PledgeContext
-from conversations.flow import MEMBERS, Command, Flow
+from conversations.flow import MEMBERS, Button, ButtonData, Command, Flow
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import pager_row
 from conversations.vocabulary import (
@@ -40,6 +40,7 @@ PAGE_LIMIT = 3800  # of Telegram's 4096, leaving room for the heading
 VALUE_LIMIT = 80
 NARRATIVE_LIMIT = 300
 REFERENCE_ECHO = 30
+NOT_AVAILABLE = N_("That pledge is not available.")
 
 ACTIONS = {
     "created": N_("Created"),
@@ -51,6 +52,14 @@ ACTIONS = {
     "withdrawn": N_("Withdrawn"),
     "progress": N_("Stage changed"),
 }
+
+
+@dataclass(frozen=True)
+class HistoryPage(ButtonData, prefix="h.page"):
+    """Another page of a pledge's history, in the same message."""
+
+    pledge: int
+    page: int
 
 
 @dataclass(frozen=True)
@@ -211,8 +220,12 @@ def history_message(
         title=shorten(history.pledge.title or t.plain("(untitled)")),
     )
     text = Html("\n\n".join([heading, *pages[number]]))
+    pledge_id = history.pledge.id or 0
     pager = pager_row(
-        t, page=number, pages=len(pages), action="h.page", args=(history.pledge.id or 0,)
+        t,
+        page=number,
+        pages=len(pages),
+        to_page=lambda page: HistoryPage(pledge=pledge_id, page=page),
     )
     return text, InlineKeyboardMarkup([pager]) if pager else None
 
@@ -253,34 +266,29 @@ async def history(update: Update, ctx: PledgeContext) -> None:
     say(ctx, text, keyboard)
 
 
-async def _page(update: Update, ctx: PledgeContext, callback: Callback, *, new: bool) -> None:
+async def _page(ctx: PledgeContext, pledge_id: int, number: int, *, new: bool) -> None:
     async with ctx.db() as session:
-        pledge = await get_visible_pledge(
-            session=session, pledge_id=callback.int_arg(0) or 0, member=ctx.member
-        )
+        pledge = await get_visible_pledge(session=session, pledge_id=pledge_id, member=ctx.member)
         if pledge is None:
-            ack(ctx, ctx.t.plain("That pledge is not available."), alert=True)
+            ack(ctx, ctx.t.plain(NOT_AVAILABLE), alert=True)
             return
         found = await load_history(session=session, pledge=pledge)
     ack(ctx)
-    text, keyboard = history_message(ctx.t, found, ctx.member.time_zone, callback.int_arg(1) or 0)
+    text, keyboard = history_message(ctx.t, found, ctx.member.time_zone, number)
     if new:
         say(ctx, text, keyboard)
     else:
         replace(ctx, text, keyboard)
 
 
-async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_open(update: Update, ctx: PledgeContext, data: OpenHistory) -> None:
     """Button History (on a review card): the first page, in a new message."""
-    await _page(update, ctx, callback, new=True)
+    await _page(ctx, data.pledge, 0, new=True)
 
 
-async def on_page(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_page(update: Update, ctx: PledgeContext, data: HistoryPage) -> None:
     """Button: another page of the history."""
-    await _page(update, ctx, callback, new=False)
-
-
-CALLBACKS = {"h.open": on_open, "h.page": on_page}
+    await _page(ctx, data.pledge, data.page, new=False)
 
 
 FLOW = Flow(
@@ -293,5 +301,8 @@ FLOW = Flow(
             history,
         ),
     ),
-    legacy_buttons=CALLBACKS,
+    buttons=(
+        Button(OpenHistory, on_open, MEMBERS, NOT_AVAILABLE),
+        Button(HistoryPage, on_page, MEMBERS, NOT_AVAILABLE),
+    ),
 )

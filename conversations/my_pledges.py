@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
-from conversations.callbacks import Callback
+from conversations.buttons import OpenPledge, PledgeList, ReportProgress
 from conversations.cards import pledge_line
 from conversations.common import ack, close_keyboard, problem_text, replace, say, typed_text
 from conversations.context import PledgeContext
-from conversations.flow import OFFICIALS, Command, Flow
+from conversations.flow import OFFICIALS, Button, ButtonData, Command, Flow
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import button, page_count, pager_row, rows
 from conversations.parsing import check_length
-from conversations.pledge_card import show_pledge_card
+from conversations.pledge_card import EditPledge, WithdrawPledge, show_pledge_card
 from conversations.pledge_steps import EDIT, STEPS, applies, step_name
 from conversations.pledge_wizard import go_to
 from conversations.vocabulary import STAGES, label
@@ -33,6 +35,32 @@ PER_PAGE = 8
 PROGRESS = "progress"
 NARRATIVE = "narrative"
 NARRATIVE_LIMITS = (10, 2000)
+# What anyone but an official is told when pressing a button that names a pledge (a forged
+# one, since only officials are shown them): the same as for a pledge they may not see.
+NOT_AVAILABLE = N_("That pledge is not available.")
+
+
+@dataclass(frozen=True)
+class EditField(ButtonData, prefix="m.field"):
+    """Change this field (a step of the wizard) of a submitted pledge."""
+
+    pledge: int
+    step: str
+
+
+@dataclass(frozen=True)
+class ReachStage(ButtonData, prefix="m.stage"):
+    """The stage a pledge has reached, for a progress report."""
+
+    pledge: int
+    stage: str
+
+
+@dataclass(frozen=True)
+class ConfirmWithdraw(ButtonData, prefix="m.withdrawyes"):
+    """Yes, withdraw it."""
+
+    pledge: int
 
 
 def list_message(t: Translator, page: PledgePage, number: int) -> tuple[Html, InlineKeyboardMarkup]:
@@ -50,14 +78,12 @@ def list_message(t: Translator, page: PledgePage, number: int) -> tuple[Html, In
     buttons = [
         button(
             f"{t.number(first + i)}. {p.reference or p.title or t.plain('(untitled)')}",
-            "m.open",
-            p.id or 0,
-            number,
+            OpenPledge(pledge=p.id or 0, page=number),
         )
         for i, p in enumerate(page.pledges)
     ]
     keyboard = rows(buttons, 2)
-    pager = pager_row(t, page=number, pages=pages, action="m.list")
+    pager = pager_row(t, page=number, pages=pages, to_page=lambda target: PledgeList(page=target))
     if pager:
         keyboard.append(pager)
     return Html("\n".join(lines)), InlineKeyboardMarkup(keyboard)
@@ -84,9 +110,9 @@ async def my_pledges(update: Update, ctx: PledgeContext) -> None:
     say(ctx, text, keyboard)
 
 
-async def on_list(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_list(update: Update, ctx: PledgeContext, data: PledgeList) -> None:
     """Button: another page of the list (or back to it from a card)."""
-    number = max(callback.int_arg(0) or 0, 0)
+    number = max(data.page, 0)
     async with ctx.db() as session:
         page = await _page(ctx, session, number)
         if number and not page.pledges:  # the list shrank since that button was made
@@ -100,34 +126,32 @@ async def on_list(update: Update, ctx: PledgeContext, callback: Callback) -> Non
     replace(ctx, text, keyboard)
 
 
-async def _visible(
-    update: Update, ctx: PledgeContext, session: AsyncSession, callback: Callback
-) -> Pledge | None:
-    pledge_id = callback.int_arg(0)
+async def _visible(ctx: PledgeContext, session: AsyncSession, pledge_id: int) -> Pledge | None:
+    """The pledge a button names, if the reader may see it; else they are told it is not."""
     pledge = (
         await get_visible_pledge(session=session, pledge_id=pledge_id, member=ctx.member)
         if pledge_id
         else None
     )
     if pledge is None:
-        ack(ctx, ctx.t.plain("That pledge is not available."), alert=True)
+        ack(ctx, ctx.t.plain(NOT_AVAILABLE), alert=True)
     return pledge
 
 
-async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_open(update: Update, ctx: PledgeContext, data: OpenPledge) -> None:
     """Button: one pledge's card."""
     async with ctx.db() as session:
-        pledge = await _visible(update, ctx, session, callback)
+        pledge = await _visible(ctx, session, data.pledge)
         if pledge is None:
             return
         ack(ctx)
-        await show_pledge_card(update, ctx, session, pledge, page=callback.int_arg(1) or 0)
+        await show_pledge_card(update, ctx, session, pledge, page=data.page)
 
 
-async def on_edit(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_edit(update: Update, ctx: PledgeContext, data: EditPledge) -> None:
     """Button: choose which field of a submitted pledge to change."""
     async with ctx.db() as session:
-        pledge = await _visible(update, ctx, session, callback)
+        pledge = await _visible(ctx, session, data.pledge)
         if pledge is None:
             return
         if not can_edit(ctx.member, pledge):
@@ -137,12 +161,14 @@ async def on_edit(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         assert pledge.id is not None
         t = ctx.t
         fields = [
-            button(step_name(t, s), "m.field", pledge.id, s) for s in STEPS if applies(s, pledge)
+            button(step_name(t, s), EditField(pledge=pledge.id, step=s))
+            for s in STEPS
+            if applies(s, pledge)
         ]
         keyboard = InlineKeyboardMarkup(
             [
                 *rows(fields, 2),
-                [button(t.plain("‹ Back"), "m.open", pledge.id, callback.int_arg(1) or 0)],
+                [button(t.plain("‹ Back"), OpenPledge(pledge=pledge.id, page=data.page))],
             ]
         )
         replace(
@@ -152,13 +178,13 @@ async def on_edit(update: Update, ctx: PledgeContext, callback: Callback) -> Non
         )
 
 
-async def on_field(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_field(update: Update, ctx: PledgeContext, data: EditField) -> None:
     """Button: change this field; a revision will record it."""
     async with ctx.db() as session:
-        pledge = await _visible(update, ctx, session, callback)
+        pledge = await _visible(ctx, session, data.pledge)
         if pledge is None:
             return
-        step = callback.str_arg(1) or ""
+        step = data.step
         if not can_edit(ctx.member, pledge) or step not in STEPS or not applies(step, pledge):
             ack(ctx, ctx.t.plain("This pledge can no longer be changed."), alert=True)
             return
@@ -170,14 +196,17 @@ async def on_field(update: Update, ctx: PledgeContext, callback: Callback) -> No
 def stage_keyboard(t: Translator, pledge: Pledge) -> InlineKeyboardMarkup:
     assert pledge.id is not None
     return InlineKeyboardMarkup(
-        [[button(label(t, STAGES, s.value), "m.stage", pledge.id, s.value)] for s in Stage]
+        [
+            [button(label(t, STAGES, s.value), ReachStage(pledge=pledge.id, stage=s.value))]
+            for s in Stage
+        ]
     )
 
 
-async def on_progress(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_progress(update: Update, ctx: PledgeContext, data: ReportProgress) -> None:
     """Button: report progress; first the stage."""
     async with ctx.db() as session:
-        pledge = await _visible(update, ctx, session, callback)
+        pledge = await _visible(ctx, session, data.pledge)
         if pledge is None:
             return
         if not can_report(ctx.member, pledge):
@@ -195,11 +224,11 @@ async def on_progress(update: Update, ctx: PledgeContext, callback: Callback) ->
         )
 
 
-async def on_stage(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_stage(update: Update, ctx: PledgeContext, data: ReachStage) -> None:
     """Button: the stage reached; then the narrative."""
-    stage = callback.str_arg(1)
+    stage = data.stage
     async with ctx.db() as session:
-        pledge = await _visible(update, ctx, session, callback)
+        pledge = await _visible(ctx, session, data.pledge)
         if pledge is None:
             return
         if stage not in STAGES or not can_report(ctx.member, pledge):
@@ -268,21 +297,19 @@ async def on_narrative(update: Update, ctx: PledgeContext) -> None:
         await show_pledge_card(update, ctx, session, pledge)
 
 
-async def _withdrawable(
-    update: Update, ctx: PledgeContext, session: AsyncSession, callback: Callback
-) -> Pledge | None:
+async def _withdrawable(ctx: PledgeContext, session: AsyncSession, pledge_id: int) -> Pledge | None:
     """The pledge a withdraw button names, if the reader may withdraw it; else why not."""
-    pledge = await _visible(update, ctx, session, callback)
+    pledge = await _visible(ctx, session, pledge_id)
     if pledge is not None and not can_edit(ctx.member, pledge):
         ack(ctx, ctx.t.plain("This pledge can no longer be withdrawn."), alert=True)
         return None
     return pledge
 
 
-async def on_withdraw(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_withdraw(update: Update, ctx: PledgeContext, data: WithdrawPledge) -> None:
     """Button: withdraw a pledge (asks first)."""
     async with ctx.db() as session:
-        pledge = await _withdrawable(update, ctx, session, callback)
+        pledge = await _withdrawable(ctx, session, data.pledge)
         if pledge is None:
             return
         assert pledge.id is not None
@@ -290,8 +317,8 @@ async def on_withdraw(update: Update, ctx: PledgeContext, callback: Callback) ->
         keyboard = InlineKeyboardMarkup(
             [
                 [
-                    button(t.plain("Yes, withdraw it"), "m.withdrawyes", pledge.id),
-                    button(t.plain("No, keep it"), "m.open", pledge.id, callback.int_arg(1) or 0),
+                    button(t.plain("Yes, withdraw it"), ConfirmWithdraw(pledge=pledge.id)),
+                    button(t.plain("No, keep it"), OpenPledge(pledge=pledge.id, page=data.page)),
                 ]
             ]
         )
@@ -307,10 +334,10 @@ async def on_withdraw(update: Update, ctx: PledgeContext, callback: Callback) ->
         )
 
 
-async def on_withdraw_confirmed(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_withdraw_confirmed(update: Update, ctx: PledgeContext, data: ConfirmWithdraw) -> None:
     """Button: yes, withdraw."""
     async with ctx.db() as session:
-        pledge = await _withdrawable(update, ctx, session, callback)
+        pledge = await _withdrawable(ctx, session, data.pledge)
         if pledge is None:
             return
         await withdraw_pledge(session=session, pledge=pledge, member_id=ctx.member.id or 0)
@@ -320,19 +347,6 @@ async def on_withdraw_confirmed(update: Update, ctx: PledgeContext, callback: Ca
             ctx,
             ctx.t.gettext("The pledge <b>%(title)s</b> is withdrawn.", title=pledge.title),
         )
-
-
-CALLBACKS = {
-    "m.list": on_list,
-    "m.open": on_open,
-    "m.edit": on_edit,
-    "m.field": on_field,
-    "m.progress": on_progress,
-    "m.stage": on_stage,
-    "m.withdraw": on_withdraw,
-    "m.withdrawyes": on_withdraw_confirmed,
-}
-MESSAGE_STEPS = {(PROGRESS, NARRATIVE): on_narrative}
 
 
 FLOW = Flow(
@@ -345,7 +359,16 @@ FLOW = Flow(
             my_pledges,
         ),
     ),
-    legacy_buttons=CALLBACKS,
+    buttons=(
+        Button(PledgeList, on_list, OFFICIALS),  # refused with "That button is not for you."
+        Button(OpenPledge, on_open, OFFICIALS, NOT_AVAILABLE),
+        Button(EditPledge, on_edit, OFFICIALS, NOT_AVAILABLE),
+        Button(EditField, on_field, OFFICIALS, NOT_AVAILABLE),
+        Button(ReportProgress, on_progress, OFFICIALS, NOT_AVAILABLE),
+        Button(ReachStage, on_stage, OFFICIALS, NOT_AVAILABLE),
+        Button(WithdrawPledge, on_withdraw, OFFICIALS, NOT_AVAILABLE),
+        Button(ConfirmWithdraw, on_withdraw_confirmed, OFFICIALS, NOT_AVAILABLE),
+    ),
     states=(PROGRESS,),
     text_steps={NARRATIVE: on_narrative},
     reask=reask,

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
-from conversations.callbacks import Callback
+from conversations.buttons import DecideAccess
 from conversations.common import ack, close_keyboard, notify, problem_text, say, typed_text
 from conversations.context import PledgeContext
-from conversations.flow import EVERYONE, Command, Flow
+from conversations.flow import EVERYONE, Button, ButtonData, Command, Flow
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import Option, button, choice_keyboard
 from conversations.parsing import check_length, country_name, read_country
@@ -29,6 +30,19 @@ ACCESS = "access"
 NAME, POSITION, LOCALITY, COUNTRY = "name", "position", "locality", "country"
 ACCESS_STEPS = (NAME, POSITION, LOCALITY, COUNTRY)
 FIELD_LIMITS = (2, 120)
+NOT_YET_REGISTERED: frozenset[str | None] = frozenset({None})
+
+
+@dataclass(frozen=True)
+class RequestAccess(ButtonData, prefix="a.req"):
+    """🙋 Request access: for people without a role."""
+
+
+@dataclass(frozen=True)
+class ChooseLanguage(ButtonData, prefix="l.set"):
+    """A language to write in (a catalog's code)."""
+
+    language: str
 
 
 def help_text(ctx: PledgeContext, role: str | None) -> Html:
@@ -56,7 +70,7 @@ def help_text(ctx: PledgeContext, role: str | None) -> Html:
 
 
 def request_access_keyboard(t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button(t.plain("🙋 Request access"), "a.req")]])
+    return InlineKeyboardMarkup([[button(t.plain("🙋 Request access"), RequestAccess())]])
 
 
 def set_command_menu(ctx: PledgeContext, member: Member) -> None:
@@ -197,14 +211,14 @@ async def language(update: Update, ctx: PledgeContext) -> None:
     say(
         ctx,
         ctx.t.gettext("Choose your language:"),
-        choice_keyboard(options, action="l.set", columns=2),
+        choice_keyboard(options, action=ChooseLanguage, columns=2),
     )
 
 
-async def on_language(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_language(update: Update, ctx: PledgeContext, data: ChooseLanguage) -> None:
     """Button: switch language at once, command menu included."""
     catalogs = ctx.services.catalogs
-    code = callback.str_arg(0)
+    code = data.language
     if code not in catalogs.languages:
         ack(ctx, ctx.t.plain("That language is not available."), alert=True)
         return
@@ -246,11 +260,8 @@ def access_question(t: Translator, step: str) -> Html:
     )
 
 
-async def on_request_access(update: Update, ctx: PledgeContext, callback: Callback) -> None:
-    """Button: begin a request for access."""
-    if ctx.member.role is not None:
-        ack(ctx, ctx.t.plain("You are already registered."), alert=True)
-        return
+async def on_request_access(update: Update, ctx: PledgeContext, _data: RequestAccess) -> None:
+    """Button: begin a request for access (the flow lets only people without a role)."""
     ack(ctx)
     close_keyboard(ctx)
     async with ctx.db() as session:
@@ -354,8 +365,8 @@ def access_request_card(t: Translator, request: AccessRequest) -> tuple[Html, In
     keyboard = InlineKeyboardMarkup(
         [
             [
-                button(t.plain("✅ Approve"), "a.ok", request.id),
-                button(t.plain("✖️ Reject"), "a.no", request.id),
+                button(t.plain("✅ Approve"), DecideAccess(request.id, approve=True)),
+                button(t.plain("✖️ Reject"), DecideAccess(request.id, approve=False)),
             ]
         ]
     )
@@ -378,7 +389,15 @@ FLOW = Flow(
         Command("cancel", N_("Leave what you are doing"), EVERYONE, cancel),
         Command("help", N_("What this bot can do for you"), EVERYONE, help_command),
     ),
-    legacy_buttons={"a.req": on_request_access, "l.set": on_language},
+    buttons=(
+        Button(
+            RequestAccess,
+            on_request_access,
+            NOT_YET_REGISTERED,
+            N_("You are already registered."),
+        ),
+        Button(ChooseLanguage, on_language, EVERYONE),
+    ),
     states=(ACCESS,),
     text_steps={step: on_access_answer for step in ACCESS_STEPS},
     reask=reask,

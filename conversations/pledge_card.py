@@ -2,16 +2,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
+from conversations.buttons import PledgeList, ReportProgress, ResumeDraft
 from conversations.cards import pledge_card
 from conversations.common import say
 from conversations.context import PledgeContext
+from conversations.flow import ButtonData
 from conversations.i18n import Translator
 from conversations.keyboards import button
 from storage.models import Member, Pledge, WorkflowState
 from storage.pledges import can_edit, can_report, load_pledge_view
+
+# The card's own buttons, answered by conversations.my_pledges and conversations.review (which
+# import this module, so the data is declared here rather than there).
+
+
+@dataclass(frozen=True)
+class EditPledge(ButtonData, prefix="m.edit"):
+    """✏️ Edit: choose a field of a submitted pledge to change; `page` is the list page."""
+
+    pledge: int
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class WithdrawPledge(ButtonData, prefix="m.withdraw"):
+    """🗑 Withdraw (asks first); `page` is the list page to go back to."""
+
+    pledge: int
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class Resubmit(ButtonData, prefix="r.resub"):
+    """📤 Resubmit for review, after changes were requested."""
+
+    pledge: int
 
 
 def card_keyboard(
@@ -23,18 +53,20 @@ def card_keyboard(
     actions = []
     if can_edit(member, pledge):
         if pledge.state == WorkflowState.DRAFT.value:
-            actions.append(button(t.plain("▶️ Continue this draft"), "w.resume", pledge.id))
+            actions.append(button(t.plain("▶️ Continue this draft"), ResumeDraft(pledge.id)))
         else:
-            actions.append(button(t.plain("✏️ Edit"), "m.edit", pledge.id, page))
+            actions.append(button(t.plain("✏️ Edit"), EditPledge(pledge=pledge.id, page=page)))
     if can_report(member, pledge):
-        actions.append(button(t.plain("📈 Report progress"), "m.progress", pledge.id, page))
+        actions.append(
+            button(t.plain("📈 Report progress"), ReportProgress(pledge=pledge.id, page=page))
+        )
     if actions:
         rows.append(actions)
     if can_edit(member, pledge) and pledge.state == WorkflowState.CHANGES_REQUESTED.value:
-        rows.append([button(t.plain("📤 Resubmit for review"), "r.resub", pledge.id)])
+        rows.append([button(t.plain("📤 Resubmit for review"), Resubmit(pledge=pledge.id))])
     if can_edit(member, pledge):
-        rows.append([button(t.plain("🗑 Withdraw"), "m.withdraw", pledge.id, page)])
-    rows.append([button(t.plain("‹ Back to the list"), "m.list", page)])
+        rows.append([button(t.plain("🗑 Withdraw"), WithdrawPledge(pledge=pledge.id, page=page))])
+    rows.append([button(t.plain("‹ Back to the list"), PledgeList(page=page))])
     return InlineKeyboardMarkup(rows)
 
 

@@ -1,11 +1,17 @@
-"""The pledge wizard's steps: their order, what each asks, and the buttons it offers.
+"""The pledge wizard's fields, each declared once, and the walk through them.
 
-Pure of Telegram updates: given a translator and a pledge, each function says what to show;
-conversations/pledge_wizard.py decides when to show it and saves the answers.
+A field is one `Field` record in `FIELDS`: its name, its label, the question it asks and the
+buttons it offers, how it reads a typed answer, whether it applies to a pledge and whether its
+answer is still missing. The functions below (next step, "Step n of m", missing steps, the
+question again) only walk the records, so a new field is one more record in `FIELDS`.
+
+Pure of Telegram updates: given a translator and a pledge, each function says what to show or
+what to save; conversations/pledge_wizard.py decides when to show it and saves the answers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -14,8 +20,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
 from conversations.cards import compacts_text, locality_text
+from conversations.common import problem_text
+from conversations.flow import ButtonData
 from conversations.i18n import N_, Html, Translator
-from conversations.keyboards import Option, button, choice_keyboard, multi_select_keyboard, rows
+from conversations.keyboards import (
+    SELECTED_MARK,
+    Option,
+    button,
+    choice_keyboard,
+    page_count,
+    pager_row,
+    rows,
+)
+from conversations.parsing import AmbiguousDate, check_length, read_date, read_money
 from conversations.vocabulary import (
     OBJECTIVES,
     SUPPORT_TYPES,
@@ -24,7 +41,7 @@ from conversations.vocabulary import (
     objective_label,
 )
 from storage.forums import forum_name, list_open_forums
-from storage.localities import get_localities
+from storage.localities import get_localities, search_localities
 from storage.models import Compact, Pledge
 
 WIZARD = "wizard"
@@ -35,123 +52,234 @@ DISCARD = "discard"
 FORUM, COMPACTS, TITLE, DESCRIPTION = "forum", "compacts", "title", "description"
 GCM, GCR, SUPPORT, GROUPS = "gcm", "gcr", "support", "groups"
 START, END, BUDGET, PARTNERS = "start", "end", "budget", "partners"
-STEPS = (
-    FORUM,
-    COMPACTS,
-    TITLE,
-    DESCRIPTION,
-    GCM,
-    GCR,
-    SUPPORT,
-    GROUPS,
-    START,
-    END,
-    BUDGET,
-    PARTNERS,
-)
 
-MULTI_FIELDS = {
-    GCM: "gcm_objectives",
-    GCR: "gcr_objectives",
-    SUPPORT: "support_types",
-    GROUPS: "target_groups",
-}
 TITLE_LIMITS = (3, 200)
 DESCRIPTION_LIMITS = (20, 2000)
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 MAX_PARTNERS = 20
 OBJECTIVES_PER_PAGE = 8
 
-STEP_NAMES = {
-    FORUM: N_("Forum"),
-    COMPACTS: N_("Compacts"),
-    TITLE: N_("Title"),
-    DESCRIPTION: N_("Description"),
-    GCM: N_("GCM objectives"),
-    GCR: N_("GCR objectives"),
-    SUPPORT: N_("Support types"),
-    GROUPS: N_("Target groups"),
-    START: N_("Start date"),
-    END: N_("End date"),
-    BUDGET: N_("Budget"),
-    PARTNERS: N_("Partners"),
-}
+
+# ---------------------------------------------------------------- the buttons' data
+# Every wizard button names its pledge, so a press is checked against the pledge the person is
+# working on; the fields keep the order of the old positional data, so buttons already sent
+# in chats still parse.
 
 
-def step_name(t: Translator, step: str) -> str:
-    """A step's name in the reader's language."""
-    return t.plain(STEP_NAMES[step])
+@dataclass(frozen=True)
+class ChooseForum(ButtonData, prefix="w.forum"):
+    """The forum the pledge is for."""
+
+    pledge: int
+    forum: int
 
 
-# ---------------------------------------------------------------- which step comes next
+@dataclass(frozen=True)
+class ChooseCompacts(ButtonData, prefix="w.compact"):
+    """GCM, GCR or both (`gcm`, `gcr`, `both`)."""
+
+    pledge: int
+    choice: str
 
 
-def applies(step: str, pledge: Pledge) -> bool:
-    """Objective steps apply only to the compacts the pledge serves."""
-    if step == GCM:
-        return Compact.GCM.value in pledge.compacts
-    if step == GCR:
-        return Compact.GCR.value in pledge.compacts
-    return True
+@dataclass(frozen=True)
+class ToggleOption(ButtonData, prefix="w.tog"):
+    """Choose or unchoose one option of a multi-select step, shown on `page`."""
+
+    pledge: int
+    step: str
+    option: str
+    page: int
 
 
-def is_missing(step: str, pledge: Pledge) -> bool:
-    """Whether a required answer is still absent (budget and partners are optional)."""
-    missing = {
-        FORUM: pledge.forum_id is None,
-        COMPACTS: not pledge.compacts,
-        TITLE: not pledge.title,
-        DESCRIPTION: not pledge.description,
-        GCM: not pledge.gcm_objectives,
-        GCR: not pledge.gcr_objectives,
-        SUPPORT: not pledge.support_types,
-        GROUPS: not pledge.target_groups,
-        START: pledge.starts_on is None,
-        END: pledge.ends_on is None and not pledge.ongoing,
-    }
-    return applies(step, pledge) and missing.get(step, False)
+@dataclass(frozen=True)
+class TurnPage(ButtonData, prefix="w.pg"):
+    """Another page of a multi-select step's options."""
+
+    pledge: int
+    step: str
+    page: int
 
 
-def missing_steps(pledge: Pledge) -> list[str]:
-    return [s for s in STEPS if is_missing(s, pledge)]
+@dataclass(frozen=True)
+class DoneChoosing(ButtonData, prefix="w.done"):
+    """Finish a multi-select step."""
+
+    pledge: int
+    step: str
 
 
-def next_step(pledge: Pledge, current: str, *, revisit: bool) -> str:
-    """The step after `current`: the next one on a first pass, the next gap on a revisit."""
-    for step in STEPS[STEPS.index(current) + 1 :]:
-        if applies(step, pledge) and (not revisit or is_missing(step, pledge)):
-            return step
-    if revisit:
-        gaps = missing_steps(pledge)
-        return gaps[0] if gaps else REVIEW
-    return REVIEW
+@dataclass(frozen=True)
+class Ongoing(ButtonData, prefix="w.ongoing"):
+    """The pledge has no end date."""
+
+    pledge: int
 
 
-def step_position(pledge: Pledge, step: str) -> tuple[int, int]:
-    # Until the compacts are chosen, count both objective steps: the total only ever shrinks.
-    shown = [s for s in STEPS if applies(s, pledge) or not pledge.compacts]
-    return (shown.index(step) + 1 if step in shown else len(shown)), len(shown)
+@dataclass(frozen=True)
+class NoBudget(ButtonData, prefix="w.nobudget"):
+    """No budget to state."""
+
+    pledge: int
 
 
-# ---------------------------------------------------------------- prompts
+@dataclass(frozen=True)
+class TogglePartner(ButtonData, prefix="w.partner"):
+    """Add or remove a partner locality."""
+
+    pledge: int
+    locality: int
+
+
+@dataclass(frozen=True)
+class PartnersDone(ButtonData, prefix="w.pdone"):
+    """No more partners."""
+
+    pledge: int
+
+
+@dataclass(frozen=True)
+class PickDate(ButtonData, prefix="w.date"):
+    """One reading of a typed date that had two; `day` is ISO (2027-01-31)."""
+
+    pledge: int
+    day: str
+
+
+@dataclass(frozen=True)
+class EditField(ButtonData, prefix="w.edit"):
+    """Change one field from the review card."""
+
+    pledge: int
+    step: str
+
+
+@dataclass(frozen=True)
+class Submit(ButtonData, prefix="w.submit"):
+    pledge: int
+
+
+@dataclass(frozen=True)
+class SaveDraft(ButtonData, prefix="w.save"):
+    pledge: int
+
+
+@dataclass(frozen=True)
+class Discard(ButtonData, prefix="w.discard"):
+    """Cancel the pledge: asks first."""
+
+    pledge: int
+
+
+@dataclass(frozen=True)
+class ConfirmDiscard(ButtonData, prefix="w.discardyes"):
+    pledge: int
+
+
+@dataclass(frozen=True)
+class BackToReview(ButtonData, prefix="w.back"):
+    """Do not cancel: the review card again."""
+
+    pledge: int
+
+
+# ---------------------------------------------------------------- what a field is
 
 
 @dataclass(frozen=True)
 class Prompt:
+    """A question: its text and its buttons."""
+
     text: Html
     keyboard: InlineKeyboardMarkup | None
 
 
-def header(t: Translator, pledge: Pledge, step: str, flow: str) -> Html:
-    if flow == EDIT:
-        return t.gettext("<b>Change: %(field)s</b>", field=step_name(t, step))
-    number, total = step_position(pledge, step)
-    return t.gettext(
-        "<b>Step %(number)s of %(total)s · %(field)s</b>",
-        number=t.number(number),
-        total=t.number(total),
-        field=step_name(t, step),
-    )
+@dataclass(frozen=True)
+class FieldContext:
+    """What a field's question or its reading of an answer works from."""
+
+    field: Field
+    t: Translator
+    session: AsyncSession
+    pledge: Pledge
+    data: Mapping[str, Any]  # the step's stored state (partners found by a search)
+
+    @property
+    def pledge_id(self) -> int:
+        assert self.pledge.id is not None
+        return self.pledge.id
+
+
+@dataclass(frozen=True)
+class Accept:
+    """A good answer: these changes are saved, and the wizard moves on."""
+
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Refuse:
+    """An answer not taken: why (or, for a date with two readings, which one was meant, with a
+    button each); the step stays."""
+
+    text: Html
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+@dataclass(frozen=True)
+class AskAgain:
+    """An answer that changes only what the step shows (partners found): the question again,
+    with this as the step's stored state."""
+
+    data: dict[str, Any]
+
+
+Reading = Accept | Refuse | AskAgain
+Ask = Callable[[FieldContext], Awaitable[Prompt]]
+Read = Callable[[FieldContext, str], Awaitable[Reading]]
+PledgeTest = Callable[[Pledge], bool]
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A multi-select field's options: the pledge attribute the chosen codes go to, the question
+    (untranslated), the options, and a button's option read back as the value stored (None
+    when it is not an option)."""
+
+    attribute: str
+    question: str
+    options: Callable[[Translator], list[Option]]
+    value: Callable[[str], str | int | None]
+
+
+def _always(pledge: Pledge) -> bool:
+    return True
+
+
+def _never(pledge: Pledge) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Field:
+    """One question of the wizard, declared once."""
+
+    name: str  # the step's code, stored in the conversation state and as a draft's step
+    label: str  # its name in headers and edit buttons (untranslated)
+    ask: Ask  # the question below the header, with the field's current answer and buttons
+    read: Read | None = None  # a typed answer, read; None: answered with buttons only
+    applies: PledgeTest = _always  # whether the pledge has this field at all
+    missing: PledgeTest = _never  # a required answer not given yet (optional fields: never)
+    choices: Choices | None = None  # a multi-select field's options
+    # Its answer is a date, so the buttons offered for a date with two readings answer it too.
+    reads_date: bool = False
+
+    def is_missing(self, pledge: Pledge) -> bool:
+        """Whether the pledge still lacks an answer it needs here."""
+        return self.applies(pledge) and self.missing(pledge)
+
+
+# ---------------------------------------------------------------- questions and readings
 
 
 def _now_line(t: Translator, value: str | None) -> Html:
@@ -160,36 +288,6 @@ def _now_line(t: Translator, value: str | None) -> Html:
 
 def _join(*parts: Html) -> Html:
     return Html("\n".join(p for p in parts if p))
-
-
-def _objective_options(t: Translator, compact: str) -> list[Option]:
-    return [Option(str(n), objective_label(t, compact, n)) for n in OBJECTIVES[compact]]
-
-
-def _multi_options(t: Translator, step: str) -> list[Option]:
-    if step in (GCM, GCR):
-        return _objective_options(t, step)
-    labels = SUPPORT_TYPES if step == SUPPORT else TARGET_GROUPS
-    return [Option(code, label(t, labels, code)) for code in labels]
-
-
-def _multi_selected(pledge: Pledge, step: str) -> list[str]:
-    return [str(v) for v in getattr(pledge, MULTI_FIELDS[step])]
-
-
-def multi_keyboard(t: Translator, pledge: Pledge, step: str, page: int) -> InlineKeyboardMarkup:
-    assert pledge.id is not None
-    return multi_select_keyboard(
-        t,
-        _multi_options(t, step),
-        selected=_multi_selected(pledge, step),
-        toggle_action="w.tog",
-        page_action="w.pg",
-        done_action="w.done",
-        args=(pledge.id, step),
-        page=page,
-        per_page=OBJECTIVES_PER_PAGE,
-    )
 
 
 def date_example(t: Translator) -> str:
@@ -203,189 +301,482 @@ def budget_example(t: Translator) -> str:
     return f"{t.number(250000)} EUR"
 
 
+async def _ask_forum(c: FieldContext) -> Prompt:
+    """Which open forum the pledge is for."""
+    t, pid = c.t, c.pledge_id
+    forums = await list_open_forums(session=c.session)
+    options = [Option(str(f.id), forum_name(f, t.language)) for f in forums]
+    return Prompt(
+        t.gettext("Which forum is this pledge for?"),
+        choice_keyboard(options, action=lambda code: ChooseForum(pid, int(code))),
+    )
+
+
+async def _ask_compacts(c: FieldContext) -> Prompt:
+    """GCM, GCR or both."""
+    t, pid, pledge = c.t, c.pledge_id, c.pledge
+    options = [
+        Option(Compact.GCM.value, t.plain("Global Compact for Migration (GCM)")),
+        Option(Compact.GCR.value, t.plain("Global Compact on Refugees (GCR)")),
+        Option("both", t.plain("Both, in unison")),
+    ]
+    return Prompt(
+        _join(
+            t.gettext("Which compact does this pledge serve?"),
+            _now_line(t, compacts_text(t, pledge.compacts) if pledge.compacts else None),
+        ),
+        choice_keyboard(options, action=lambda code: ChooseCompacts(pid, code)),
+    )
+
+
+async def _ask_title(c: FieldContext) -> Prompt:
+    """The title, in a few words."""
+    t = c.t
+    return Prompt(
+        _join(
+            t.gettext(
+                "Send the pledge's title, in a few words (up to %(limit)s characters).",
+                limit=t.number(TITLE_LIMITS[1]),
+            ),
+            _now_line(t, c.pledge.title),
+        ),
+        None,
+    )
+
+
+async def _read_title(c: FieldContext, text: str) -> Reading:
+    """A title within its limits, its spacing tidied."""
+    problem = check_length(text, minimum=TITLE_LIMITS[0], maximum=TITLE_LIMITS[1])
+    if problem:
+        return Refuse(problem_text(c.t, problem))
+    return Accept({"title": " ".join(text.split())})
+
+
+async def _ask_description(c: FieldContext) -> Prompt:
+    """What the government will do, for whom and how."""
+    t, description = c.t, c.pledge.description
+    return Prompt(
+        _join(
+            t.gettext(
+                "Describe the pledge: what your government will do, for whom and how "
+                "(up to %(limit)s characters).",
+                limit=t.number(DESCRIPTION_LIMITS[1]),
+            ),
+            _now_line(t, description[:300] + ("…" if len(description) > 300 else "")),
+        ),
+        None,
+    )
+
+
+async def _read_description(c: FieldContext, text: str) -> Reading:
+    """A description within its limits, kept as typed (line breaks and all)."""
+    problem = check_length(text, minimum=DESCRIPTION_LIMITS[0], maximum=DESCRIPTION_LIMITS[1])
+    if problem:
+        return Refuse(problem_text(c.t, problem))
+    return Accept({"description": text})
+
+
+def _selected(c: FieldContext) -> list[str]:
+    assert c.field.choices is not None
+    return [str(v) for v in getattr(c.pledge, c.field.choices.attribute)]
+
+
+def choices_keyboard(c: FieldContext, page: int) -> InlineKeyboardMarkup:
+    """A multi-select field's options with the chosen ones marked, a page at a time, and Done."""
+    assert c.field.choices is not None
+    t, pid, step = c.t, c.pledge_id, c.field.name
+    options, selected = c.field.choices.options(t), _selected(c)
+    pages = page_count(len(options), OBJECTIVES_PER_PAGE)
+    page = min(max(page, 0), pages - 1)
+    shown = options[page * OBJECTIVES_PER_PAGE : (page + 1) * OBJECTIVES_PER_PAGE]
+    buttons = [
+        button(
+            (SELECTED_MARK if o.code in selected else "") + o.label,
+            ToggleOption(pid, step, o.code, page),
+        )
+        for o in shown
+    ]
+    keyboard = rows(buttons, 1)
+    pager = pager_row(t, page=page, pages=pages, to_page=lambda to: TurnPage(pid, step, to))
+    if pager:
+        keyboard.append(pager)
+    done = t.plain("Done (%(count)s chosen)", count=t.number(len(selected)))
+    keyboard.append([button(done, DoneChoosing(pid, step))])
+    return InlineKeyboardMarkup(keyboard)
+
+
+async def _ask_choices(c: FieldContext) -> Prompt:
+    """A multi-select question and its options."""
+    assert c.field.choices is not None
+    return Prompt(c.t.gettext(c.field.choices.question), choices_keyboard(c, c.data.get("page", 0)))
+
+
+def _objectives(compact: str) -> Choices:
+    """A compact's objectives, stored as their numbers."""
+
+    def options(t: Translator) -> list[Option]:
+        return [Option(str(n), objective_label(t, compact, n)) for n in OBJECTIVES[compact]]
+
+    def value(raw: str) -> int | None:
+        number = int(raw) if raw.isdigit() else 0
+        return number if number in OBJECTIVES[compact] else None
+
+    question = {
+        Compact.GCM.value: N_(
+            "Which objectives of the Global Compact for Migration does the "
+            "pledge advance? Choose at least one; tap again to unselect."
+        ),
+        Compact.GCR.value: N_(
+            "Which objectives of the Global Compact on Refugees does the pledge "
+            "advance? Choose at least one; tap again to unselect."
+        ),
+    }[compact]
+    return Choices(f"{compact}_objectives", question, options, value)
+
+
+def _codes(attribute: str, labels: dict[str, str], question: str) -> Choices:
+    """Choices among codes (support types, target groups), stored as the codes."""
+
+    def options(t: Translator) -> list[Option]:
+        return [Option(code, label(t, labels, code)) for code in labels]
+
+    def value(raw: str) -> str | None:
+        return raw if raw in labels else None
+
+    return Choices(attribute, question, options, value)
+
+
+def _serves(compact: Compact) -> PledgeTest:
+    """Objective steps apply only to the compacts the pledge serves."""
+    return lambda pledge: compact.value in pledge.compacts
+
+
+def _multi(name: str, label_: str, choices: Choices, applies: PledgeTest = _always) -> Field:
+    """A multi-select field: at least one option, chosen with toggles and Done."""
+    return Field(
+        name,
+        label_,
+        _ask_choices,
+        applies=applies,
+        missing=lambda pledge: not getattr(pledge, choices.attribute),
+        choices=choices,
+    )
+
+
+async def _read_date(c: FieldContext, text: str) -> date | Refuse:
+    """The date typed, or why not; a date with two readings is asked back with a button each."""
+    t = c.t
+    parsed = read_date(text, t.locale)
+    if isinstance(parsed, AmbiguousDate):
+        keyboard = InlineKeyboardMarkup(
+            [
+                [button(t.date(d), PickDate(c.pledge_id, d.isoformat()))]
+                for d in (parsed.first, parsed.second)
+            ]
+        )
+        return Refuse(t.gettext("Which date do you mean?"), keyboard)
+    if parsed is None:
+        return Refuse(
+            t.gettext(
+                "I could not read that date. Please send it like %(example)s.",
+                example=date_example(t),
+            )
+        )
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        return Refuse(
+            t.gettext(
+                "Please send a date between %(first)s and %(last)s.",
+                first=EARLIEST_YEAR,
+                last=LATEST_YEAR,
+            )
+        )
+    return parsed
+
+
+async def _ask_start(c: FieldContext) -> Prompt:
+    """When the pledge starts."""
+    t, starts_on = c.t, c.pledge.starts_on
+    return Prompt(
+        _join(
+            t.gettext(
+                "When does the pledge start? Send a date, like %(example)s.",
+                example=date_example(t),
+            ),
+            _now_line(t, t.date(starts_on) if starts_on else None),
+        ),
+        None,
+    )
+
+
+async def _read_start(c: FieldContext, text: str) -> Reading:
+    """A start date; an end before it is cleared, so the end is asked again."""
+    parsed = await _read_date(c, text)
+    if isinstance(parsed, Refuse):
+        return parsed
+    changes: dict[str, Any] = {"starts_on": parsed}
+    if c.pledge.ends_on is not None and c.pledge.ends_on < parsed:
+        changes["ends_on"] = None  # asked again: an end before the start cannot stand
+    return Accept(changes)
+
+
+async def _ask_end(c: FieldContext) -> Prompt:
+    """When the pledge ends, or Ongoing."""
+    t, pledge = c.t, c.pledge
+    keyboard = InlineKeyboardMarkup(
+        [[button(t.plain("Ongoing, no end date"), Ongoing(c.pledge_id))]]
+    )
+    now = (
+        t.plain("ongoing")
+        if pledge.ongoing
+        else (t.date(pledge.ends_on) if pledge.ends_on else None)
+    )
+    return Prompt(
+        _join(
+            t.gettext(
+                "When does it end? Send a date, like %(example)s, or tap Ongoing.",
+                example=date_example(t),
+            ),
+            _now_line(t, now),
+        ),
+        keyboard,
+    )
+
+
+async def _read_end(c: FieldContext, text: str) -> Reading:
+    """An end date, on or after the start."""
+    parsed = await _read_date(c, text)
+    if isinstance(parsed, Refuse):
+        return parsed
+    starts_on = c.pledge.starts_on
+    if starts_on and parsed < starts_on:
+        return Refuse(
+            c.t.gettext(
+                "The end date must be on or after the start date, %(start)s.",
+                start=c.t.date(starts_on),
+            )
+        )
+    return Accept({"ends_on": parsed, "ongoing": False})
+
+
+async def _ask_budget(c: FieldContext) -> Prompt:
+    """An amount and its currency, or No budget."""
+    t, pledge = c.t, c.pledge
+    keyboard = InlineKeyboardMarkup(
+        [[button(t.plain("No budget to state"), NoBudget(c.pledge_id))]]
+    )
+    now = (
+        t.money(pledge.amount, pledge.currency)
+        if pledge.amount is not None and pledge.currency
+        else None
+    )
+    return Prompt(
+        _join(
+            t.gettext(
+                "Does the pledge have a budget? Send the amount and its currency code, like "
+                "%(example)s, or tap No budget.",
+                example=budget_example(t),
+            ),
+            _now_line(t, now),
+        ),
+        keyboard,
+    )
+
+
+async def _read_budget(c: FieldContext, text: str) -> Reading:
+    """An amount above zero with an ISO 4217 currency code."""
+    money = read_money(text, c.t.locale)
+    if money is None:
+        return Refuse(
+            c.t.gettext(
+                "Please send an amount above zero and a three-letter currency code "
+                "(ISO 4217), like %(example)s.",
+                example=budget_example(c.t),
+            )
+        )
+    return Accept({"amount": money[0], "currency": money[1]})
+
+
+async def _ask_partners(c: FieldContext) -> Prompt:
+    """The partners chosen and the ones last found, each a button that adds or removes it."""
+    t, pledge, pid = c.t, c.pledge, c.pledge_id
+    partners = await get_localities(session=c.session, ids=pledge.partner_ids)
+    results = await get_localities(session=c.session, ids=c.data.get("results", []))
+    shown = list({loc.id: loc for loc in [*partners, *results]}.values())
+    buttons = [
+        button(
+            ("✅ " if loc.id in pledge.partner_ids else "") + locality_text(t, loc),
+            TogglePartner(pid, loc.id or 0),
+        )
+        for loc in shown
+    ]
+    done = button(
+        t.plain("Done") if pledge.partner_ids else t.plain("No partners"), PartnersDone(pid)
+    )
+    body = t.gettext(
+        "Is this a joint pledge with other local governments? Send part of a "
+        "partner's name to find it, then tap it to add or remove it."
+    )
+    return Prompt(body, InlineKeyboardMarkup([*rows(buttons, 1), [done]]))
+
+
+async def _search_partners(c: FieldContext, text: str) -> Reading:
+    """Part of a partner's name: the localities found are shown to be tapped."""
+    found = await search_localities(session=c.session, text=text, exclude_id=c.pledge.locality_id)
+    if not found:
+        return Refuse(
+            c.t.gettext(
+                "No registered local government matches “%(text)s”. Try another "
+                "part of the name, or tap Done.",
+                text=text[:100],
+            )
+        )
+    return AskAgain({**c.data, "results": [loc.id for loc in found]})
+
+
+# ---------------------------------------------------------------- the fields, in order
+
+FIELDS: tuple[Field, ...] = (
+    Field(FORUM, N_("Forum"), _ask_forum, missing=lambda p: p.forum_id is None),
+    Field(COMPACTS, N_("Compacts"), _ask_compacts, missing=lambda p: not p.compacts),
+    Field(TITLE, N_("Title"), _ask_title, _read_title, missing=lambda p: not p.title),
+    Field(
+        DESCRIPTION,
+        N_("Description"),
+        _ask_description,
+        _read_description,
+        missing=lambda p: not p.description,
+    ),
+    _multi(GCM, N_("GCM objectives"), _objectives(Compact.GCM.value), _serves(Compact.GCM)),
+    _multi(GCR, N_("GCR objectives"), _objectives(Compact.GCR.value), _serves(Compact.GCR)),
+    _multi(
+        SUPPORT,
+        N_("Support types"),
+        _codes(
+            "support_types",
+            SUPPORT_TYPES,
+            N_("What kind of support does the pledge offer? Choose all that apply."),
+        ),
+    ),
+    _multi(
+        GROUPS,
+        N_("Target groups"),
+        _codes("target_groups", TARGET_GROUPS, N_("Who will benefit? Choose all that apply.")),
+    ),
+    Field(
+        START,
+        N_("Start date"),
+        _ask_start,
+        _read_start,
+        missing=lambda p: p.starts_on is None,
+        reads_date=True,
+    ),
+    Field(
+        END,
+        N_("End date"),
+        _ask_end,
+        _read_end,
+        missing=lambda p: p.ends_on is None and not p.ongoing,
+        reads_date=True,
+    ),
+    Field(BUDGET, N_("Budget"), _ask_budget, _read_budget),  # optional
+    Field(PARTNERS, N_("Partners"), _ask_partners, _search_partners),  # optional
+)
+FIELDS_BY_NAME = {f.name: f for f in FIELDS}
+STEPS = tuple(FIELDS_BY_NAME)
+
+
+# ---------------------------------------------------------------- walking the fields
+
+
+def field_of(step: str) -> Field | None:
+    """The field a step asks for; None for the review, the discard question or a forged name."""
+    return FIELDS_BY_NAME.get(step)
+
+
+def step_name(t: Translator, step: str) -> str:
+    """A step's name in the reader's language."""
+    return t.plain(FIELDS_BY_NAME[step].label)
+
+
+def applies(step: str, pledge: Pledge) -> bool:
+    """Whether the pledge has this step (objectives only for the compacts it serves)."""
+    field = field_of(step)
+    return field is None or field.applies(pledge)
+
+
+def missing_steps(pledge: Pledge) -> list[str]:
+    """The steps whose required answer is still absent, in order."""
+    return [f.name for f in FIELDS if f.is_missing(pledge)]
+
+
+def next_step(pledge: Pledge, current: str, *, revisit: bool) -> str:
+    """The step after `current`: the next one on a first pass, the next gap on a revisit."""
+    for field in FIELDS[STEPS.index(current) + 1 :]:
+        if field.applies(pledge) and (not revisit or field.is_missing(pledge)):
+            return field.name
+    if revisit:
+        gaps = missing_steps(pledge)
+        return gaps[0] if gaps else REVIEW
+    return REVIEW
+
+
+def step_position(pledge: Pledge, step: str) -> tuple[int, int]:
+    # Until the compacts are chosen, count both objective steps: the total only ever shrinks.
+    shown = [f.name for f in FIELDS if f.applies(pledge) or not pledge.compacts]
+    return (shown.index(step) + 1 if step in shown else len(shown)), len(shown)
+
+
+def header(t: Translator, pledge: Pledge, step: str, flow: str) -> Html:
+    """'Step n of m · Field' in the wizard, 'Change: Field' when editing a submitted pledge."""
+    if flow == EDIT:
+        return t.gettext("<b>Change: %(field)s</b>", field=step_name(t, step))
+    number, total = step_position(pledge, step)
+    return t.gettext(
+        "<b>Step %(number)s of %(total)s · %(field)s</b>",
+        number=t.number(number),
+        total=t.number(total),
+        field=step_name(t, step),
+    )
+
+
+def context(
+    t: Translator, session: AsyncSession, pledge: Pledge, step: str, data: Mapping[str, Any]
+) -> FieldContext:
+    """What the step's field asks and reads with."""
+    field = field_of(step)
+    if field is None:
+        raise ValueError(f"unknown step {step!r}")
+    return FieldContext(field, t, session, pledge, data)
+
+
 async def build_prompt(
     t: Translator,
     session: AsyncSession,
     pledge: Pledge,
     step: str,
     flow: str,
-    data: dict[str, Any],
+    data: Mapping[str, Any],
 ) -> Prompt:
-    """The question for a step, with its current answer and its buttons."""
-    assert pledge.id is not None
-    head = header(t, pledge, step, flow)
-    pid = pledge.id
-    if step == FORUM:
-        forums = await list_open_forums(session=session)
-        options = [Option(str(f.id), forum_name(f, t.language)) for f in forums]
-        return Prompt(
-            _join(head, t.gettext("Which forum is this pledge for?")),
-            choice_keyboard(options, action="w.forum", args=(pid,)),
-        )
-    if step == COMPACTS:
-        options = [
-            Option(Compact.GCM.value, t.plain("Global Compact for Migration (GCM)")),
-            Option(Compact.GCR.value, t.plain("Global Compact on Refugees (GCR)")),
-            Option("both", t.plain("Both, in unison")),
-        ]
-        return Prompt(
-            _join(
-                head,
-                t.gettext("Which compact does this pledge serve?"),
-                _now_line(t, compacts_text(t, pledge.compacts) if pledge.compacts else None),
-            ),
-            choice_keyboard(options, action="w.compact", args=(pid,)),
-        )
-    if step == TITLE:
-        return Prompt(
-            _join(
-                head,
-                t.gettext(
-                    "Send the pledge's title, in a few words (up to %(limit)s characters).",
-                    limit=t.number(TITLE_LIMITS[1]),
-                ),
-                _now_line(t, pledge.title),
-            ),
-            None,
-        )
-    if step == DESCRIPTION:
-        return Prompt(
-            _join(
-                head,
-                t.gettext(
-                    "Describe the pledge: what your government will do, for whom and how "
-                    "(up to %(limit)s characters).",
-                    limit=t.number(DESCRIPTION_LIMITS[1]),
-                ),
-                _now_line(
-                    t, pledge.description[:300] + ("…" if len(pledge.description) > 300 else "")
-                ),
-            ),
-            None,
-        )
-    if step in (GCM, GCR):
-        question = (
-            t.gettext(
-                "Which objectives of the Global Compact for Migration does the "
-                "pledge advance? Choose at least one; tap again to unselect."
-            )
-            if step == GCM
-            else t.gettext(
-                "Which objectives of the Global Compact on Refugees does the pledge "
-                "advance? Choose at least one; tap again to unselect."
-            )
-        )
-        return Prompt(_join(head, question), multi_keyboard(t, pledge, step, data.get("page", 0)))
-    if step == SUPPORT:
-        return Prompt(
-            _join(
-                head,
-                t.gettext("What kind of support does the pledge offer? Choose all that apply."),
-            ),
-            multi_keyboard(t, pledge, step, 0),
-        )
-    if step == GROUPS:
-        return Prompt(
-            _join(head, t.gettext("Who will benefit? Choose all that apply.")),
-            multi_keyboard(t, pledge, step, 0),
-        )
-    if step == START:
-        return Prompt(
-            _join(
-                head,
-                t.gettext(
-                    "When does the pledge start? Send a date, like %(example)s.",
-                    example=date_example(t),
-                ),
-                _now_line(t, t.date(pledge.starts_on) if pledge.starts_on else None),
-            ),
-            None,
-        )
-    if step == END:
-        keyboard = InlineKeyboardMarkup(
-            [[button(t.plain("Ongoing, no end date"), "w.ongoing", pid)]]
-        )
-        now = (
-            t.plain("ongoing")
-            if pledge.ongoing
-            else (t.date(pledge.ends_on) if pledge.ends_on else None)
-        )
-        return Prompt(
-            _join(
-                head,
-                t.gettext(
-                    "When does it end? Send a date, like %(example)s, or tap Ongoing.",
-                    example=date_example(t),
-                ),
-                _now_line(t, now),
-            ),
-            keyboard,
-        )
-    if step == BUDGET:
-        keyboard = InlineKeyboardMarkup(
-            [[button(t.plain("No budget to state"), "w.nobudget", pid)]]
-        )
-        now = (
-            t.money(pledge.amount, pledge.currency)
-            if pledge.amount is not None and pledge.currency
-            else None
-        )
-        return Prompt(
-            _join(
-                head,
-                t.gettext(
-                    "Does the pledge have a budget? Send the amount and its currency code, like "
-                    "%(example)s, or tap No budget.",
-                    example=budget_example(t),
-                ),
-                _now_line(t, now),
-            ),
-            keyboard,
-        )
-    if step == PARTNERS:
-        return await partners_prompt(t, session, pledge, head, data)
-    raise ValueError(f"unknown step {step!r}")
-
-
-async def partners_prompt(
-    t: Translator, session: AsyncSession, pledge: Pledge, head: Html, data: dict[str, Any]
-) -> Prompt:
-    assert pledge.id is not None
-    partners = await get_localities(session=session, ids=pledge.partner_ids)
-    results = await get_localities(session=session, ids=data.get("results", []))
-    shown = list({loc.id: loc for loc in [*partners, *results]}.values())
-    buttons = [
-        button(
-            ("✅ " if loc.id in pledge.partner_ids else "") + locality_text(t, loc),
-            "w.partner",
-            pledge.id,
-            loc.id or 0,
-        )
-        for loc in shown
-    ]
-    done = button(
-        t.plain("Done") if pledge.partner_ids else t.plain("No partners"), "w.pdone", pledge.id
-    )
-    body = t.gettext(
-        "Is this a joint pledge with other local governments? Send part of a "
-        "partner's name to find it, then tap it to add or remove it."
-    )
-    return Prompt(_join(head, body), InlineKeyboardMarkup([*rows(buttons, 1), [done]]))
+    """The question for a step under its header, with its current answer and its buttons."""
+    c = context(t, session, pledge, step, data)
+    asked = await c.field.ask(c)
+    return Prompt(_join(header(t, pledge, step, flow), asked.text), asked.keyboard)
 
 
 def review_keyboard(t: Translator, pledge: Pledge) -> InlineKeyboardMarkup:
     """An edit button for every field, then Submit, Save draft and Cancel."""
     assert pledge.id is not None
+    pid = pledge.id
     edits = [
-        button("✏️ " + step_name(t, s), "w.edit", pledge.id, s) for s in STEPS if applies(s, pledge)
+        button("✏️ " + t.plain(f.label), EditField(pid, f.name)) for f in FIELDS if f.applies(pledge)
     ]
     return InlineKeyboardMarkup(
         [
             *rows(edits, 2),
             [
-                button(t.plain("✅ Submit"), "w.submit", pledge.id),
-                button(t.plain("💾 Save draft"), "w.save", pledge.id),
+                button(t.plain("✅ Submit"), Submit(pid)),
+                button(t.plain("💾 Save draft"), SaveDraft(pid)),
             ],
-            [button(t.plain("✖️ Cancel pledge"), "w.discard", pledge.id)],
+            [button(t.plain("✖️ Cancel pledge"), Discard(pid))],
         ]
     )

@@ -3,83 +3,79 @@
 The same steps serve three flows: the first pass through a new pledge (`wizard`), a
 change made from the review card (`wizard` with `revisit` set), and a change to a pledge
 already submitted (`edit`), which returns to the pledge card instead of the review.
+The fields themselves (what each asks, how it reads an answer) are declared in
+conversations/pledge_steps.py; this module runs them and saves the answers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import date
+from collections.abc import Collection
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
-from conversations.callbacks import Callback
+from conversations.buttons import NewPledge, ResumeDraft
 from conversations.cards import compacts_text, pledge_card
 from conversations.common import (
     ack,
     close_keyboard,
     notify,
-    problem_text,
     replace,
     say,
     typed_text,
     update_keyboard,
 )
 from conversations.context import PledgeContext
-from conversations.flow import Flow
-from conversations.i18n import Html
+from conversations.flow import OFFICIALS, Button, Flow
+from conversations.i18n import N_
 from conversations.keyboards import Option, button, choice_keyboard
-from conversations.parsing import (
-    AmbiguousDate,
-    check_length,
-    read_date,
-    read_money,
-)
 from conversations.pledge_card import show_pledge_card
 from conversations.pledge_steps import (
     BUDGET,
     COMPACTS,
-    DESCRIPTION,
-    DESCRIPTION_LIMITS,
     DISCARD,
-    EARLIEST_YEAR,
     EDIT,
     END,
+    FIELDS,
     FORUM,
-    GCM,
-    GCR,
-    LATEST_YEAR,
     MAX_PARTNERS,
-    MULTI_FIELDS,
     PARTNERS,
     REVIEW,
-    START,
     STEPS,
-    SUPPORT,
-    TITLE,
-    TITLE_LIMITS,
     WIZARD,
+    Accept,
+    AskAgain,
+    BackToReview,
+    ChooseCompacts,
+    ChooseForum,
+    ConfirmDiscard,
+    Discard,
+    DoneChoosing,
+    EditField,
+    FieldContext,
+    NoBudget,
+    Ongoing,
+    PartnersDone,
+    PickDate,
+    SaveDraft,
+    Submit,
+    ToggleOption,
+    TogglePartner,
+    TurnPage,
     applies,
-    budget_example,
     build_prompt,
-    date_example,
-    header,
+    choices_keyboard,
+    context,
+    field_of,
     missing_steps,
-    multi_keyboard,
     next_step,
-    partners_prompt,
     review_keyboard,
     step_name,
 )
-from conversations.vocabulary import (
-    OBJECTIVES,
-    SUPPORT_TYPES,
-    TARGET_GROUPS,
-)
 from storage.conversation_state import clear_state, get_state, set_state
 from storage.forums import forum_name, get_forum, list_open_forums
-from storage.localities import get_locality, search_localities
+from storage.localities import get_locality
 from storage.members import list_coordinators
 from storage.models import ConversationState, NoticeKind, Pledge, Role, WorkflowState
 from storage.pledges import (
@@ -92,6 +88,11 @@ from storage.pledges import (
     update_pledge,
     withdraw_pledge,
 )
+
+# What anyone but an official of the pledge's locality is told of a wizard button: the
+# engine says it to other roles, `_target` to officials of another locality, so both read alike.
+NOT_AVAILABLE = N_("That pledge is not available.")
+ONLY_OFFICIALS = N_("Only officials of a local government write pledges.")
 
 # ---------------------------------------------------------------- showing steps
 
@@ -222,8 +223,8 @@ async def start_pledge(update: Update, ctx: PledgeContext) -> None:
             options = [Option(str(d.id), d.title or t.plain("(untitled)")) for d in drafts]
             keyboard = choice_keyboard(
                 options,
-                action="w.resume",
-                extra=[[button(t.plain("➕ Start a new pledge"), "w.new")]],
+                action=lambda code: ResumeDraft(int(code)),
+                extra=[[button(t.plain("➕ Start a new pledge"), NewPledge())]],
             )
             say(
                 ctx,
@@ -259,14 +260,10 @@ def is_official(ctx: PledgeContext) -> bool:
     return ctx.member.role == Role.OFFICIAL.value and ctx.member.locality_id is not None
 
 
-async def on_new(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_new(update: Update, ctx: PledgeContext, _data: NewPledge) -> None:
     """Button: start a new pledge although drafts exist."""
-    if not is_official(ctx):
-        ack(
-            ctx,
-            ctx.t.plain("Only officials of a local government write pledges."),
-            alert=True,
-        )
+    if not is_official(ctx):  # the engine checked the role; an official needs a locality too
+        ack(ctx, ctx.t.plain(ONLY_OFFICIALS), alert=True)
         return
     ack(ctx)
     close_keyboard(ctx)
@@ -274,13 +271,11 @@ async def on_new(update: Update, ctx: PledgeContext, callback: Callback) -> None
         await _begin(update, ctx, session)
 
 
-async def on_resume(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_resume(update: Update, ctx: PledgeContext, data: ResumeDraft) -> None:
     """Button: continue a saved draft where it stopped."""
-    pledge_id = callback.int_arg(0)
     async with ctx.db() as session:
-        pledge = await get_pledge(session=session, pledge_id=pledge_id) if pledge_id else None
-        if pledge is None or not can_edit(ctx.member, pledge):
-            ack(ctx, ctx.t.plain("That pledge is not available."), alert=True)
+        pledge = await _editable(ctx, session, data.pledge)
+        if pledge is None:
             return
         if await _no_longer_a_draft(update, ctx, session, pledge):
             return
@@ -314,18 +309,27 @@ async def resume(update: Update, ctx: PledgeContext, session: AsyncSession, pled
 # ---------------------------------------------------------------- guards
 
 
+async def _editable(ctx: PledgeContext, session: AsyncSession, pledge_id: int) -> Pledge | None:
+    """The pledge a button names, if the presser may change it; refused with an alert if not."""
+    pledge = await get_pledge(session=session, pledge_id=pledge_id) if pledge_id else None
+    if pledge is None or not can_edit(ctx.member, pledge):
+        ack(ctx, ctx.t.plain(NOT_AVAILABLE), alert=True)
+        return None
+    return pledge
+
+
 async def _target(
     update: Update,
     ctx: PledgeContext,
     session: AsyncSession,
-    callback: Callback,
-    steps: tuple[str, ...],
+    pledge_id: int,
+    steps: Collection[str],
 ) -> tuple[Pledge, ConversationState] | None:
     """The pledge a button acts on, if the button belongs to the step the person is on."""
-    pledge_id = callback.int_arg(0)
-    pledge = await get_pledge(session=session, pledge_id=pledge_id) if pledge_id else None
-    if pledge is None or not can_edit(ctx.member, pledge):
-        ack(ctx, ctx.t.plain("That pledge is not available."), alert=True)
+    # Not the engine's `only_on`: here a forged pledge is refused before a stale step is, and a
+    # stale button is answered with the current question (or the submitted pledge).
+    pledge = await _editable(ctx, session, pledge_id)
+    if pledge is None:
         return None
     state = await get_state(session=session, member_id=ctx.member.id or 0)
     if (state is None or state.flow == WIZARD) and await _no_longer_a_draft(
@@ -375,15 +379,14 @@ async def _save(ctx: PledgeContext, session: AsyncSession, pledge: Pledge, **cha
 # ---------------------------------------------------------------- button steps
 
 
-async def on_forum(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_forum(update: Update, ctx: PledgeContext, data: ChooseForum) -> None:
     """Button: the forum the pledge is for."""
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (FORUM,))
+        found = await _target(update, ctx, session, data.pledge, (FORUM,))
         if found is None:
             return
         pledge, state = found
-        forum_id = callback.int_arg(1)
-        forum = await get_forum(session=session, forum_id=forum_id) if forum_id else None
+        forum = await get_forum(session=session, forum_id=data.forum) if data.forum else None
         if forum is None or not forum.is_open:
             ack(ctx, ctx.t.plain("That forum is no longer taking pledges."), alert=True)
             await resend_current(update, ctx, session)
@@ -392,15 +395,14 @@ async def on_forum(update: Update, ctx: PledgeContext, callback: Callback) -> No
         await _answered(update, ctx, session, pledge, state, forum_name(forum, ctx.t.language))
 
 
-async def on_compact(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_compacts(update: Update, ctx: PledgeContext, data: ChooseCompacts) -> None:
     """Button: GCM, GCR or both; objectives of a dropped compact go with it."""
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (COMPACTS,))
+        found = await _target(update, ctx, session, data.pledge, (COMPACTS,))
         if found is None:
             return
         pledge, state = found
-        choice = callback.str_arg(1)
-        chosen = {"gcm": ["gcm"], "gcr": ["gcr"], "both": ["gcm", "gcr"]}.get(choice or "")
+        chosen = {"gcm": ["gcm"], "gcr": ["gcr"], "both": ["gcm", "gcr"]}.get(data.choice)
         if chosen is None:
             ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
@@ -413,82 +415,71 @@ async def on_compact(update: Update, ctx: PledgeContext, callback: Callback) -> 
         await _answered(update, ctx, session, pledge, state, compacts_text(ctx.t, chosen))
 
 
-def _parse_multi_value(step: str, raw: str | None) -> str | int | None:
-    if raw is None:
+async def _choosing(
+    update: Update, ctx: PledgeContext, session: AsyncSession, pledge_id: int, step: str
+) -> tuple[FieldContext, ConversationState] | None:
+    """The multi-select field a button names, at the person's step; a forged name is refused."""
+    field = field_of(step)
+    if field is None or field.choices is None:
+        ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
         return None
-    if step in (GCM, GCR):
-        number = int(raw) if raw.isdigit() else 0
-        return number if number in OBJECTIVES[step] else None
-    labels = SUPPORT_TYPES if step == SUPPORT else TARGET_GROUPS
-    return raw if raw in labels else None
+    found = await _target(update, ctx, session, pledge_id, (step,))
+    if found is None:
+        return None
+    pledge, state = found
+    return context(ctx.t, session, pledge, step, state.data), state
 
 
-async def _multi_step(update: Update, ctx: PledgeContext, callback: Callback) -> str | None:
-    """The multi-select step a button names; a forged one (say, the title) is refused."""
-    step = callback.str_arg(1) or ""
-    if step in MULTI_FIELDS:
-        return step
-    ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
-    return None
-
-
-async def on_toggle(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_toggle(update: Update, ctx: PledgeContext, data: ToggleOption) -> None:
     """Button: choose or unchoose one option of a multi-select step."""
-    step = await _multi_step(update, ctx, callback)
-    if step is None:
-        return
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (step,))
+        found = await _choosing(update, ctx, session, data.pledge, data.step)
         if found is None:
             return
-        pledge, _state = found
-        value = _parse_multi_value(step, callback.str_arg(2))
+        c, _state = found
+        assert c.field.choices is not None
+        value = c.field.choices.value(data.option)
         if value is None:
             ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
-        field = MULTI_FIELDS[step]
-        current: list[Any] = list(getattr(pledge, field))
+        attribute = c.field.choices.attribute
+        current: list[Any] = list(getattr(c.pledge, attribute))
         chosen = [v for v in current if v != value] if value in current else [*current, value]
         # Objectives are numbers, the other choices codes: each sorts as what it is.
-        await _save(ctx, session, pledge, **{field: sorted(chosen)})
+        await _save(ctx, session, c.pledge, **{attribute: sorted(chosen)})
         ack(ctx)
-        update_keyboard(ctx, multi_keyboard(ctx.t, pledge, step, callback.int_arg(3) or 0))
+        update_keyboard(ctx, choices_keyboard(c, data.page))
 
 
-async def on_page(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_page(update: Update, ctx: PledgeContext, data: TurnPage) -> None:
     """Button: another page of a multi-select step."""
-    step = await _multi_step(update, ctx, callback)
-    if step is None:
-        return
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (step,))
+        found = await _choosing(update, ctx, session, data.pledge, data.step)
         if found is None:
             return
-        pledge, _state = found
+        c, _state = found
         ack(ctx)
-        update_keyboard(ctx, multi_keyboard(ctx.t, pledge, step, callback.int_arg(2) or 0))
+        update_keyboard(ctx, choices_keyboard(c, data.page))
 
 
-async def on_done(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_done(update: Update, ctx: PledgeContext, data: DoneChoosing) -> None:
     """Button: finish a multi-select step (at least one choice)."""
-    step = await _multi_step(update, ctx, callback)
-    if step is None:
-        return
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (step,))
+        found = await _choosing(update, ctx, session, data.pledge, data.step)
         if found is None:
             return
-        pledge, state = found
-        if not getattr(pledge, MULTI_FIELDS[step]):
+        c, state = found
+        assert c.field.choices is not None
+        if not getattr(c.pledge, c.field.choices.attribute):
             ack(ctx, ctx.t.plain("Please choose at least one."), alert=True)
             return
-        await _answered(update, ctx, session, pledge, state)
+        await _answered(update, ctx, session, c.pledge, state)
 
 
-async def on_ongoing(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_ongoing(update: Update, ctx: PledgeContext, data: Ongoing) -> None:
     """Button: the pledge has no end date."""
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (END,))
+        found = await _target(update, ctx, session, data.pledge, (END,))
         if found is None:
             return
         pledge, state = found
@@ -496,10 +487,10 @@ async def on_ongoing(update: Update, ctx: PledgeContext, callback: Callback) -> 
         await _answered(update, ctx, session, pledge, state, ctx.t.plain("Ongoing"))
 
 
-async def on_no_budget(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_no_budget(update: Update, ctx: PledgeContext, data: NoBudget) -> None:
     """Button: no budget to state."""
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (BUDGET,))
+        found = await _target(update, ctx, session, data.pledge, (BUDGET,))
         if found is None:
             return
         pledge, state = found
@@ -507,15 +498,14 @@ async def on_no_budget(update: Update, ctx: PledgeContext, callback: Callback) -
         await _answered(update, ctx, session, pledge, state)
 
 
-async def on_partner(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_partner(update: Update, ctx: PledgeContext, data: TogglePartner) -> None:
     """Button: add or remove a partner locality."""
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (PARTNERS,))
+        found = await _target(update, ctx, session, data.pledge, (PARTNERS,))
         if found is None:
             return
         pledge, state = found
-        locality_id = callback.int_arg(1)
-        locality = await get_locality(session=session, locality_id=locality_id or 0)
+        locality = await get_locality(session=session, locality_id=data.locality)
         if locality is None or locality.id == pledge.locality_id:
             ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
@@ -533,16 +523,14 @@ async def on_partner(update: Update, ctx: PledgeContext, callback: Callback) -> 
             partners.append(locality.id or 0)
         await _save(ctx, session, pledge, partner_ids=partners)
         ack(ctx)
-        prompt = await partners_prompt(
-            ctx.t, session, pledge, header(ctx.t, pledge, PARTNERS, state.flow), state.data
-        )
+        prompt = await build_prompt(ctx.t, session, pledge, PARTNERS, state.flow, state.data)
         replace(ctx, prompt.text, prompt.keyboard)
 
 
-async def on_partners_done(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_partners_done(update: Update, ctx: PledgeContext, data: PartnersDone) -> None:
     """Button: no more partners."""
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (PARTNERS,))
+        found = await _target(update, ctx, session, data.pledge, (PARTNERS,))
         if found is None:
             return
         pledge, state = found
@@ -552,27 +540,27 @@ async def on_partners_done(update: Update, ctx: PledgeContext, callback: Callbac
 # ---------------------------------------------------------------- review card
 
 
-async def on_edit(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_edit(update: Update, ctx: PledgeContext, data: EditField) -> None:
     """Button on the review card: change one field, then come back to the review."""
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (REVIEW,))
+        found = await _target(update, ctx, session, data.pledge, (REVIEW,))
         if found is None:
             return
         pledge, _state = found
-        step = callback.str_arg(1) or ""
-        if step not in STEPS or not applies(step, pledge):
+        field = field_of(data.step)
+        if field is None or not field.applies(pledge):
             ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
         ack(ctx)
         close_keyboard(ctx)
-        await go_to(update, ctx, session, pledge, step, flow=WIZARD, revisit=True)
+        await go_to(update, ctx, session, pledge, field.name, flow=WIZARD, revisit=True)
 
 
-async def on_submit(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_submit(update: Update, ctx: PledgeContext, data: Submit) -> None:
     """Button: submit the pledge; it gets its reference and coordinators hear of it."""
     t = ctx.t
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (REVIEW,))
+        found = await _target(update, ctx, session, data.pledge, (REVIEW,))
         if found is None:
             return
         pledge, _state = found
@@ -613,10 +601,10 @@ async def on_submit(update: Update, ctx: PledgeContext, callback: Callback) -> N
         await notify(ctx, session, coordinators, NoticeKind.NEW_PLEDGE, pledge=pledge.id)
 
 
-async def on_save(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_save(update: Update, ctx: PledgeContext, data: SaveDraft) -> None:
     """Button: keep the draft for later."""
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (REVIEW,))
+        found = await _target(update, ctx, session, data.pledge, (REVIEW,))
         if found is None:
             return
         await clear_state(session=session, member_id=ctx.member.id or 0)
@@ -634,8 +622,8 @@ async def _ask_discard(update: Update, ctx: PledgeContext, pledge: Pledge) -> No
     keyboard = InlineKeyboardMarkup(
         [
             [
-                button(t.plain("Yes, cancel it"), "w.discardyes", pledge.id),
-                button(t.plain("No, go back"), "w.back", pledge.id),
+                button(t.plain("Yes, cancel it"), ConfirmDiscard(pledge.id)),
+                button(t.plain("No, go back"), BackToReview(pledge.id)),
             ]
         ]
     )
@@ -646,10 +634,10 @@ async def _ask_discard(update: Update, ctx: PledgeContext, pledge: Pledge) -> No
     )
 
 
-async def on_discard(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_discard(update: Update, ctx: PledgeContext, data: Discard) -> None:
     """Button: cancel the pledge (asks first)."""
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (REVIEW,))
+        found = await _target(update, ctx, session, data.pledge, (REVIEW,))
         if found is None:
             return
         pledge, state = found
@@ -666,10 +654,10 @@ async def on_discard(update: Update, ctx: PledgeContext, callback: Callback) -> 
         await _ask_discard(update, ctx, pledge)
 
 
-async def on_discard_confirmed(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_discard_confirmed(update: Update, ctx: PledgeContext, data: ConfirmDiscard) -> None:
     """Button: yes, cancel the pledge."""
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (DISCARD,))
+        found = await _target(update, ctx, session, data.pledge, (DISCARD,))
         if found is None:
             return
         pledge, _state = found
@@ -680,10 +668,10 @@ async def on_discard_confirmed(update: Update, ctx: PledgeContext, callback: Cal
     say(ctx, ctx.t.gettext("The pledge is cancelled. /pledge starts a new one."))
 
 
-async def on_back_to_review(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_back_to_review(update: Update, ctx: PledgeContext, data: BackToReview) -> None:
     """Button: do not cancel; show the review card again."""
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (DISCARD,))
+        found = await _target(update, ctx, session, data.pledge, (DISCARD,))
         if found is None:
             return
         pledge, _state = found
@@ -692,7 +680,7 @@ async def on_back_to_review(update: Update, ctx: PledgeContext, callback: Callba
         await show_review(update, ctx, session, pledge)
 
 
-# ---------------------------------------------------------------- text steps
+# ---------------------------------------------------------------- typed answers
 
 
 async def _text_target(
@@ -708,181 +696,6 @@ async def _text_target(
     return pledge, state
 
 
-TextStep = Callable[
-    [Update, PledgeContext, AsyncSession, Pledge, ConversationState, str], Awaitable[Html | None]
-]
-
-
-async def _on_title(
-    update: Update,
-    ctx: PledgeContext,
-    session: AsyncSession,
-    pledge: Pledge,
-    state: ConversationState,
-    text: str,
-) -> Html | None:
-    problem = check_length(text, minimum=TITLE_LIMITS[0], maximum=TITLE_LIMITS[1])
-    if problem:
-        return problem_text(ctx.t, problem)
-    await _save(ctx, session, pledge, title=" ".join(text.split()))
-    return None
-
-
-async def _on_description(
-    update: Update,
-    ctx: PledgeContext,
-    session: AsyncSession,
-    pledge: Pledge,
-    state: ConversationState,
-    text: str,
-) -> Html | None:
-    problem = check_length(text, minimum=DESCRIPTION_LIMITS[0], maximum=DESCRIPTION_LIMITS[1])
-    if problem:
-        return problem_text(ctx.t, problem)
-    await _save(ctx, session, pledge, description=text)
-    return None
-
-
-async def _date_answer(
-    update: Update, ctx: PledgeContext, pledge: Pledge, text: str
-) -> tuple[date | None, Html | None]:
-    """The date typed, or why not; a date with two readings is asked back with a button each."""
-    t = ctx.t
-    parsed = read_date(text, t.locale)
-    if isinstance(parsed, AmbiguousDate):
-        assert pledge.id is not None
-        keyboard = InlineKeyboardMarkup(
-            [
-                [button(t.date(d), "w.date", pledge.id, d.isoformat())]
-                for d in (parsed.first, parsed.second)
-            ]
-        )
-        say(ctx, t.gettext("Which date do you mean?"), keyboard)
-        return None, Html("")
-    if parsed is None:
-        return None, t.gettext(
-            "I could not read that date. Please send it like %(example)s.", example=date_example(t)
-        )
-    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
-        return None, t.gettext(
-            "Please send a date between %(first)s and %(last)s.",
-            first=EARLIEST_YEAR,
-            last=LATEST_YEAR,
-        )
-    return parsed, None
-
-
-async def _on_start(
-    update: Update,
-    ctx: PledgeContext,
-    session: AsyncSession,
-    pledge: Pledge,
-    state: ConversationState,
-    text: str,
-) -> Html | None:
-    parsed, problem = await _date_answer(update, ctx, pledge, text)
-    if parsed is None:
-        return problem
-    changes: dict[str, Any] = {"starts_on": parsed}
-    if pledge.ends_on is not None and pledge.ends_on < parsed:
-        changes["ends_on"] = None  # asked again: an end before the start cannot stand
-    await _save(ctx, session, pledge, **changes)
-    return None
-
-
-async def _on_end(
-    update: Update,
-    ctx: PledgeContext,
-    session: AsyncSession,
-    pledge: Pledge,
-    state: ConversationState,
-    text: str,
-) -> Html | None:
-    parsed, problem = await _date_answer(update, ctx, pledge, text)
-    if parsed is None:
-        return problem
-    if pledge.starts_on and parsed < pledge.starts_on:
-        return ctx.t.gettext(
-            "The end date must be on or after the start date, %(start)s.",
-            start=ctx.t.date(pledge.starts_on),
-        )
-    await _save(ctx, session, pledge, ends_on=parsed, ongoing=False)
-    return None
-
-
-async def _on_budget(
-    update: Update,
-    ctx: PledgeContext,
-    session: AsyncSession,
-    pledge: Pledge,
-    state: ConversationState,
-    text: str,
-) -> Html | None:
-    money = read_money(text, ctx.t.locale)
-    if money is None:
-        return ctx.t.gettext(
-            "Please send an amount above zero and a three-letter currency code "
-            "(ISO 4217), like %(example)s.",
-            example=budget_example(ctx.t),
-        )
-    await _save(ctx, session, pledge, amount=money[0], currency=money[1])
-    return None
-
-
-async def _on_partner_search(
-    update: Update,
-    ctx: PledgeContext,
-    session: AsyncSession,
-    pledge: Pledge,
-    state: ConversationState,
-    text: str,
-) -> Html | None:
-    found = await search_localities(session=session, text=text, exclude_id=pledge.locality_id)
-    if not found:
-        return ctx.t.gettext(
-            "No registered local government matches “%(text)s”. Try another "
-            "part of the name, or tap Done.",
-            text=text[:100],
-        )
-    data = {**state.data, "results": [loc.id for loc in found]}
-    await set_state(
-        session=session,
-        member_id=ctx.member.id or 0,
-        flow=state.flow,
-        step=state.step,
-        pledge_id=pledge.id,
-        data=data,
-    )
-    prompt = await partners_prompt(
-        ctx.t, session, pledge, header(ctx.t, pledge, PARTNERS, state.flow), data
-    )
-    say(ctx, prompt.text, prompt.keyboard)
-    return Html("")  # answered: stay on this step
-
-
-TEXT_STEPS: dict[str, TextStep] = {
-    TITLE: _on_title,
-    DESCRIPTION: _on_description,
-    START: _on_start,
-    END: _on_end,
-    BUDGET: _on_budget,
-    PARTNERS: _on_partner_search,
-}
-
-
-async def on_date_choice(update: Update, ctx: PledgeContext, callback: Callback) -> None:
-    """Button: which of two readings of a typed date was meant; checked like a typed date."""
-    async with ctx.db() as session:
-        found = await _target(update, ctx, session, callback, (START, END))
-        if found is None:
-            return
-        pledge, state = found
-        chosen = callback.str_arg(1) or ""
-        ack(ctx)
-        close_keyboard(ctx)
-        await _answer_text(update, ctx, session, pledge, state, chosen)
-
-
 async def _answer_text(
     update: Update,
     ctx: PledgeContext,
@@ -891,12 +704,43 @@ async def _answer_text(
     state: ConversationState,
     text: str,
 ) -> None:
-    handler = TEXT_STEPS[state.step]
-    problem = await handler(update, ctx, session, pledge, state, text)
-    if problem is None:
+    """A typed answer, read by the step's field: saved and on to the next step, refused with
+    the reason, or the question again with what it changed (partners found)."""
+    c = context(ctx.t, session, pledge, state.step, state.data)
+    assert c.field.read is not None
+    reading = await c.field.read(c, text)
+    if isinstance(reading, Accept):
+        await _save(ctx, session, pledge, **reading.changes)
         await advance(update, ctx, session, pledge, state)
-    elif problem:
-        say(ctx, problem)
+    elif isinstance(reading, AskAgain):
+        await set_state(
+            session=session,
+            member_id=ctx.member.id or 0,
+            flow=state.flow,
+            step=state.step,
+            pledge_id=pledge.id,
+            data=reading.data,
+        )
+        prompt = await build_prompt(ctx.t, session, pledge, state.step, state.flow, reading.data)
+        say(ctx, prompt.text, prompt.keyboard)
+    else:
+        say(ctx, reading.text, reading.keyboard)
+
+
+# A date with two readings is asked back with a button each; these steps take that button.
+DATE_STEPS = tuple(f.name for f in FIELDS if f.reads_date and f.read is not None)
+
+
+async def on_date_choice(update: Update, ctx: PledgeContext, data: PickDate) -> None:
+    """Button: which of two readings of a typed date was meant; checked like a typed date."""
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, data.pledge, DATE_STEPS)
+        if found is None:
+            return
+        pledge, state = found
+        ack(ctx)
+        close_keyboard(ctx)
+        await _answer_text(update, ctx, session, pledge, state, data.day)
 
 
 async def on_message(update: Update, ctx: PledgeContext) -> None:
@@ -914,8 +758,8 @@ async def on_message(update: Update, ctx: PledgeContext) -> None:
         pledge, state = found
         if state.flow == WIZARD and await _no_longer_a_draft(update, ctx, session, pledge):
             return
-        handler = TEXT_STEPS.get(state.step)
-        if handler is None:
+        field = field_of(state.step)
+        if field is None or field.read is None:
             say(ctx, t.gettext("Please answer with the buttons below."))
             await resend_current(update, ctx, session)
             return
@@ -924,33 +768,35 @@ async def on_message(update: Update, ctx: PledgeContext) -> None:
             await _answer_text(update, ctx, session, pledge, state, typed)
 
 
-CALLBACKS = {
-    "w.new": on_new,
-    "w.resume": on_resume,
-    "w.forum": on_forum,
-    "w.compact": on_compact,
-    "w.tog": on_toggle,
-    "w.pg": on_page,
-    "w.done": on_done,
-    "w.ongoing": on_ongoing,
-    "w.nobudget": on_no_budget,
-    "w.partner": on_partner,
-    "w.pdone": on_partners_done,
-    "w.edit": on_edit,
-    "w.date": on_date_choice,
-    "w.submit": on_submit,
-    "w.save": on_save,
-    "w.discard": on_discard,
-    "w.discardyes": on_discard_confirmed,
-    "w.back": on_back_to_review,
-}
 FLOWS = (WIZARD, EDIT)
 
 
 FLOW = Flow(
     name="pledge wizard",
-    legacy_buttons=CALLBACKS,
-    states=(WIZARD, EDIT),
+    # Only officials write pledges. Any other role is refused as `_target` refuses an official
+    # of another locality. No `only_on`: `_target` checks the step itself, after the pledge,
+    # so that a stale button is answered with the current question rather than refused.
+    buttons=(
+        Button(NewPledge, on_new, OFFICIALS, ONLY_OFFICIALS),
+        Button(ResumeDraft, on_resume, OFFICIALS, NOT_AVAILABLE),
+        Button(ChooseForum, on_forum, OFFICIALS, NOT_AVAILABLE),
+        Button(ChooseCompacts, on_compacts, OFFICIALS, NOT_AVAILABLE),
+        Button(ToggleOption, on_toggle, OFFICIALS, NOT_AVAILABLE),
+        Button(TurnPage, on_page, OFFICIALS, NOT_AVAILABLE),
+        Button(DoneChoosing, on_done, OFFICIALS, NOT_AVAILABLE),
+        Button(PickDate, on_date_choice, OFFICIALS, NOT_AVAILABLE),
+        Button(Ongoing, on_ongoing, OFFICIALS, NOT_AVAILABLE),
+        Button(NoBudget, on_no_budget, OFFICIALS, NOT_AVAILABLE),
+        Button(TogglePartner, on_partner, OFFICIALS, NOT_AVAILABLE),
+        Button(PartnersDone, on_partners_done, OFFICIALS, NOT_AVAILABLE),
+        Button(EditField, on_edit, OFFICIALS, NOT_AVAILABLE),
+        Button(Submit, on_submit, OFFICIALS, NOT_AVAILABLE),
+        Button(SaveDraft, on_save, OFFICIALS, NOT_AVAILABLE),
+        Button(Discard, on_discard, OFFICIALS, NOT_AVAILABLE),
+        Button(ConfirmDiscard, on_discard_confirmed, OFFICIALS, NOT_AVAILABLE),
+        Button(BackToReview, on_back_to_review, OFFICIALS, NOT_AVAILABLE),
+    ),
+    states=FLOWS,
     on_text=on_message,
     reask=reask,
 )

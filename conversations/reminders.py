@@ -7,6 +7,7 @@ from datetime import datetime
 
 from telegram import InlineKeyboardMarkup
 
+from conversations.buttons import NewPledge, ReportProgress, ResumeDraft
 from conversations.i18n import Html, Translator
 from conversations.keyboards import button
 from conversations.time_zones import zone_city
@@ -95,7 +96,7 @@ def draft_nudge(
         deadline=deadline_words(t, forum.pledge_deadline, now, time_zone),
     )
     keyboard = InlineKeyboardMarkup(
-        [[button(t.plain("▶️ Continue this draft"), "w.resume", pledge.id)]]
+        [[button(t.plain("▶️ Continue this draft"), ResumeDraft(pledge.id))]]
     )
     return Message(text, keyboard)
 
@@ -112,7 +113,7 @@ def invitation(
         locality=locality.name if locality else "—",
         deadline=deadline_words(t, forum.pledge_deadline, now, time_zone),
     )
-    keyboard = InlineKeyboardMarkup([[button(t.plain("➕ Start a new pledge"), "w.new")]])
+    keyboard = InlineKeyboardMarkup([[button(t.plain("➕ Start a new pledge"), NewPledge())]])
     return Message(text, keyboard)
 
 
@@ -130,6 +131,6 @@ def progress_request(
         deadline=deadline_words(t, forum.pledge_deadline, now, time_zone),
     )
     keyboard = InlineKeyboardMarkup(
-        [[button(t.plain("📈 Report progress"), "m.progress", pledge.id, 0)]]
+        [[button(t.plain("📈 Report progress"), ReportProgress(pledge.id or 0))]]
     )
     return Message(text, keyboard)

@@ -3,22 +3,32 @@ officials act on the comment and resubmit."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import InlineKeyboardMarkup, Update
 
-from conversations.callbacks import Callback
+from conversations.buttons import Approve, Deliver, OpenPledge, SendBack
 from conversations.cards import pledge_line
 from conversations.common import ack, close_keyboard, notify, problem_text, replace, say, typed_text
 from conversations.context import PledgeContext
-from conversations.flow import COORDINATORS, Command, Flow
+from conversations.flow import (
+    COORDINATORS,
+    OFFICIALS,
+    Button,
+    ButtonData,
+    Command,
+    Flow,
+    is_coordinator,
+)
 from conversations.i18n import N_, Html, Translator, escape
 from conversations.keyboards import button, page_count, pager_row, rows
 from conversations.parsing import check_length
-from conversations.pledge_card import card_keyboard
-from conversations.review_card import APPROVE, DELIVER, SEND_BACK, decision_keyboard, review_card
+from conversations.pledge_card import Resubmit, card_keyboard
+from conversations.review_card import decision_keyboard, review_card
 from conversations.vocabulary import WORKFLOW_STATES, label
 from storage.conversation_state import clear_state, set_state
 from storage.members import list_coordinators
-from storage.models import ConversationState, Member, NoticeKind, Pledge, Role, WorkflowState
+from storage.models import ConversationState, NoticeKind, Pledge, WorkflowState
 from storage.pledges import PledgePage, can_edit, get_pledge, get_visible_pledge, load_pledge_view
 from storage.workflow import (
     COMMENT_LIMITS,
@@ -33,7 +43,22 @@ from storage.workflow import (
 STATE = "review"
 COMMENT = "comment"
 PER_PAGE = 8
-DECISIONS = {APPROVE: WorkflowState.APPROVED, DELIVER: WorkflowState.DELIVERED}
+ONLY_COORDINATORS = N_("Only coordinators review pledges.")
+ONLY_OFFICIALS = N_("Only the pledge's officials can resubmit it.")
+
+
+@dataclass(frozen=True)
+class ReviewList(ButtonData, prefix="r.list"):
+    """A page of the pledges awaiting review."""
+
+    page: int
+
+
+@dataclass(frozen=True)
+class OpenReview(ButtonData, prefix="r.open"):
+    """A pledge's review card, with the decisions its state allows."""
+
+    pledge: int
 
 
 def refusal_text(t: Translator, reason: Refusal, current: str) -> str:
@@ -62,18 +87,6 @@ def refusal_text(t: Translator, reason: Refusal, current: str) -> str:
     return t.plain("A pledge never goes back to being a draft.")
 
 
-def is_coordinator(member: Member) -> bool:
-    return member.role == Role.COORDINATOR.value
-
-
-async def _refuse_non_coordinator(update: Update, ctx: PledgeContext) -> bool:
-    """True (and the presser told why) unless a coordinator pressed."""
-    if is_coordinator(ctx.member):
-        return False
-    ack(ctx, ctx.t.plain("Only coordinators review pledges."), alert=True)
-    return True
-
-
 # ------------------------------------------------------------------ /review: the waiting list
 
 
@@ -89,11 +102,16 @@ def list_message(t: Translator, page: PledgePage, number: int) -> tuple[Html, In
     ]
     lines += [pledge_line(t, p, first + i) for i, p in enumerate(page.pledges)]
     buttons = [
-        button(f"{t.number(first + i)}. {p.reference or '—'}", "r.open", p.id or 0)
+        button(f"{t.number(first + i)}. {p.reference or '—'}", OpenReview(pledge=p.id or 0))
         for i, p in enumerate(page.pledges)
     ]
     keyboard = rows(buttons, 2)
-    pager = pager_row(t, page=number, pages=page_count(page.total, PER_PAGE), action="r.list")
+    pager = pager_row(
+        t,
+        page=number,
+        pages=page_count(page.total, PER_PAGE),
+        to_page=lambda target: ReviewList(page=target),
+    )
     if pager:
         keyboard.append(pager)
     return Html("\n".join(lines)), InlineKeyboardMarkup(keyboard)
@@ -121,11 +139,9 @@ async def review(update: Update, ctx: PledgeContext) -> None:
     say(ctx, text, keyboard)
 
 
-async def on_list(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_list(update: Update, ctx: PledgeContext, data: ReviewList) -> None:
     """Button: another page of the waiting list."""
-    if await _refuse_non_coordinator(update, ctx):
-        return
-    page, number = await _waiting(ctx, max(callback.int_arg(0) or 0, 0))
+    page, number = await _waiting(ctx, max(data.page, 0))
     ack(ctx)
     if page.total == 0:
         replace(ctx, ctx.t.gettext("No pledge is awaiting review just now."))
@@ -134,14 +150,10 @@ async def on_list(update: Update, ctx: PledgeContext, callback: Callback) -> Non
     replace(ctx, text, keyboard)
 
 
-async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_open(update: Update, ctx: PledgeContext, data: OpenReview) -> None:
     """Button: one pledge's review card."""
-    if await _refuse_non_coordinator(update, ctx):
-        return
     async with ctx.db() as session:
-        pledge = await get_visible_pledge(
-            session=session, pledge_id=callback.int_arg(0) or 0, member=ctx.member
-        )
+        pledge = await get_visible_pledge(session=session, pledge_id=data.pledge, member=ctx.member)
         if pledge is None:
             ack(ctx, ctx.t.plain("That pledge is not available."), alert=True)
             return
@@ -169,13 +181,20 @@ def decision_notice(t: Translator, pledge: Pledge, state: str) -> Html:
     )
 
 
-async def on_decide(update: Update, ctx: PledgeContext, callback: Callback) -> None:
-    """Buttons Approve / Mark delivered: the first coordinator decides; officials are told."""
-    if await _refuse_non_coordinator(update, ctx):
-        return
-    t, to = ctx.t, DECISIONS[callback.action]
+async def on_approve(update: Update, ctx: PledgeContext, data: Approve) -> None:
+    """Button Approve: the first coordinator decides; officials are told."""
+    await _decide(ctx, data.pledge, WorkflowState.APPROVED)
+
+
+async def on_deliver(update: Update, ctx: PledgeContext, data: Deliver) -> None:
+    """Button Mark delivered: the first coordinator decides; officials are told."""
+    await _decide(ctx, data.pledge, WorkflowState.DELIVERED)
+
+
+async def _decide(ctx: PledgeContext, pledge_id: int, to: WorkflowState) -> None:
+    t = ctx.t
     async with ctx.db() as session:
-        pledge = await get_pledge(session=session, pledge_id=callback.int_arg(0) or 0)
+        pledge = await get_pledge(session=session, pledge_id=pledge_id)
         if pledge is None:
             ack(ctx, t.plain("That pledge is not available."), alert=True)
             return
@@ -191,13 +210,11 @@ async def on_decide(update: Update, ctx: PledgeContext, callback: Callback) -> N
     replace(ctx, review_card(t, view), decision_keyboard(t, pledge))
 
 
-async def on_send_back(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_send_back(update: Update, ctx: PledgeContext, data: SendBack) -> None:
     """Button Request changes: ask the coordinator what should change."""
-    if await _refuse_non_coordinator(update, ctx):
-        return
     t = ctx.t
     async with ctx.db() as session:
-        pledge = await get_pledge(session=session, pledge_id=callback.int_arg(0) or 0)
+        pledge = await get_pledge(session=session, pledge_id=data.pledge)
         if pledge is None:
             ack(ctx, t.plain("That pledge is not available."), alert=True)
             return
@@ -247,7 +264,9 @@ def changes_notice(t: Translator, pledge: Pledge, comment: str) -> Html:
 
 def open_keyboard(t: Translator, pledge: Pledge) -> InlineKeyboardMarkup:
     """The button that opens the official's own card of the pledge, to edit and resubmit."""
-    return InlineKeyboardMarkup([[button(t.plain("Open the pledge"), "m.open", pledge.id or 0, 0)]])
+    return InlineKeyboardMarkup(
+        [[button(t.plain("Open the pledge"), OpenPledge(pledge=pledge.id or 0, page=0))]]
+    )
 
 
 async def on_comment(update: Update, ctx: PledgeContext) -> None:
@@ -255,10 +274,10 @@ async def on_comment(update: Update, ctx: PledgeContext) -> None:
     state, t = ctx.conversation, ctx.t
     if state is None:
         return
-    if not is_coordinator(ctx.member):
+    if not is_coordinator(ctx.member.role):
         async with ctx.db() as session:
             await clear_state(session=session, member_id=ctx.member.id or 0)
-        say(ctx, t.gettext("Only coordinators review pledges."))
+        say(ctx, t.gettext(ONLY_COORDINATORS))
         return
     comment = typed_text(update, ctx)
     if comment is None:
@@ -302,17 +321,16 @@ async def on_comment(update: Update, ctx: PledgeContext) -> None:
 # ------------------------------------------------------------------ resubmission
 
 
-async def on_resubmit(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_resubmit(update: Update, ctx: PledgeContext, data: Resubmit) -> None:
     """Button Resubmit (officials): the changed pledge goes back to the coordinators."""
     t = ctx.t
     async with ctx.db() as session:
-        pledge_id = callback.int_arg(0) or 0
-        pledge = await get_visible_pledge(session=session, pledge_id=pledge_id, member=ctx.member)
+        pledge = await get_visible_pledge(session=session, pledge_id=data.pledge, member=ctx.member)
         if pledge is None:
             ack(ctx, t.plain("That pledge is not available."), alert=True)
             return
         if not can_edit(ctx.member, pledge):
-            ack(ctx, t.plain("Only the pledge's officials can resubmit it."), alert=True)
+            ack(ctx, t.plain(ONLY_OFFICIALS), alert=True)
             return
         try:
             await transition(
@@ -338,21 +356,17 @@ async def on_resubmit(update: Update, ctx: PledgeContext, callback: Callback) ->
     )
 
 
-CALLBACKS = {
-    "r.list": on_list,
-    "r.open": on_open,
-    APPROVE: on_decide,
-    DELIVER: on_decide,
-    SEND_BACK: on_send_back,
-    "r.resub": on_resubmit,
-}
-MESSAGE_STEPS = {(STATE, COMMENT): on_comment}
-
-
 FLOW = Flow(
     name="review",
     commands=(Command("review", N_("Pledges awaiting your review"), COORDINATORS, review),),
-    legacy_buttons=CALLBACKS,
+    buttons=(
+        Button(ReviewList, on_list, COORDINATORS, ONLY_COORDINATORS),
+        Button(OpenReview, on_open, COORDINATORS, ONLY_COORDINATORS),
+        Button(Approve, on_approve, COORDINATORS, ONLY_COORDINATORS),
+        Button(SendBack, on_send_back, COORDINATORS, ONLY_COORDINATORS),
+        Button(Deliver, on_deliver, COORDINATORS, ONLY_COORDINATORS),
+        Button(Resubmit, on_resubmit, OFFICIALS, ONLY_OFFICIALS),
+    ),
     states=(STATE,),
     text_steps={COMMENT: on_comment},
     reask=reask,

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup
 
+from conversations.buttons import Approve, Deliver, OpenHistory, SendBack
 from conversations.cards import pledge_card
 from conversations.i18n import Html, Translator
 from conversations.keyboards import button
 from storage.models import Pledge, WorkflowState
 from storage.pledges import PledgeView
-
-APPROVE, SEND_BACK, DELIVER = "r.ok", "r.back", "r.done"
-HISTORY = "h.open"
 
 
 def decision_keyboard(t: Translator, pledge: Pledge) -> InlineKeyboardMarkup:
@@ -25,13 +23,13 @@ def decision_keyboard(t: Translator, pledge: Pledge) -> InlineKeyboardMarkup:
     if pledge.state == WorkflowState.SUBMITTED.value:
         rows.append(
             [
-                button(t.plain("✅ Approve"), APPROVE, pledge.id),
-                button(t.plain("✏️ Request changes"), SEND_BACK, pledge.id),
+                button(t.plain("✅ Approve"), Approve(pledge=pledge.id)),
+                button(t.plain("✏️ Request changes"), SendBack(pledge=pledge.id)),
             ]
         )
     if pledge.state == WorkflowState.APPROVED.value:
-        rows.append([button(t.plain("📦 Mark delivered"), DELIVER, pledge.id)])
-    rows.append([button(t.plain("📜 History"), HISTORY, pledge.id)])
+        rows.append([button(t.plain("📦 Mark delivered"), Deliver(pledge=pledge.id))])
+    rows.append([button(t.plain("📜 History"), OpenHistory(pledge=pledge.id))])
     return InlineKeyboardMarkup(rows)
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time
 
 from babel.dates import format_time
 from telegram import InlineKeyboardMarkup, Update
 
 from conversations import onboarding
-from conversations.callbacks import Callback
 from conversations.common import ack, replace, say, typed_text
 from conversations.context import PledgeContext
-from conversations.flow import MEMBERS, Command, Flow
+from conversations.flow import MEMBERS, Button, ButtonData, Command, Flow
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import SELECTED_MARK, button, rows
 from conversations.time_zones import NotWholeHours, read_time_zone, zone_label
@@ -24,6 +24,8 @@ SETTINGS = "settings"
 TIME_ZONE = "tz"
 HOURS = range(7, 21)  # the hours offered on buttons: 07:00 to 20:00 local time
 HOUR_COLUMNS = 4
+# What someone without a role is told, pressing a settings button.
+REFUSAL = N_("Only registered members have settings.")
 
 KIND_LABELS = {
     ReminderKind.DIGEST.value: N_("Forum digests"),
@@ -42,6 +44,41 @@ ROLE_KINDS: dict[str | None, tuple[str, ...]] = {
         ReminderKind.PROGRESS.value,
     ),
 }
+
+
+@dataclass(frozen=True)
+class SettingsCard(ButtonData, prefix="set.card"):
+    """Back to the settings card, in place."""
+
+
+@dataclass(frozen=True)
+class AskTimeZone(ButtonData, prefix="set.tz"):
+    """🌍 Time zone: asked, and answered by a text message."""
+
+
+@dataclass(frozen=True)
+class ShowHours(ButtonData, prefix="set.hr"):
+    """🕘 Reminder hour: the hours to choose from."""
+
+
+@dataclass(frozen=True)
+class SetHour(ButtonData, prefix="set.h"):
+    """The hour of the day (local time) reminders arrive at."""
+
+    hour: int
+
+
+@dataclass(frozen=True)
+class Mute(ButtonData, prefix="set.mute"):
+    """Turn one kind of reminder off (`mute`) or back on."""
+
+    kind: str
+    mute: bool
+
+
+@dataclass(frozen=True)
+class ChooseLanguage(ButtonData, prefix="set.lang"):
+    """🗣 Language: the /language choice."""
 
 
 def kinds_for(role: str | None) -> tuple[str, ...]:
@@ -88,18 +125,18 @@ def settings_card(
         lines += ["", stopped_note(t)]
     keyboard = [
         [
-            button(t.plain("🌍 Time zone"), "set.tz"),
-            button(t.plain("🕘 Reminder hour"), "set.hr"),
+            button(t.plain("🌍 Time zone"), AskTimeZone()),
+            button(t.plain("🕘 Reminder hour"), ShowHours()),
         ]
     ]
     for kind in kinds:
         name = t.plain(KIND_LABELS[kind])
         if kind in member.muted_kinds:
-            toggle = button(t.plain("🔔 Turn on: %(kind)s", kind=name), "set.mute", kind, 0)
+            toggle = button(t.plain("🔔 Turn on: %(kind)s", kind=name), Mute(kind, False))
         else:
-            toggle = button(t.plain("🔕 Turn off: %(kind)s", kind=name), "set.mute", kind, 1)
+            toggle = button(t.plain("🔕 Turn off: %(kind)s", kind=name), Mute(kind, True))
         keyboard.append([toggle])
-    keyboard.append([button(t.plain("🗣 Language"), "set.lang")])
+    keyboard.append([button(t.plain("🗣 Language"), ChooseLanguage())])
     return Html("\n".join(lines)), InlineKeyboardMarkup(keyboard)
 
 
@@ -110,11 +147,11 @@ def stopped_note(t: Translator) -> Html:
 def hour_keyboard(t: Translator, current: int) -> InlineKeyboardMarkup:
     """The hours to choose from, the current one marked, and a way back to the card."""
     buttons = [
-        button((SELECTED_MARK if hour == current else "") + hour_label(t, hour), "set.h", hour)
+        button((SELECTED_MARK if hour == current else "") + hour_label(t, hour), SetHour(hour))
         for hour in HOURS
     ]
     return InlineKeyboardMarkup(
-        [*rows(buttons, HOUR_COLUMNS), [button(t.plain("‹ Back"), "set.card")]]
+        [*rows(buttons, HOUR_COLUMNS), [button(t.plain("‹ Back"), SettingsCard())]]
     )
 
 
@@ -126,38 +163,26 @@ def time_zone_question(t: Translator) -> Html:
     )
 
 
-async def _refused(update: Update, ctx: PledgeContext) -> bool:
-    """True (and the person told) if they have no settings: only registered members do."""
-    if ctx.member.role is not None:
-        return False
-    ack(ctx, ctx.t.plain("Only registered members have settings."), alert=True)
-    return True
-
-
 async def settings(update: Update, ctx: PledgeContext) -> None:
     """/settings: the member's settings card."""
     text, keyboard = settings_card(ctx.t, ctx.member, utc_now())
     say(ctx, text, keyboard)
 
 
-async def on_card(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_card(update: Update, ctx: PledgeContext, _data: SettingsCard) -> None:
     """Button: back to the settings card, in place."""
-    if await _refused(update, ctx):
-        return
     ack(ctx)
     text, keyboard = settings_card(ctx.t, ctx.member, utc_now())
     replace(ctx, text, keyboard)
 
 
-async def on_mute(update: Update, ctx: PledgeContext, callback: Callback) -> None:
-    """Button: turn one kind of reminder off (1) or on (0); the card changes in place."""
-    if await _refused(update, ctx):
-        return
-    kind, mute = callback.str_arg(0), callback.int_arg(1)
-    if kind not in kinds_for(ctx.member.role) or mute not in (0, 1):
+async def on_mute(update: Update, ctx: PledgeContext, data: Mute) -> None:
+    """Button: turn one kind of reminder off or on; the card changes in place."""
+    kind = data.kind
+    if kind not in kinds_for(ctx.member.role):
         ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
         return
-    muted = [k for k in ctx.member.muted_kinds if k != kind] + ([kind] if mute else [])
+    muted = [k for k in ctx.member.muted_kinds if k != kind] + ([kind] if data.mute else [])
     async with ctx.db() as session:
         await set_muted_kinds(session=session, member=ctx.member, kinds=muted)
     ack(ctx)
@@ -165,10 +190,8 @@ async def on_mute(update: Update, ctx: PledgeContext, callback: Callback) -> Non
     replace(ctx, text, keyboard)
 
 
-async def on_hours(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_hours(update: Update, ctx: PledgeContext, _data: ShowHours) -> None:
     """Button: the hours reminders can arrive at, in place of the card."""
-    if await _refused(update, ctx):
-        return
     ack(ctx)
     t = ctx.t
     replace(
@@ -181,12 +204,10 @@ async def on_hours(update: Update, ctx: PledgeContext, callback: Callback) -> No
     )
 
 
-async def on_hour(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_hour(update: Update, ctx: PledgeContext, data: SetHour) -> None:
     """Button: an hour; saved, and the card shows it."""
-    if await _refused(update, ctx):
-        return
-    hour = callback.int_arg(0)
-    if hour is None or not 0 <= hour <= 23:
+    hour = data.hour
+    if not 0 <= hour <= 23:
         ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
         return
     async with ctx.db() as session:
@@ -196,10 +217,8 @@ async def on_hour(update: Update, ctx: PledgeContext, callback: Callback) -> Non
     replace(ctx, text, keyboard)
 
 
-async def on_time_zone_button(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_time_zone_button(update: Update, ctx: PledgeContext, _data: AskTimeZone) -> None:
     """Button: ask for the time zone; the answer is a text message."""
-    if await _refused(update, ctx):
-        return
     ack(ctx)
     async with ctx.db() as session:
         await set_state(
@@ -253,10 +272,8 @@ async def on_time_zone(update: Update, ctx: PledgeContext) -> None:
     say(ctx, text_, keyboard)
 
 
-async def on_language(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_language(update: Update, ctx: PledgeContext, _data: ChooseLanguage) -> None:
     """Button: the /language choice."""
-    if await _refused(update, ctx):
-        return
     ack(ctx)
     await onboarding.language(update, ctx)
 
@@ -282,17 +299,6 @@ async def stop(update: Update, ctx: PledgeContext) -> None:
     )
 
 
-CALLBACKS = {
-    "set.card": on_card,
-    "set.tz": on_time_zone_button,
-    "set.hr": on_hours,
-    "set.h": on_hour,
-    "set.mute": on_mute,
-    "set.lang": on_language,
-}
-MESSAGE_STEPS = {(SETTINGS, TIME_ZONE): on_time_zone}
-
-
 FLOW = Flow(
     name="settings",
     commands=(
@@ -304,7 +310,14 @@ FLOW = Flow(
         ),
         Command("stop", N_("Stop all messages from the bot (/start resumes them)"), MEMBERS, stop),
     ),
-    legacy_buttons=CALLBACKS,
+    buttons=(
+        Button(SettingsCard, on_card, MEMBERS, REFUSAL),
+        Button(AskTimeZone, on_time_zone_button, MEMBERS, REFUSAL),
+        Button(ShowHours, on_hours, MEMBERS, REFUSAL),
+        Button(SetHour, on_hour, MEMBERS, REFUSAL),
+        Button(Mute, on_mute, MEMBERS, REFUSAL),
+        Button(ChooseLanguage, on_language, MEMBERS, REFUSAL),
+    ),
     states=(SETTINGS,),
     text_steps={TIME_ZONE: on_time_zone},
     reask=reask,

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from conversations import pledge_wizard
-from conversations.callbacks import Callback
 from conversations.cards import pledge_card
 from conversations.common import ack, replace, say
 from conversations.context import PledgeContext
-from conversations.flow import MEMBERS, SECRETARIAT, Command, Flow
+from conversations.flow import MEMBERS, SECRETARIAT, Button, ButtonData, Command, Flow
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import button, page_count, pager_row, rows
 from conversations.parsing import country_name
@@ -71,6 +71,51 @@ FILTER_FIELDS = {
     "compact": "compact",
     "objective": "objective",
 }
+# What a role that may not press a button is told (strings translated already).
+NOT_AVAILABLE = N_("That is not available to you.")
+PLEDGE_NOT_AVAILABLE = N_("That pledge is not available.")
+
+
+@dataclass(frozen=True)
+class FindPage(ButtonData, prefix="q.p"):
+    """A page of the current search's results."""
+
+    page: int
+
+
+@dataclass(frozen=True)
+class FacetValues(ButtonData, prefix="q.f"):
+    """The values of one filter (a FACET_LABELS key) in the current results."""
+
+    facet: str
+
+
+@dataclass(frozen=True)
+class SetFilter(ButtonData, prefix="q.s"):
+    """Narrow the results to one value of a filter."""
+
+    facet: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ClearFilters(ButtonData, prefix="q.x"):
+    """Drop every filter; the words stay."""
+
+
+@dataclass(frozen=True)
+class OpenFound(ButtonData, prefix="q.o"):
+    """The card of one pledge of the results."""
+
+    pledge: int
+
+
+@dataclass(frozen=True)
+class MissingPage(ButtonData, prefix="q.m"):
+    """A page of the localities that have not pledged for a forum."""
+
+    forum: int
+    page: int = 0
 
 
 def _cut(text: str, limit: int) -> str:
@@ -325,21 +370,20 @@ def results_message(
     opens = [
         button(
             f"{t.number(first + i)}. {p.reference or _cut(p.title, 30) or '—'}",
-            "q.o",
-            p.pledge_id,
+            OpenFound(p.pledge_id),
         )
         for i, p in enumerate(found.pledges)
     ]
     keyboard = rows(opens, 2)
-    pager = pager_row(t, page=page, pages=page_count(found.total, FIND_PER_PAGE), action="q.p")
+    pager = pager_row(t, page=page, pages=page_count(found.total, FIND_PER_PAGE), to_page=FindPage)
     if pager:
         keyboard.append(pager)
     filter_buttons = [
-        button(f"🔎 {t.plain(text)}", "q.f", facet) for facet, text in FACET_LABELS.items()
+        button(f"🔎 {t.plain(text)}", FacetValues(facet)) for facet, text in FACET_LABELS.items()
     ]
     keyboard += rows(filter_buttons, 3)
     if chosen:
-        keyboard.append([button(t.plain("✖ clear filters"), "q.x")])
+        keyboard.append([button(t.plain("✖ clear filters"), ClearFilters())])
     return Html("\n".join(lines)), InlineKeyboardMarkup(keyboard)
 
 
@@ -394,9 +438,6 @@ async def _search(
     update: Update, ctx: PledgeContext, session: AsyncSession
 ) -> tuple[list[str], FindFilters] | None:
     """The search this person is on, from the stored state; None (and told) if it ended."""
-    if not ctx.has_member or ctx.member.role not in MEMBERS:
-        ack(ctx, ctx.t.plain("That is not available to you."), alert=True)
-        return None
     state = await get_state(session=session, member_id=ctx.member.id or 0)
     if state is None or state.flow != STATE:
         ack(
@@ -424,20 +465,20 @@ async def _save(
     )
 
 
-async def on_page(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_page(update: Update, ctx: PledgeContext, data: FindPage) -> None:
     """Button: another page of the results (or back to them from a filter's choices)."""
     async with ctx.db() as session:
         search = await _search(update, ctx, session)
         if search is None:
             return
-        text, keyboard = await _results(session, ctx, *search, max(callback.int_arg(0) or 0, 0))
+        text, keyboard = await _results(session, ctx, *search, max(data.page, 0))
     ack(ctx)
     replace(ctx, text, keyboard)
 
 
-async def on_facet(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_facet(update: Update, ctx: PledgeContext, data: FacetValues) -> None:
     """Button: the values of one filter present in the current results."""
-    facet = callback.str_arg(0) or ""
+    facet = data.facet
     t = ctx.t
     async with ctx.db() as session:
         search = await _search(update, ctx, session)
@@ -464,13 +505,13 @@ async def on_facet(update: Update, ctx: PledgeContext, callback: Callback) -> No
                 value=facet_value_label(t, facet, v.code, forums=forums, localities=localities),
                 count=t.number(v.count),
             ),
-            "q.s",
-            facet,
-            v.code,
+            SetFilter(facet, v.code),
         )
         for v in values
     ]
-    back: list[list[InlineKeyboardButton]] = [[button(t.plain("‹ Back to the results"), "q.p", 0)]]
+    back: list[list[InlineKeyboardButton]] = [
+        [button(t.plain("‹ Back to the results"), FindPage(0))]
+    ]
     text = (
         t.gettext("Narrow the results by %(filter)s:", filter=t.plain(FACET_LABELS[facet]).lower())
         if values
@@ -496,9 +537,9 @@ def _valid(facet: str, code: str) -> Any:
     return None
 
 
-async def on_set_filter(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_set_filter(update: Update, ctx: PledgeContext, data: SetFilter) -> None:
     """Button: narrow the results by one value; back to the first page."""
-    facet, code = callback.str_arg(0) or "", callback.str_arg(1) or ""
+    facet, code = data.facet, data.value
     async with ctx.db() as session:
         search = await _search(update, ctx, session)
         if search is None:
@@ -508,15 +549,14 @@ async def on_set_filter(update: Update, ctx: PledgeContext, callback: Callback) 
             ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
         words, filters = search
-        data = {**filters.to_data(), FILTER_FIELDS[facet]: value}
-        filters = FindFilters.from_data(data)
+        filters = FindFilters.from_data({**filters.to_data(), FILTER_FIELDS[facet]: value})
         await _save(session, ctx, words, filters)
         text, keyboard = await _results(session, ctx, words, filters, 0)
     ack(ctx)
     replace(ctx, text, keyboard)
 
 
-async def on_clear(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_clear(update: Update, ctx: PledgeContext, _data: ClearFilters) -> None:
     """Button: drop every filter; the words stay."""
     async with ctx.db() as session:
         search = await _search(update, ctx, session)
@@ -529,18 +569,12 @@ async def on_clear(update: Update, ctx: PledgeContext, callback: Callback) -> No
     replace(ctx, text, keyboard)
 
 
-async def on_open(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_open(update: Update, ctx: PledgeContext, data: OpenFound) -> None:
     """Button: the card of one pledge of the results."""
     async with ctx.db() as session:
-        pledge_id = callback.int_arg(0)
-        pledge = await session.get(Pledge, pledge_id) if pledge_id else None
-        if (
-            pledge is None
-            or not ctx.has_member
-            or ctx.member.role not in MEMBERS
-            or not may_read(ctx.member, pledge)
-        ):
-            ack(ctx, ctx.t.plain("That pledge is not available."), alert=True)
+        pledge = await session.get(Pledge, data.pledge) if data.pledge else None
+        if pledge is None or not may_read(ctx.member, pledge):
+            ack(ctx, ctx.t.plain(PLEDGE_NOT_AVAILABLE), alert=True)
             return
         ack(ctx)
         await _card(update, ctx, session, pledge)
@@ -565,7 +599,7 @@ async def missing(update: Update, ctx: PledgeContext) -> None:
     if not forums:
         say(ctx, t.gettext("No forum is open for pledges at the moment."))
         return
-    choices = [button(forum_name(f, t.language), "q.m", f.id or 0, 0) for f in forums]
+    choices = [button(forum_name(f, t.language), MissingPage(f.id or 0)) for f in forums]
     say(
         ctx,
         t.gettext("Which forum? (Or send /missing with its code, e.g. /missing GRF2027.)"),
@@ -577,8 +611,9 @@ async def _missing_page(
     session: AsyncSession, t: Translator, forum: Forum, page: int
 ) -> tuple[Html, InlineKeyboardMarkup | None]:
     assert forum.id is not None
+    forum_id = forum.id
     found = await missing_localities(
-        session=session, forum_id=forum.id, offset=page * MISSING_PER_PAGE, limit=MISSING_PER_PAGE
+        session=session, forum_id=forum_id, offset=page * MISSING_PER_PAGE, limit=MISSING_PER_PAGE
     )
     pages = page_count(found.total, MISSING_PER_PAGE)
     if page and not found.localities:
@@ -612,36 +647,20 @@ async def _missing_page(
             if locality.id in found.invited_only
             else t.gettext("%(number)s. %(name)s, %(country)s", **values)
         )
-    pager = pager_row(t, page=page, pages=pages, action="q.m", args=(forum.id,))
+    pager = pager_row(t, page=page, pages=pages, to_page=lambda to: MissingPage(forum_id, to))
     return Html("\n".join(lines)), InlineKeyboardMarkup([pager]) if pager else None
 
 
-async def on_missing(update: Update, ctx: PledgeContext, callback: Callback) -> None:
+async def on_missing(update: Update, ctx: PledgeContext, data: MissingPage) -> None:
     """Button: a forum chosen, or another page of its missing localities."""
-    if not ctx.has_member or not is_reader(ctx.member):
-        ack(ctx, ctx.t.plain("That is not available to you."), alert=True)
-        return
     async with ctx.db() as session:
-        forum_id = callback.int_arg(0)
-        forum = await get_forum(session=session, forum_id=forum_id) if forum_id else None
+        forum = await get_forum(session=session, forum_id=data.forum) if data.forum else None
         if forum is None:
             ack(ctx, ctx.t.plain("That forum no longer exists."), alert=True)
             return
-        text, keyboard = await _missing_page(
-            session, ctx.t, forum, max(callback.int_arg(1) or 0, 0)
-        )
+        text, keyboard = await _missing_page(session, ctx.t, forum, max(data.page, 0))
     ack(ctx)
     replace(ctx, text, keyboard)
-
-
-CALLBACKS = {
-    "q.p": on_page,
-    "q.f": on_facet,
-    "q.s": on_set_filter,
-    "q.x": on_clear,
-    "q.o": on_open,
-    "q.m": on_missing,
-}
 
 
 # Officials write pledges with /pledge; everyone reads one with /pledge <reference>.
@@ -671,6 +690,14 @@ FLOW = Flow(
             missing,
         ),
     ),
-    legacy_buttons=CALLBACKS,
+    # The search's buttons check themselves that it is still on, to say so when it ended.
+    buttons=(
+        Button(FindPage, on_page, MEMBERS, NOT_AVAILABLE),
+        Button(FacetValues, on_facet, MEMBERS, NOT_AVAILABLE),
+        Button(SetFilter, on_set_filter, MEMBERS, NOT_AVAILABLE),
+        Button(ClearFilters, on_clear, MEMBERS, NOT_AVAILABLE),
+        Button(OpenFound, on_open, MEMBERS, PLEDGE_NOT_AVAILABLE),
+        Button(MissingPage, on_missing, SECRETARIAT, NOT_AVAILABLE),
+    ),
     states=(STATE,),
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from typing import cast
@@ -13,6 +12,7 @@ from babel.core import get_global
 from babel.dates import get_timezone_location
 
 from conversations.i18n import Translator
+from storage.pledges import fold
 from storage.zones import DEFAULT_TIME_ZONE, time_zone_names
 
 # "+3", "+03:00", "UTC-5", "GMT+0530", "−4" (a typographic minus), "utc+5:45"
@@ -39,10 +39,10 @@ class NotWholeHours:
     offset: str
 
 
-def fold(text: str) -> str:
-    """Text folded for matching a city: case, accents, spaces and punctuation ignored."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c))
+def _city_key(text: str) -> str:
+    """Text folded for matching a city: case and accents (as searches fold them), and spaces,
+    underscores and punctuation ignored, so "new york" finds America/New_York."""
+    return "".join(c for c in fold(text) if c.isalnum())
 
 
 @cache
@@ -82,14 +82,14 @@ def _by_city(language: str) -> dict[str, str]:
             except (LookupError, ValueError):
                 continue
         for name in names:
-            index.setdefault(fold(name), zone)
+            index.setdefault(_city_key(name), zone)
     # Old names that are links now (Kiev, Calcutta, Saigon) lead to the current zone.
     for zone in sorted(time_zone_names()):
         if "/" in zone and not zone.startswith("Etc/"):
-            index.setdefault(fold(zone.rsplit("/", 1)[-1]), canonical(zone))
+            index.setdefault(_city_key(zone.rsplit("/", 1)[-1]), canonical(zone))
     # Places whose city is not a zone of its own: Geneva keeps Zurich's time, and so on.
     for city, zone in CITY_ALIASES.items():
-        index.setdefault(fold(city), zone)
+        index.setdefault(_city_key(city), zone)
     index.pop("", None)
     return index
 
@@ -121,7 +121,7 @@ def read_time_zone(text: str, locale: Locale) -> str | NotWholeHours | None:
     exact = _by_exact_name().get(text.replace(" ", "_").casefold())
     if exact is not None:
         return DEFAULT_TIME_ZONE if exact in {"UTC", "Etc/UTC"} else canonical(exact)
-    return _by_city(str(locale)).get(fold(text))
+    return _by_city(str(locale)).get(_city_key(text))
 
 
 def utc_offset_label(zone: str) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 
@@ -12,10 +12,12 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Invite, Role
+from storage.localities import find_or_create_locality
+from storage.models import Invite, Locality, Role
 from storage.types import utc_now
 
 TOKEN_BYTES = 24  # 32 URL-safe characters: well inside Telegram's 64-character start parameter
+INVITE_LIFETIME = timedelta(days=14)
 
 
 class InviteProblem(StrEnum):
@@ -28,6 +30,7 @@ class InviteProblem(StrEnum):
 class IssuedInvite:
     invite: Invite
     token: str
+    locality: Locality | None = None  # an official's, as `issue_invite` found or created it
 
 
 def hash_token(token: str) -> str:
@@ -41,7 +44,7 @@ async def create_invite(
     role: Role,
     locality_id: int | None,
     uses: int = 1,
-    expires_in: timedelta = timedelta(days=14),
+    expires_in: timedelta = INVITE_LIFETIME,
     created_by_id: int | None = None,
 ) -> IssuedInvite:
     """A new invite; the token is returned once and never stored."""
@@ -61,6 +64,35 @@ async def create_invite(
     session.add(invite)
     await session.flush()
     return IssuedInvite(invite=invite, token=token)
+
+
+async def issue_invite(
+    *,
+    session: AsyncSession,
+    role: Role,
+    locality: str | None = None,
+    country: str | None = None,
+    uses: int = 1,
+    expires_in: timedelta = INVITE_LIFETIME,
+    created_by_id: int | None = None,
+) -> IssuedInvite:
+    """A new invite for a role: an official's to the locality of that name in that country
+    (found, or created if new); coordinators' and staff's name none, so `locality` and
+    `country` are not read for them."""
+    found = None
+    if role is Role.OFFICIAL:
+        if not locality or not country:
+            raise ValueError("an official's invite needs a locality and its country")
+        found = await find_or_create_locality(session=session, name=locality, country=country)
+    issued = await create_invite(
+        session=session,
+        role=role,
+        locality_id=found.id if found is not None else None,
+        uses=uses,
+        expires_in=expires_in,
+        created_by_id=created_by_id,
+    )
+    return replace(issued, locality=found)
 
 
 async def redeem_invite(*, session: AsyncSession, token: str) -> Invite | InviteProblem:

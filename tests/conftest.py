@@ -20,8 +20,7 @@ from bot.settings import Settings
 from bot.standin import BotApiStandIn
 from conversations.i18n import Catalogs
 from storage.engine import SessionFactory, create_engine, session_factory, transaction
-from storage.invites import create_invite
-from storage.localities import find_or_create_locality
+from storage.invites import issue_invite
 from storage.migrate import upgrade
 from storage.models import Role
 
@@ -155,16 +154,11 @@ class Invitations:
         expires_in: timedelta = timedelta(days=14),
     ) -> str:
         async with transaction(self.sessions) as session:
-            locality_id = None
-            if locality is not None:
-                found = await find_or_create_locality(
-                    session=session, name=locality, country=country
-                )
-                locality_id = found.id
-            issued = await create_invite(
+            issued = await issue_invite(
                 session=session,
                 role=role,
-                locality_id=locality_id,
+                locality=locality,
+                country=country,
                 uses=uses,
                 expires_in=expires_in,
             )

@@ -20,7 +20,7 @@ def escape_text(value: str) -> str:
     return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
-def fold(line: str) -> str:
+def fold_line(line: str) -> str:
     """A content line folded into pieces of at most 75 octets, never inside a UTF-8 character."""
     pieces: list[str] = []
     current, size = "", 0
@@ -82,4 +82,4 @@ def deadlines_calendar(
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")
-    return "".join(fold(line) + CRLF for line in lines).encode()
+    return "".join(fold_line(line) + CRLF for line in lines).encode()

@@ -281,7 +281,7 @@ async def test_only_coordinators_decide(
     assert person.last_answer == "Only coordinators decide on requests."
     assert (await member(sessions, 33)).role is None
     first = standin.person(app, user_id=11, first_name="Coco")
-    await first.press_data("a.ok:99999", message=card)
+    await first.press_data("a.dec:99999:1", message=card)
     assert first.last_answer == "That request is not available."
 
 
@@ -348,8 +348,8 @@ async def test_language_choice(
     assert "✅ English" in labels and len(labels) == len(catalogs.languages)
     await official.press_data("l.set:xx")
     assert official.last_answer == "That language is not available."
-    await official.press_data("l.set")
-    assert official.last_answer == "That language is not available."
+    await official.press_data("l.set")  # no language at all: a malformed button
+    assert official.last_answer == "That button is no longer valid."
     replies = await official.press("✅ English")
     assert "I will write to you in English from now on." in texts(replies)
     assert (await member(sessions, 22)).language == "en"

@@ -178,7 +178,7 @@ async def test_forum_step_refuses_a_closed_forum(
     assert person.last_answer == "That forum is no longer taking pledges."
     assert "Which forum" in texts(replies)
     assert (await latest_pledge(sessions, 22)).forum_id is None
-    replies = await person.press_data(f"w.forum:{pledge.id}:banana")
+    replies = await person.press_data(f"w.forum:{pledge.id}:99999")  # no such forum
     assert person.last_answer == "That forum is no longer taking pledges."
     replies = await person.press(FORUM)
     assert person.last_answer == FORUM

@@ -12,8 +12,14 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from storage.engine import SessionFactory, transaction
-from storage.invites import InviteProblem, create_invite, hash_token, redeem_invite
-from storage.models import Invite, Role
+from storage.invites import (
+    InviteProblem,
+    create_invite,
+    hash_token,
+    issue_invite,
+    redeem_invite,
+)
+from storage.models import Invite, Locality, Role
 from storage.types import utc_now
 from tests.storage.helpers import make_locality, make_member
 
@@ -143,6 +149,30 @@ async def test_coordinator_and_staff_invites_carry_no_locality(sessions: Session
     assert redeemed.locality_id is None
     assert redeemed.created_by_id == creator.id
     assert isinstance(await _redeem(sessions, staff.token), Invite)
+
+
+async def test_issue_invite_finds_or_creates_an_officials_locality(
+    sessions: SessionFactory,
+) -> None:
+    async with transaction(sessions) as session:
+        first = await issue_invite(
+            session=session, role=Role.OFFICIAL, locality="  Medellín ", country="co", uses=2
+        )
+        again = await issue_invite(
+            session=session, role=Role.OFFICIAL, locality="MEDELLIN", country="CO"
+        )
+        staff = await issue_invite(session=session, role=Role.STAFF, locality="Lyon", country="FR")
+        with pytest.raises(ValueError, match="locality"):
+            await issue_invite(session=session, role=Role.OFFICIAL, locality="Lyon")
+        localities = (await session.exec(select(Locality))).all()
+    assert first.locality is not None and again.locality is not None
+    assert (first.locality.name, first.locality.country) == ("Medellín", "CO")
+    assert again.locality.id == first.locality.id
+    assert [loc.name for loc in localities] == ["Medellín"]  # none for the staff's invite
+    assert staff.locality is None and staff.invite.locality_id is None
+    assert first.invite.uses_left == 2
+    redeemed = await _redeem(sessions, again.token)
+    assert isinstance(redeemed, Invite) and redeemed.locality_id == first.locality.id
 
 
 async def test_two_people_racing_for_the_last_use_only_one_wins(

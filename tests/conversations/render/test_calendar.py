@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from conversations.render.calendar import deadlines_calendar, escape_text, fold
+from conversations.render.calendar import deadlines_calendar, escape_text, fold_line
 from storage.models import Forum
 
 NOW = datetime(2027, 1, 10, 12, 0, 5, tzinfo=UTC)
@@ -40,13 +40,13 @@ def test_text_is_escaped() -> None:
 
 def test_long_lines_fold_at_75_octets_without_splitting_characters() -> None:
     line = "SUMMARY:" + "é" * 100 + "x" * 50
-    folded = fold(line)
+    folded = fold_line(line)
     pieces = folded.split("\r\n")
     assert len(pieces) > 1
     assert all(len(p.encode()) <= 75 for p in pieces)
     assert all(p.startswith(" ") for p in pieces[1:])
     assert "".join([pieces[0], *(p[1:] for p in pieces[1:])]) == line
-    assert fold("SHORT:x") == "SHORT:x"
+    assert fold_line("SHORT:x") == "SHORT:x"
 
 
 def test_the_calendar_has_one_event_per_deadline_in_utc() -> None:
