@@ -675,6 +675,11 @@ async def main() -> None:
         help="messages/s both bots allow themselves (PTB's AIORateLimiter; pledgebot's "
         "TELEGRAM_RATE_LIMIT, 30 in production); 0, the default, compares the bots' own work",
     )
+    parser.add_argument(
+        "--bot-source",
+        help="run the bot from another checkout of pledgebot (e.g. a git worktree of an older "
+        "commit), to compare commits with one client",
+    )
     parser.add_argument("--echo-bot", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.officials < 1:
@@ -698,6 +703,8 @@ async def main() -> None:
                 "LOG_LEVEL": "INFO",
                 "TELEGRAM_RATE_LIMIT": str(args.rate_limit),
             }
+            if args.bot_source:  # imported before this checkout's editable install
+                bot_env["PYTHONPATH"] = str(Path(args.bot_source).resolve())
             wizard = await run_phase(
                 "wizard (pledgebot run)",
                 bot_command(),

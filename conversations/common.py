@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
+from conversations.cards import MAX_MESSAGE, utf16_length
 from conversations.context import PledgeContext
 from conversations.i18n import Html, Translator
 from conversations.parsing import TextProblem, clean_text
@@ -48,6 +49,23 @@ def replace(ctx: PledgeContext, text: Html, keyboard: InlineKeyboardMarkup | Non
 def update_keyboard(ctx: PledgeContext, keyboard: InlineKeyboardMarkup) -> None:
     """Change only the buttons of the pressed message (multi-select toggles, pages)."""
     ctx.replies.add(Buttons(keyboard))
+
+
+def answered_in_place(ctx: PledgeContext, since: tuple[int, int], answered: Html) -> None:
+    """A button answered a question: the pressed message becomes the first message said since
+    `since` (the next question), headed by what was answered. One edit does what retiring the
+    buttons and sending a new message did in two, and the chat still reads question by answer.
+    Where the two would not fit one message, the buttons are retired and the message sent."""
+    items = ctx.replies.items
+    for index in range(since[0], len(items)):
+        reply = items[index]
+        if isinstance(reply, Send):
+            text = Html(f"{answered}\n\n{reply.text}")
+            if utf16_length(text) <= MAX_MESSAGE:
+                items[index] = Replace(text, reply.keyboard)
+                return
+            break
+    items.insert(since[0], Buttons(None))
 
 
 def upload(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date
 
 from telegram import InlineKeyboardMarkup
 
@@ -310,25 +310,6 @@ def compacts_keyboard(t: Translator, forum: Forum) -> InlineKeyboardMarkup:
         for code, text in options
     ]
     return InlineKeyboardMarkup([buttons, [button(t.plain("‹ Back"), OpenForum(forum.id, 0))]])
-
-
-def date_choice_keyboard(
-    t: Translator, forum_id: int, field: str, days: Sequence[date]
-) -> InlineKeyboardMarkup:
-    """A button for each reading of an ambiguous start or end date."""
-    return InlineKeyboardMarkup(
-        [[button(t.date(d), ChooseDate(forum_id, field, d.isoformat()))] for d in days]
-    )
-
-
-def deadline_choice_keyboard(
-    t: Translator, forum_id: int, days: Sequence[date], at: time
-) -> InlineKeyboardMarkup:
-    """A button for each reading of an ambiguous deadline date, the time typed kept."""
-    hhmm = f"{at.hour:02d}{at.minute:02d}"
-    return InlineKeyboardMarkup(
-        [[button(t.date(d), ChooseDeadlineDate(forum_id, d.isoformat(), hhmm))] for d in days]
-    )
 
 
 def forum_problem(t: Translator, error: ForumError) -> Html:

@@ -38,9 +38,7 @@ from conversations.forum_cards import (
     ToggleOpen,
     card_keyboard,
     compacts_keyboard,
-    date_choice_keyboard,
     date_problem,
-    deadline_choice_keyboard,
     forum_card,
     forum_problem,
     list_message,
@@ -50,6 +48,7 @@ from conversations.forum_cards import (
     year_problem,
 )
 from conversations.i18n import N_
+from conversations.keyboards import which_date
 from conversations.parsing import (
     AmbiguousDate,
     check_length,
@@ -415,8 +414,7 @@ async def on_date(update: Update, ctx: PledgeContext) -> None:
         return
     parsed = read_date(text, t.locale)
     if isinstance(parsed, AmbiguousDate):
-        keyboard = date_choice_keyboard(t, forum_id, field, (parsed.first, parsed.second))
-        say(ctx, t.gettext("Which date do you mean?"), keyboard)
+        say(ctx, *which_date(t, parsed, lambda d: ChooseDate(forum_id, field, d.isoformat())))
         return
     if parsed is None:
         say(ctx, date_problem(t))
@@ -448,8 +446,10 @@ async def on_deadline(update: Update, ctx: PledgeContext) -> None:
         )
         return
     if isinstance(parsed, AmbiguousDate):
-        keyboard = deadline_choice_keyboard(t, forum_id, (parsed.first, parsed.second), at)
-        say(ctx, t.gettext("Which date do you mean?"), keyboard)
+        hhmm = f"{at.hour:02d}{at.minute:02d}"  # the time typed is kept
+        say(
+            ctx, *which_date(t, parsed, lambda d: ChooseDeadlineDate(forum_id, d.isoformat(), hhmm))
+        )
         return
     if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
         say(ctx, year_problem(t))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from conversations.buttons import NoOp
 from conversations.flow import ButtonData
-from conversations.i18n import Translator
+from conversations.i18n import Html, Translator
+from conversations.parsing import AmbiguousDate
 
 MAX_BUTTON_TEXT = 60  # long labels are cut so a button stays readable on a phone
 SELECTED_MARK = "✅ "
@@ -68,3 +70,14 @@ def choice_keyboard(
     """One button per option; `action` makes the data of the button for an option's code."""
     buttons = [button(o.label, action(o.code)) for o in options]
     return InlineKeyboardMarkup([*rows(buttons, columns), *(list(r) for r in extra)])
+
+
+def which_date(
+    t: Translator, typed: AmbiguousDate, choose: Callable[[date], ButtonData]
+) -> tuple[Html, InlineKeyboardMarkup]:
+    """A date typed with two readings (05/06/2027 in English), asked back with a button each;
+    `choose` makes the data of the button for one reading."""
+    keyboard = InlineKeyboardMarkup(
+        [[button(t.date(d), choose(d))] for d in (typed.first, typed.second)]
+    )
+    return t.gettext("Which date do you mean?"), keyboard

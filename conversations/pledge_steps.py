@@ -31,6 +31,7 @@ from conversations.keyboards import (
     page_count,
     pager_row,
     rows,
+    which_date,
 )
 from conversations.parsing import AmbiguousDate, check_length, read_date, read_money
 from conversations.vocabulary import (
@@ -468,13 +469,7 @@ async def _read_date(c: FieldContext, text: str) -> date | Refuse:
     t = c.t
     parsed = read_date(text, t.locale)
     if isinstance(parsed, AmbiguousDate):
-        keyboard = InlineKeyboardMarkup(
-            [
-                [button(t.date(d), PickDate(c.pledge_id, d.isoformat()))]
-                for d in (parsed.first, parsed.second)
-            ]
-        )
-        return Refuse(t.gettext("Which date do you mean?"), keyboard)
+        return Refuse(*which_date(t, parsed, lambda d: PickDate(c.pledge_id, d.isoformat())))
     if parsed is None:
         return Refuse(
             t.gettext(

@@ -19,6 +19,7 @@ from conversations.buttons import NewPledge, ResumeDraft
 from conversations.cards import compacts_text, pledge_card
 from conversations.common import (
     ack,
+    answered_in_place,
     close_keyboard,
     notify,
     replace,
@@ -28,7 +29,7 @@ from conversations.common import (
 )
 from conversations.context import PledgeContext
 from conversations.flow import OFFICIALS, Button, Flow
-from conversations.i18n import N_
+from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import Option, button, choice_keyboard
 from conversations.pledge_card import show_pledge_card
 from conversations.pledge_steps import (
@@ -38,6 +39,7 @@ from conversations.pledge_steps import (
     EDIT,
     END,
     FIELDS,
+    FIELDS_BY_NAME,
     FORUM,
     MAX_PARTNERS,
     PARTNERS,
@@ -364,10 +366,27 @@ async def _answered(
     state: ConversationState,
     note: str | None = None,
 ) -> None:
-    """A button step done: say so on the button, retire its keyboard, ask the next question."""
+    """A button step done: say so on the button, and the pressed question becomes the next one,
+    headed by the answer (one Bot API call besides the button's answer)."""
     ack(ctx, note)
-    close_keyboard(ctx)
+    answered = answered_line(ctx.t, pledge, state.step, note)  # before the state moves on
+    since = ctx.replies.mark()
     await advance(update, ctx, session, pledge, state)
+    answered_in_place(ctx, since, answered)
+
+
+def answered_line(t: Translator, pledge: Pledge, step: str, note: str | None) -> Html:
+    """'✔ Target groups: Refugees, Host communities' — what a button step was answered."""
+    field = FIELDS_BY_NAME[step]
+    answer = note
+    if answer is None and field.choices is not None:
+        chosen = getattr(pledge, field.choices.attribute)
+        answer = ", ".join(
+            o.label for o in field.choices.options(t) if field.choices.value(o.code) in chosen
+        )
+    if not answer:
+        return t.gettext("✔ <b>%(field)s</b>", field=step_name(t, step))
+    return t.gettext("✔ <b>%(field)s</b>: %(answer)s", field=step_name(t, step), answer=answer)
 
 
 async def _save(ctx: PledgeContext, session: AsyncSession, pledge: Pledge, **changes: Any) -> None:

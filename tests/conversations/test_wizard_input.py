@@ -307,8 +307,12 @@ async def test_objectives_paging_toggling_and_done_with_nothing(
     assert person.last_answer == "That button is not valid."
     replies = await person.press("Done (1 chosen)")
     assert "GCR objectives" in texts(replies)
-    # The finished question lost its buttons: a later press is refused politely.
-    assert standin.stored_message(22, prompt.message_id).buttons() == []
+    # The answered question becomes the next one, headed by the answer: one edit, no new
+    # message, and none of the finished question's buttons is left to press.
+    answered = standin.stored_message(22, prompt.message_id)
+    assert answered.text.startswith("✔ GCM objectives: GCM 23")
+    assert "GCR objectives" in answered.text
+    assert not any(b.text.startswith(("GCM", "✅ GCM")) for b in answered.buttons())
 
 
 async def test_support_and_groups_need_a_choice(
