@@ -529,11 +529,18 @@ async def bench_database(url: str | None, tmp: Path) -> AsyncIterator[str]:
         await admin.dispose()
 
 
-async def invitations(url: str, count: int) -> list[str]:
-    """The schema, and one official's invitation (a locality each) per person."""
+async def invitations(url: str, count: int, bot_source: str | None) -> list[str]:
+    """The schema (the bot's own, from its checkout), and one official's invitation (a
+    locality each) per person."""
+    if bot_source:
+        env = {**os.environ, "PYTHONPATH": bot_source, "DATABASE_URL": url}
+        migrating = await asyncio.create_subprocess_exec(bot_command()[0], "db", "upgrade", env=env)
+        if await migrating.wait():
+            raise RuntimeError(f"pledgebot db upgrade from {bot_source} failed")
     engine = create_engine(url)
     try:
-        await upgrade(engine)
+        if not bot_source:
+            await upgrade(engine)
         tokens = []
         async with transaction(session_factory(engine)) as session:
             for i in range(count):
@@ -654,9 +661,12 @@ def source_fingerprint() -> str:
     return f"HEAD {head.stdout.strip() or '?'} + {modified} changed paths; sources sha1 {sources}"
 
 
-def bot_command() -> list[str]:
+def bot_command(profile: str | None = None) -> list[str]:
+    """`pledgebot run`; under cProfile (its main thread), writing to `profile`, if given."""
     beside = Path(sys.executable).with_name("pledgebot")
     script = beside if beside.exists() else ROOT / ".venv" / "bin" / "pledgebot"
+    if profile:
+        return [sys.executable, "-m", "cProfile", "-o", profile, str(script), "run"]
     return [str(script), "run"]
 
 
@@ -680,6 +690,7 @@ async def main() -> None:
         help="run the bot from another checkout of pledgebot (e.g. a git worktree of an older "
         "commit), to compare commits with one client",
     )
+    parser.add_argument("--profile", help="write a cProfile of the bot's main thread here")
     parser.add_argument("--echo-bot", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.officials < 1:
@@ -689,7 +700,10 @@ async def main() -> None:
         async with asyncio.timeout(args.timeout), bench_database(args.database, tmp) as url:
             database = make_url(url)
             shown = f"{database.get_backend_name()} ({database.database})"
-            tokens = await invitations(url, args.officials + 1)
+            # Paths are resolved once, before anything runs: nothing waits on the loop yet.
+            source = os.path.abspath(args.bot_source) if args.bot_source else None  # noqa: ASYNC240
+            profile = os.path.abspath(args.profile) if args.profile else None  # noqa: ASYNC240
+            tokens = await invitations(url, args.officials + 1, source)
             wizard_people = [
                 (FIRST_OFFICIAL + CALIBRATION_OFFSET, "Calibra", wizard_steps(tokens[0]))
             ] + [
@@ -703,11 +717,11 @@ async def main() -> None:
                 "LOG_LEVEL": "INFO",
                 "TELEGRAM_RATE_LIMIT": str(args.rate_limit),
             }
-            if args.bot_source:  # imported before this checkout's editable install
-                bot_env["PYTHONPATH"] = str(Path(args.bot_source).resolve())
+            if source:  # imported before this checkout's editable install
+                bot_env["PYTHONPATH"] = source
             wizard = await run_phase(
                 "wizard (pledgebot run)",
-                bot_command(),
+                bot_command(profile),
                 bot_env,
                 wizard_people,
                 echo=False,

@@ -11,7 +11,7 @@ from telegram.ext import ApplicationHandlerStop
 from conversations.common import say
 from conversations.context import PledgeContext
 from conversations.i18n import Html, Translator
-from storage.conversation_state import clear_state, get_state
+from storage.conversation_state import clear_state
 from storage.members import get_or_create_member
 from storage.models import ConversationState
 from storage.types import utc_now
@@ -42,12 +42,11 @@ async def load_member(update: Update, ctx: PledgeContext) -> None:
     catalogs = ctx.services.catalogs
     async with ctx.db() as session:
         language = catalogs.negotiate(user.language_code) or catalogs.default_language
-        member, _created = await get_or_create_member(
+        member, _created, state = await get_or_create_member(
             session=session, telegram_id=user.id, display_name=user.full_name, language=language
         )
         # A stopped member (who opted out with /stop, or blocked the bot) is still answered,
         # but stays stopped until /start: writing is not asking for reminders again.
-        state = await get_state(session=session, member_id=member.id or 0)
         now = utc_now()
         abandoned = state is not None and now - state.updated_at > ABANDONED_AFTER
         if abandoned:

@@ -82,6 +82,13 @@ class PledgeContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
     def set_member(self, member: Member, translator: Translator) -> None:
         self._member, self._translator = member, translator
 
+    async def state_in(self, session: AsyncSession) -> ConversationState | None:
+        """The person's conversation state as loaded for this update, attached to `session`
+        without reading it again: one person's updates never run at once, so it is current."""
+        if self.conversation is None:
+            return None
+        return await session.merge(self.conversation, load=False)
+
     @asynccontextmanager
     async def db(self) -> AsyncIterator[AsyncSession]:
         """One transaction: committed at the end of the block, rolled back on error; what the

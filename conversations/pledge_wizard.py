@@ -75,7 +75,7 @@ from conversations.pledge_steps import (
     review_keyboard,
     step_name,
 )
-from storage.conversation_state import clear_state, get_state, set_state
+from storage.conversation_state import clear_state, set_state
 from storage.forums import forum_name, get_forum, list_open_forums
 from storage.localities import get_locality
 from storage.members import list_coordinators
@@ -333,7 +333,7 @@ async def _target(
     pledge = await _editable(ctx, session, pledge_id)
     if pledge is None:
         return None
-    state = await get_state(session=session, member_id=ctx.member.id or 0)
+    state = await ctx.state_in(session)
     if (state is None or state.flow == WIZARD) and await _no_longer_a_draft(
         update, ctx, session, pledge
     ):
@@ -705,7 +705,7 @@ async def on_back_to_review(update: Update, ctx: PledgeContext, data: BackToRevi
 async def _text_target(
     ctx: PledgeContext, session: AsyncSession
 ) -> tuple[Pledge, ConversationState] | None:
-    state = ctx.conversation
+    state = await ctx.state_in(session)
     if state is None or state.pledge_id is None:
         return None
     pledge = await get_pledge(session=session, pledge_id=state.pledge_id)

@@ -9,7 +9,7 @@ from babel.core import get_global
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Locality, Member, ReminderKind, Role
+from storage.models import ConversationState, Locality, Member, ReminderKind, Role
 from storage.types import utc_now
 from storage.zones import DEFAULT_TIME_ZONE, is_time_zone
 
@@ -54,10 +54,18 @@ LAST_SEEN_PRECISION = timedelta(hours=1)
 
 async def get_or_create_member(
     *, session: AsyncSession, telegram_id: int, display_name: str, language: str
-) -> tuple[Member, bool]:
-    """The member for a Telegram user, created at first contact; True when new."""
-    member = await get_member_by_telegram_id(session=session, telegram_id=telegram_id)
-    if member is not None:
+) -> tuple[Member, bool, ConversationState | None]:
+    """The member for a Telegram user, created at first contact (True when new), and the step
+    they are on: one query, as every update starts with it."""
+    found = (
+        await session.exec(
+            select(Member, ConversationState)
+            .outerjoin(ConversationState, col(ConversationState.member_id) == col(Member.id))
+            .where(Member.telegram_id == telegram_id)
+        )
+    ).first()
+    if found is not None:
+        member, state = found
         now = utc_now()
         # Within the hour is recent enough; writing it on every update costs a write per step.
         if now - member.last_seen_at > LAST_SEEN_PRECISION:
@@ -65,11 +73,11 @@ async def get_or_create_member(
         if display_name and member.display_name != display_name:
             member.display_name = display_name[:200]
         session.add(member)
-        return member, False
+        return member, False, state
     member = Member(telegram_id=telegram_id, display_name=display_name[:200], language=language)
     session.add(member)
     await session.flush()
-    return member, True
+    return member, True, None
 
 
 async def get_member_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Member | None:

@@ -34,7 +34,7 @@ async def make_member(
     name: str = "Ana",
 ) -> Member:
     """A member let in with `role` (officials need `locality_id`)."""
-    member, _ = await get_or_create_member(
+    member, _, _state = await get_or_create_member(
         session=session,
         telegram_id=telegram_id if telegram_id is not None else next(_telegram_ids),
         display_name=name,

@@ -30,7 +30,7 @@ BIG_TELEGRAM_ID = 7_000_000_001  # above 2**31 and 2**32: needs BigInteger
 
 async def test_get_or_create_creates_once(sessions: SessionFactory) -> None:
     async with transaction(sessions) as session:
-        member, created = await get_or_create_member(
+        member, created, _state = await get_or_create_member(
             session=session, telegram_id=42, display_name="Amina", language="fr"
         )
         first_seen = member.last_seen_at
@@ -38,7 +38,7 @@ async def test_get_or_create_creates_once(sessions: SessionFactory) -> None:
     assert member.id is not None
     assert (member.language, member.role, member.active) == ("fr", None, True)
     async with transaction(sessions) as session:
-        again, created_again = await get_or_create_member(
+        again, created_again, _state = await get_or_create_member(
             session=session, telegram_id=42, display_name="Amina K.", language="en"
         )
     assert created_again is False
@@ -52,13 +52,13 @@ async def test_get_or_create_creates_once(sessions: SessionFactory) -> None:
 
 async def test_big_telegram_ids_are_stored(sessions: SessionFactory) -> None:
     async with transaction(sessions) as session:
-        member, _ = await get_or_create_member(
+        member, _, _state = await get_or_create_member(
             session=session, telegram_id=BIG_TELEGRAM_ID, display_name="Big", language="en"
         )
     async with transaction(sessions) as session:
         found = await get_member_by_telegram_id(session=session, telegram_id=BIG_TELEGRAM_ID)
         raw = (await session.exec(text("SELECT telegram_id FROM member"))).scalar_one()
-        _, created = await get_or_create_member(
+        _, created, _state = await get_or_create_member(
             session=session, telegram_id=BIG_TELEGRAM_ID, display_name="Big", language="en"
         )
     assert found is not None and found.id == member.id
@@ -69,7 +69,7 @@ async def test_big_telegram_ids_are_stored(sessions: SessionFactory) -> None:
 
 async def test_long_display_names_are_cut(sessions: SessionFactory) -> None:
     async with transaction(sessions) as session:
-        member, _ = await get_or_create_member(
+        member, _, _state = await get_or_create_member(
             session=session, telegram_id=7, display_name="x" * 500, language="en"
         )
     assert len(member.display_name) == 200
