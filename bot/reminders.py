@@ -191,10 +191,20 @@ class ReminderSender:
     ) -> TickReport:
         """Send the notices that are due (of `ids` only, if given), batch by batch."""
         report = report or TickReport()
-        while True:
-            now = self.clock.now()
-            async with transaction(self.services.sessions) as session:
-                claimed = await claim_due(
+        while (sends := await self._claim(Notice, report, ids=ids)) is not None:
+            results = await self._send_all(sends, report)
+            await self._record(sends, results, report, table=Notice)
+        return report
+
+    async def _claim(
+        self, table: DeliveryTable, report: TickReport, *, ids: Sequence[int] | None = None
+    ) -> list[_Send] | None:
+        """Claim a batch of due deliveries of `table` and prepare their messages; the ones no
+        longer worth sending are recorded as skipped. None when nothing is due."""
+        now = self.clock.now()
+        async with transaction(self.services.sessions) as session:
+            if table is Notice:
+                notices = await claim_due(
                     session=session,
                     now=now,
                     worker=self.worker,
@@ -202,19 +212,29 @@ class ReminderSender:
                     table=Notice,
                     ids=ids,
                 )
-                if not claimed:
-                    return report
-                skipped, sends = await self._prepare_notices(session, claimed)
-                await record(session=session, outcomes=skipped, now=now, table=Notice)
-                await mark_sending(
+                if not notices:
+                    return None
+                skipped, sends = await self._prepare_notices(session, notices)
+            else:
+                reminders = await claim_due(
                     session=session,
-                    ids=[s.delivery.id or 0 for s in sends],
+                    now=now,
                     worker=self.worker,
-                    table=Notice,
+                    limit=self.limits.batch,
+                    table=ReminderDelivery,
                 )
-            report.skipped += len(skipped)
-            results = await self._send_all(sends, report)
-            await self._record(sends, results, report, table=Notice)
+                if not reminders:
+                    return None
+                skipped, sends = await self._prepare(session, reminders, now)
+            await record(session=session, outcomes=skipped, now=now, table=table)
+            await mark_sending(
+                session=session,
+                ids=[s.delivery.id or 0 for s in sends],
+                worker=self.worker,
+                table=table,
+            )
+        report.skipped += len(skipped)
+        return sends
 
     async def _prepare_notices(
         self, session: AsyncSession, claimed: Sequence[Notice]
@@ -248,27 +268,7 @@ class ReminderSender:
     ) -> None:
         """Claim and prepare batches while the previous one is being sent."""
         try:
-            while True:
-                now = self.clock.now()
-                async with transaction(self.services.sessions) as session:
-                    claimed = await claim_due(
-                        session=session,
-                        now=now,
-                        worker=self.worker,
-                        limit=self.limits.batch,
-                        table=ReminderDelivery,
-                    )
-                    if not claimed:
-                        return
-                    skipped, sends = await self._prepare(session, claimed, now)
-                    await record(session=session, outcomes=skipped, now=now, table=ReminderDelivery)
-                    await mark_sending(
-                        session=session,
-                        ids=[s.delivery.id or 0 for s in sends],
-                        worker=self.worker,
-                        table=ReminderDelivery,
-                    )
-                report.skipped += len(skipped)
+            while (sends := await self._claim(ReminderDelivery, report)) is not None:
                 await batches.put(sends)
         finally:
             await batches.put(None)
