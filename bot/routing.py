@@ -108,11 +108,8 @@ async def _press(update: Update, ctx: PledgeContext, data: str) -> None:
     if ctx.member.role not in button.roles:
         ack(ctx, t.plain(button.refusal), alert=True)
         return
-    state = ctx.conversation
-    where = {state.flow, f"{state.flow}/{state.step}"} if state is not None else set()
-    if button.only_on is not None and not button.only_on & where:
-        ack(ctx, t.plain("That button is no longer valid."), alert=True)
-        return
+    # Whether the button still belongs to where the person is depends on its data (which
+    # pledge, which step), so each flow answers that: the wizard with the current question.
     await button.run(update, ctx, parsed)
 
 

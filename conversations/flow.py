@@ -139,8 +139,6 @@ class Button:
     run: ButtonStep
     roles: frozenset[str | None] = MEMBERS
     refusal: str = NOT_FOR_YOU  # what a role not in `roles` is told (translated)
-    # Where the person must be for the press to count (flow states, or steps of them).
-    only_on: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -328,8 +328,8 @@ async def _target(
     steps: Collection[str],
 ) -> tuple[Pledge, ConversationState] | None:
     """The pledge a button acts on, if the button belongs to the step the person is on."""
-    # Not the engine's `only_on`: here a forged pledge is refused before a stale step is, and a
-    # stale button is answered with the current question (or the submitted pledge).
+    # A forged pledge is refused before a stale step is, and a stale button is answered with
+    # the current question (or the submitted pledge).
     pledge = await _editable(ctx, session, pledge_id)
     if pledge is None:
         return None
@@ -793,8 +793,8 @@ FLOWS = (WIZARD, EDIT)
 FLOW = Flow(
     name="pledge wizard",
     # Only officials write pledges. Any other role is refused as `_target` refuses an official
-    # of another locality. No `only_on`: `_target` checks the step itself, after the pledge,
-    # so that a stale button is answered with the current question rather than refused.
+    # of another locality; `_target` checks the step, after the pledge, so that a stale button
+    # is answered with the current question rather than refused.
     buttons=(
         Button(NewPledge, on_new, OFFICIALS, ONLY_OFFICIALS),
         Button(ResumeDraft, on_resume, OFFICIALS, NOT_AVAILABLE),
