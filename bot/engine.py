@@ -44,13 +44,23 @@ def engine_step(route: Route) -> Route:
             # Also when the route failed: what its committed transactions said is true.
             await deliver_replies(update, ctx)
             if ctx.replies.notices:
-                sender: ReminderSender | None = ctx.application.bot_data.get(SENDER_KEY)
-                if sender is not None:
-                    await sender.deliver_notices(ids=ctx.replies.notices)
+                await _deliver_notices(ctx)
 
     handle.__doc__ = route.__doc__
     handle.__name__ = route.__name__
     return handle
+
+
+async def _deliver_notices(ctx: PledgeContext) -> None:
+    """The notices this update queued, at once; any still pending after a failure here go out
+    with the sender's next tick, so the person who caused them is not told of it."""
+    sender: ReminderSender | None = ctx.application.bot_data.get(SENDER_KEY)
+    if sender is None:
+        return
+    try:
+        await sender.deliver_notices(ids=ctx.replies.notices)
+    except Exception:
+        log.exception("notices %s left for the sender's next tick", ctx.replies.notices)
 
 
 async def deliver_replies(update: Update, ctx: PledgeContext) -> None:
