@@ -255,3 +255,34 @@ async def test_a_failed_step_rolls_back_what_it_would_have_said(
     assert (await latest_pledge(sessions, 22)).title == ""
     state = await state_of(sessions, 22)
     assert state is not None and state.step == "title"
+
+
+async def test_notices_that_cannot_go_out_at_once_wait_for_the_next_tick(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+    clock: MovableClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database hiccups right after the commit: the official is told the truth, the
+    coordinators' notice stays pending and goes out, once, with the sender's next tick."""
+    coordinator = await join(standin, app, invitations, user_id=11, role=Role.COORDINATOR)
+    official = await join(standin, app, invitations, user_id=22)
+    sender = sender_of(app)
+    deliver = sender.deliver_notices
+
+    async def broken(**_kwargs: object) -> None:
+        raise ConnectionResetError("the database went away for a moment")
+
+    monkeypatch.setattr(sender, "deliver_notices", broken)
+    reference = await submit_pledge(official)
+    assert APOLOGY not in texts(standin.chat_messages(official.chat_id))
+    async with transaction(sessions) as session:
+        notice = (await session.exec(select(Notice))).one()
+    assert notice.status == DeliveryStatus.PENDING.value
+    monkeypatch.setattr(sender, "deliver_notices", deliver)
+    clock.at = max(clock.at, notice.due_at) + timedelta(seconds=1)
+    await sender.tick()
+    notes = [m for m in standin.chat_messages(coordinator.chat_id) if reference in m.text]
+    assert len(notes) == 1
