@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from telegram import BotCommandScopeChat, CallbackQuery, InputFile, Message, Update
 from telegram.constants import ParseMode
@@ -21,6 +21,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.reminders import SENDER_KEY, ReminderSender
 from conversations.context import PledgeContext
+from conversations.flow import Step
 from conversations.replies import Answer, Buttons, CommandMenu, Replace, Reply, Send, Upload
 from storage.members import mark_stopped
 
@@ -31,10 +32,9 @@ ATTEMPTS = 3  # a reply is tried this often when Telegram fails for a moment (5x
 PATIENCE = 30.0  # seconds of a 429's retry_after worth waiting for, with the person waiting too
 
 T = TypeVar("T")
-Route = Callable[[Update, PledgeContext], Coroutine[Any, Any, None]]
 
 
-def engine_step(route: Route) -> Route:
+def engine_step(route: Step) -> Step:
     """The route, then its replies and notices, sent after everything it saved is committed."""
 
     async def handle(update: Update, ctx: PledgeContext) -> None:

@@ -41,7 +41,15 @@ from storage.engine import transaction
 from storage.forums import get_forums
 from storage.localities import get_locality
 from storage.members import get_members, mark_stopped
-from storage.models import DeliveryStatus, Forum, Member, Notice, ReminderDelivery, ReminderKind
+from storage.models import (
+    Delivery,
+    DeliveryStatus,
+    Forum,
+    Member,
+    Notice,
+    ReminderDelivery,
+    ReminderKind,
+)
 from storage.pledges import latest_draft
 from storage.reminders import (
     forum_status,
@@ -97,7 +105,7 @@ class TickReport:
 
 @dataclass
 class _Send:
-    delivery: ReminderDelivery | Notice
+    delivery: Delivery
     member: Member
     message: texts.Message
 
@@ -336,7 +344,7 @@ class ReminderSender:
                 return self._retry_or_fail(send.delivery, str(error))
         return self._retry_or_fail(send.delivery, "rate limited repeatedly")
 
-    def _retry_or_fail(self, delivery: ReminderDelivery | Notice, error: str) -> Outcome:
+    def _retry_or_fail(self, delivery: Delivery, error: str) -> Outcome:
         attempts = delivery.attempts + 1  # mark_sending counted this one in the database
         if attempts <= len(RETRY_DELAYS):
             return Outcome(

@@ -7,7 +7,7 @@ the step's transaction is committed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -126,6 +126,3 @@ def problem_text(t: Translator, problem: TextProblem) -> Html:
         length=t.number(problem.length),
         limit=t.number(problem.limit),
     )
-
-
-StepHandler = Callable[[Update, PledgeContext], Awaitable[None]]

@@ -297,7 +297,23 @@ class ProgressReport(SQLModel, table=True):
     created_at: datetime = _created()
 
 
-class ReminderDelivery(SQLModel, table=True):
+class Delivery(SQLModel):
+    """What every delivered message keeps of its way out: when it is due, its claim, its
+    attempts and what became of it (storage/deliveries.py claims and records them alike)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    due_at: datetime = Field(sa_type=UtcDateTime, nullable=False, index=True)
+    status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16, index=True)
+    attempts: int = Field(default=0)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = _created()
+
+
+class ReminderDelivery(Delivery, table=True):
     """One reminder to one member: claimed before it is sent, so it goes out at most once."""
 
     __tablename__ = "reminder_delivery"
@@ -312,21 +328,11 @@ class ReminderDelivery(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
     forum_id: int = _fk("forum.id", nullable=False, index=False)
     kind: str = Field(max_length=16)
     offset_days: int
     deadline_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     member_id: int = _fk("member.id", nullable=False)
-    due_at: datetime = Field(sa_type=UtcDateTime, nullable=False, index=True)
-    status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16, index=True)
-    attempts: int = Field(default=0)
-    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    claimed_by: str | None = Field(default=None, max_length=64)
-    claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    last_error: str | None = Field(default=None, max_length=300)
-    created_at: datetime = _created()
 
 
 class SchedulerMark(SQLModel, table=True):
@@ -362,22 +368,12 @@ class ConversationState(SQLModel, table=True):
     updated_at: datetime = _created()
 
 
-class Notice(SQLModel, table=True):
+class Notice(Delivery, table=True):
     """A message to another member, written in the same transaction as what caused it and
     delivered after the commit by the reminders' claimed, paced, retried path (an outbox)."""
 
     __tablename__ = "notice"
 
-    id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=24)
     member_id: int = _fk("member.id", nullable=False)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    due_at: datetime = Field(sa_type=UtcDateTime, nullable=False, index=True)
-    status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16, index=True)
-    attempts: int = Field(default=0)
-    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    claimed_by: str | None = Field(default=None, max_length=64)
-    claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    last_error: str | None = Field(default=None, max_length=300)
-    created_at: datetime = _created()
