@@ -1,9 +1,11 @@
 """The Bot API stand-in served over HTTP, so an unmodified PTB Application can long-poll it.
 
-Deliberately minimal HTTP/1.1 on ``asyncio.start_server``: one request per connection
-(``Connection: close``), which httpx handles transparently and keeps the server trivially
-correct. Every request ends up in :meth:`BotApiStandIn.handle_request`, the same code path the
-in-process :class:`~bot.standin.StandInRequest` uses.
+Deliberately minimal HTTP/1.1 on ``asyncio.start_server``. Connections are kept alive between
+requests, as api.telegram.org keeps them, so a client's connection pool is used as in
+production and a benchmark does not charge each call a new TCP connection; a client that
+sends ``Connection: close`` (or an HTTP/1.0 request) gets one request only. Every request
+ends up in :meth:`BotApiStandIn.handle_request`, the same code path the in-process
+:class:`~bot.standin.StandInRequest` uses.
 """
 
 from __future__ import annotations
@@ -36,8 +38,17 @@ class HttpError(Exception):
 class HttpRequest:
     method: str
     target: str
+    version: str
     headers: dict[str, str]
     body: bytes
+
+    @property
+    def keeps_alive(self) -> bool:
+        """HTTP/1.1 keeps the connection unless the client says close; HTTP/1.0 closes it."""
+        connection = self.headers.get("connection", "").lower()
+        if self.version == "HTTP/1.0":
+            return connection == "keep-alive"
+        return connection != "close"
 
 
 class StandInServer:
@@ -72,9 +83,11 @@ class StandInServer:
         assert task is not None  # start_server runs every connection handler in a task
         self._connections.add(task)
         try:
-            status, body = await self._answer(reader)
-            writer.write(_http_response(status, body))
-            await writer.drain()
+            keep_alive = True
+            while keep_alive and not reader.at_eof():
+                status, body, keep_alive = await self._answer(reader)
+                writer.write(_http_response(status, body, keep_alive=keep_alive))
+                await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass  # the client went away; nothing to answer
         except asyncio.CancelledError:
@@ -87,15 +100,18 @@ class StandInServer:
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
 
-    async def _answer(self, reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    async def _answer(self, reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
+        """Answer one request: (status, body, whether the connection stays open after it)."""
         try:
             request = await read_request(reader)
             params, files = parse_body(request)
         except HttpError as error:
-            return error.status, _error_body(error.status, error.description)
+            # The rest of the stream cannot be trusted after a request that was not understood.
+            return error.status, _error_body(error.status, error.description), False
         target = urlsplit(request.target)
         params.update(parse_qsl(target.query, keep_blank_values=True))
-        return await self.standin.handle_request(target.path, params, files)
+        status, body = await self.standin.handle_request(target.path, params, files)
+        return status, body, request.keeps_alive
 
 
 async def read_request(reader: asyncio.StreamReader) -> HttpRequest:
@@ -110,7 +126,7 @@ async def read_request(reader: asyncio.StreamReader) -> HttpRequest:
             name, value = line.split(":", 1)
             headers[name.strip().lower()] = value.strip()
     body = await _read_body(reader, headers)
-    return HttpRequest(parts[0], parts[1], headers, body)
+    return HttpRequest(parts[0], parts[1], parts[2], headers, body)
 
 
 async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
@@ -212,13 +228,13 @@ def _error_body(status: int, description: str) -> bytes:
     return json.dumps(payload).encode("utf-8")
 
 
-def _http_response(status: int, body: bytes) -> bytes:
+def _http_response(status: int, body: bytes, *, keep_alive: bool) -> bytes:
     reason = HTTPStatus(status).phrase
     head = (
         f"HTTP/1.1 {status} {reason}\r\n"
         "Content-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n"
-        "Connection: close\r\n"
+        f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n"
         "\r\n"
     )
     return head.encode("latin-1") + body

@@ -129,3 +129,28 @@ async def test_http_routing_and_body_formats(served: tuple[BotApiStandIn, int]) 
         'sendMessage: Bad Request: can\'t parse entities: Character "&" must be escaped as '
         "\"&amp;\" at byte offset 2 [chat_id=2001, text='a & b']",
     ]
+
+
+async def test_connections_are_kept_alive_as_telegram_keeps_them(
+    served: tuple[BotApiStandIn, int],
+) -> None:
+    standin, port = served
+    peers: set[tuple[str, int]] = set()
+
+    async def record(response: httpx.Response) -> None:
+        stream = response.extensions["network_stream"]
+        peers.add(stream.get_extra_info("client_addr"))
+
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}",
+        event_hooks={"response": [record]},
+    ) as client:
+        answers = [(await client.get(f"/bot{standin.token}/getMe")).status_code for _ in range(3)]
+        closing = await client.get(f"/bot{standin.token}/getMe", headers={"Connection": "close"})
+        after = await client.get(f"/bot{standin.token}/getMe")
+
+    assert answers == [200, 200, 200]
+    assert closing.headers["connection"] == "close"
+    assert after.status_code == 200
+    # Three calls and the one asking to close share a connection; the next needs a new one.
+    assert len(peers) == 2
