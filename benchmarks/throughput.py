@@ -320,6 +320,7 @@ def child_environment(
         TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{port}",
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
+        HEALTH_LISTEN="127.0.0.1:0",  # any free port: runs side by side never collide
     )
     env.update(extra)
     return env

@@ -19,11 +19,13 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.engine import engine_step
 from bot.errors import on_error
 from bot.members import load_member
+from bot.metered_request import MeteredRequest
+from bot.metrics import METRICS_KEY, Metrics
 from bot.ordering import PersonByPerson
 from bot.reminders import SENDER_KEY, Clock, ReminderSender
 from bot.routing import build_router, route_callback, route_command, route_edited, route_message
@@ -45,18 +47,23 @@ def build_application(
     clock: Clock | None = None,
 ) -> PledgeApplication:
     """The bot, ready to initialise: over HTTP to Telegram, or over `request` (the stand-in)."""
+    metrics = Metrics()
     builder = (
         ApplicationBuilder()
         .token(token)
         .context_types(ContextTypes(context=PledgeContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .concurrent_updates(PersonByPerson())
+        .concurrent_updates(PersonByPerson(metrics))
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(get_updates_request or request)
-    else:
+    if request is None:
         base = services.settings.telegram_api_base_url
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+        # PTB's own defaults: a pool for the bot's calls, one connection for the long poll.
+        request = HTTPXRequest(connection_pool_size=256)
+        get_updates_request = HTTPXRequest(connection_pool_size=1)
+    builder = builder.request(MeteredRequest(request, metrics)).get_updates_request(
+        MeteredRequest(get_updates_request or request, metrics)
+    )
     if rate_limiter:
         # Without retries the limiter only delays; with them a 429's retry_after is honoured.
         limiter = AIORateLimiter(
@@ -66,8 +73,11 @@ def build_application(
     application: PledgeApplication = builder.build()
     application.bot_data[SERVICES_KEY] = services
     application.bot_data[ROUTER_KEY] = build_router()
+    application.bot_data[METRICS_KEY] = metrics
     # One sender per process: reminders, and the notices steps queue for other members.
-    application.bot_data[SENDER_KEY] = ReminderSender(services, application.bot, clock=clock)
+    application.bot_data[SENDER_KEY] = ReminderSender(
+        services, application.bot, clock=clock, metrics=metrics
+    )
     add_handlers(application)
     return application
 
@@ -104,6 +114,12 @@ async def register_default_commands(application: PledgeApplication) -> None:
             )
     except TelegramError as error:
         log.warning("could not register the command menu: %s", error)
+
+
+def metrics_of(application: PledgeApplication) -> Metrics:
+    """The application's metrics."""
+    metrics: Metrics = application.bot_data[METRICS_KEY]
+    return metrics
 
 
 def sender_of(application: PledgeApplication) -> ReminderSender:

@@ -8,11 +8,14 @@ answers land in the order they sent them, and a fast typist never races their ow
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot.metrics import Metrics, update_kind
 
 # Enough to keep a few database connections and Bot API calls busy; more only queue in memory.
 CONCURRENT_PEOPLE = 32
@@ -22,26 +25,37 @@ UNBOUNDED = 1 << 20
 class PersonByPerson(BaseUpdateProcessor):
     """Updates of different people concurrently (up to a limit); one person's in order."""
 
-    def __init__(self, max_concurrent_updates: int = CONCURRENT_PEOPLE) -> None:
+    def __init__(
+        self, metrics: Metrics | None = None, max_concurrent_updates: int = CONCURRENT_PEOPLE
+    ) -> None:
         # PTB's own limit is taken before `do_process_update`, so before the person's turn:
         # one person's backlog would fill it. It is set out of reach; the real one is ours.
         super().__init__(UNBOUNDED)
+        self._metrics = metrics or Metrics()
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._turns: dict[int | None, asyncio.Lock] = {}
         self._waiting: dict[int | None, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for this person's earlier updates, then for a free slot, then handle it."""
-        person = _person(update)
+        person, kind = _person(update), update_kind(update)
+        self._metrics.updates.labels(kind).inc()
         turn = self._turns.setdefault(person, asyncio.Lock())
         self._waiting[person] = self._waiting.get(person, 0) + 1
+        self._metrics.people_in_hand.set(len(self._turns))
         try:
             async with turn, self._slots:
-                await coroutine
+                started = time.perf_counter()
+                try:
+                    await coroutine
+                finally:
+                    elapsed = time.perf_counter() - started
+                    self._metrics.update_seconds.labels(kind).observe(elapsed)
         finally:
             self._waiting[person] -= 1
             if not self._waiting[person]:
                 del self._waiting[person], self._turns[person]
+            self._metrics.people_in_hand.set(len(self._turns))
 
     async def initialize(self) -> None:
         """Nothing to set up."""

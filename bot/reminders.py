@@ -24,6 +24,7 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, CallbackContext
 
+from bot.metrics import Metrics
 from bot.services import Services
 from conversations import reminders as texts
 from conversations.notices import render_notice
@@ -32,6 +33,7 @@ from storage.deliveries import (
     DeliveryTable,
     Outcome,
     claim_due,
+    delivery_kind,
     mark_sending,
     record,
     recover_own,
@@ -152,8 +154,10 @@ class ReminderSender:
         clock: Clock | None = None,
         limits: Limits | None = None,
         worker: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.services = services
+        self.metrics = metrics or Metrics()
         self.bot = bot
         self.clock = clock or SystemClock()
         self.limits = limits or Limits()
@@ -306,15 +310,21 @@ class ReminderSender:
                 if r.error == "blocked" and s.member.id is not None
             ]
             await mark_stopped(session=session, member_ids=blocked)
+        kind = delivery_kind(table)
         for result in results:
             if result.status is DeliveryStatus.SENT:
                 report.sent += 1
+                outcome = "sent"
             elif result.status is DeliveryStatus.PENDING:
                 report.retried += 1
+                outcome = "retried"
             elif result.status is DeliveryStatus.FAILED:
                 report.failed += 1
+                outcome = "failed"
             else:
                 report.skipped += 1
+                outcome = "skipped"
+            self.metrics.delivery_outcomes.labels(kind, outcome).inc()
 
     async def _send(self, send: _Send, report: TickReport) -> Outcome:
         delivery_id = send.delivery.id or 0

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bot.settings import Settings
 from conversations.i18n import Catalogs
 from storage.engine import SessionFactory, create_engine, session_factory
@@ -23,6 +25,12 @@ class Services:
     @property
     def database_url(self) -> str:
         return self.settings.effective_database_url
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine the sessions are bound to (for checks that need no session)."""
+        engine: AsyncEngine = self.sessions.kw["bind"]
+        return engine
 
 
 @asynccontextmanager

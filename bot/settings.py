@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     default_language: str = "en"
     log_level: str = "INFO"
+    # /healthz, /readyz and /metrics: HOST:PORT, loopback by default; empty turns it off.
+    health_listen: str = "127.0.0.1:8081"
 
     @field_validator("telegram_api_base_url")
     @classmethod
@@ -56,6 +58,14 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("health_listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            listen_address(value)  # raises ValueError with the reason
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _check_log_level(cls, value: str) -> str:
@@ -71,6 +81,11 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'pledgebot.sqlite3').as_posix()}"
 
+    @property
+    def health_address(self) -> tuple[str, int] | None:
+        """Where /healthz, /readyz and /metrics are served, if anywhere."""
+        return listen_address(self.health_listen) if self.health_listen else None
+
     def require_token(self) -> str:
         """The bot token, or a one-line explanation of how to set it."""
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
@@ -79,6 +94,15 @@ class Settings(BaseSettings):
                 "(or try `pledgebot simulate`, which needs no token)"
             )
         return self.telegram_bot_token.get_secret_value()
+
+
+def listen_address(value: str) -> tuple[str, int]:
+    """HOST:PORT (or [IPv6]:PORT) as a host and a port number."""
+    host, colon, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"must be HOST:PORT, e.g. 127.0.0.1:8081, got {value!r}")
+    return host, int(port)
 
 
 def load_settings() -> Settings:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import ConversationState
@@ -44,3 +46,9 @@ async def clear_state(*, session: AsyncSession, member_id: int) -> bool:
     await session.delete(state)
     await session.flush()
     return True
+
+
+async def count_in_progress(*, session: AsyncSession) -> int:
+    """How many members are in the middle of a conversation."""
+    counted = await session.exec(select(func.count()).select_from(ConversationState))
+    return counted.one()

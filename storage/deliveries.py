@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -149,3 +149,18 @@ async def recover_own(*, session: AsyncSession, worker: str, table: DeliveryTabl
         )
         .values(status=DeliveryStatus.PENDING.value, claimed_by=None)
     )
+
+
+def delivery_kind(table: DeliveryTable) -> str:
+    """reminder or notice: how a delivery table is named in logs and metrics."""
+    return "reminder" if table is ReminderDelivery else "notice"
+
+
+async def count_by_status(*, session: AsyncSession, table: DeliveryTable) -> dict[str, int]:
+    """How many deliveries of `table` are in each status (every status, zero included)."""
+    status = col(table.status)
+    rows = await session.exec(select(status, func.count()).group_by(status))
+    counts = {s.value: 0 for s in DeliveryStatus}
+    for value, count in rows:
+        counts[str(value)] = count
+    return counts

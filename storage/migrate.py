@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -34,3 +36,16 @@ def _upgrade_sync(connection: object, revision: str) -> None:
 def write_revision(database_url: str, message: str) -> None:
     """Autogenerate a migration from the difference between the models and the database."""
     command.revision(alembic_config(database_url), message=message, autogenerate=True)
+
+
+def head_revision() -> str | None:
+    """The newest migration this code knows."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def database_revision(engine: AsyncEngine) -> str | None:
+    """The migration the database is at (None for an empty database)."""
+    async with engine.connect() as connection:
+        return await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )

@@ -99,7 +99,11 @@ class SimulatedPerson:
         self._standin.clock.advance(self.pace)
         update = Update.de_json(build(), self._application.bot)
         mark = self._standin.history_mark()
-        await self._application.process_update(update)
+        # Through the update processor, as PTB's own fetcher hands updates over.
+        application = self._application
+        await application.update_processor.process_update(
+            update, application.process_update(update)
+        )
         return self._standin.messages_since(mark, self.chat_id)
 
     def _keyboard_message(self, message: SentMessage | None) -> SentMessage:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 import time
 from pathlib import Path
+
+import httpx
 
 from bot.standin import BotApiStandIn, SentMessage, SimUser
 from bot.standin_server import StandInServer
@@ -67,6 +70,19 @@ async def _prepare_database(url: str) -> tuple[str, str]:
     return coordinator.token, official.token
 
 
+async def _scrape_while_running(log_path: Path, *, presses: int) -> None:
+    """The running process's /readyz and /metrics, at the port its log names."""
+    log = await asyncio.to_thread(log_path.read_text)
+    found = re.search(r"health and metrics on (http://[\d.]+:\d+)/", log)
+    assert found is not None, log[-2000:]
+    async with httpx.AsyncClient(base_url=found.group(1)) as client:
+        ready = await client.get("/readyz")
+        metrics = await client.get("/metrics")
+    assert ready.json() == {"ready": True, "database": "ok", "telegram": "ok"}
+    assert f'pledgebot_updates_total{{kind="button"}} {presses}.0' in metrics.text
+    assert 'pledgebot_bot_api_calls_total{method="getUpdates",result="ok"}' in metrics.text
+
+
 async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
     coordinator_token, official_token = await _prepare_database(url)
@@ -79,6 +95,7 @@ async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: P
         "DATABASE_URL": url,
         "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}",
         "LOG_LEVEL": "DEBUG",
+        "HEALTH_LISTEN": "127.0.0.1:0",  # any free port: the log says which
     }
     log_path = tmp_path / "bot.log"  # a file, not a pipe: a full pipe would stall the bot
     with log_path.open("wb") as log_file:
@@ -122,6 +139,7 @@ async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: P
             c["command"] for c in standin.commands(scope={"type": "chat", "chat_id": 502})
         ]
         assert "pledge" in official_menu and "invite" not in official_menu
+        await _scrape_while_running(log_path, presses=11)
     finally:
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), TIMEOUT)
