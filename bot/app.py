@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -16,17 +15,16 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.engine import engine_step
 from bot.errors import on_error
-from bot.members import load_member
 from bot.metered_request import MeteredRequest
 from bot.metrics import METRICS_KEY, Metrics
 from bot.ordering import PersonByPerson
+from bot.outage import HELD_UPDATES, OUTAGE_KEY, Outage
 from bot.reminders import SENDER_KEY, Clock, ReminderSender
 from bot.routing import build_router, route_callback, route_command, route_edited, route_message
 from bot.services import Services
@@ -74,6 +72,7 @@ def build_application(
     application.bot_data[SERVICES_KEY] = services
     application.bot_data[ROUTER_KEY] = build_router()
     application.bot_data[METRICS_KEY] = metrics
+    application.bot_data[OUTAGE_KEY] = Outage(held=services.settings.data_dir / HELD_UPDATES)
     # One sender per process: reminders, and the notices steps queue for other members.
     application.bot_data[SENDER_KEY] = ReminderSender(
         services, application.bot, clock=clock, metrics=metrics
@@ -83,9 +82,8 @@ def build_application(
 
 
 def add_handlers(application: PledgeApplication) -> None:
-    """Member loading first (group -1), then commands, buttons, messages; one error handler.
-    Each route runs under the engine: its replies are sent after its changes are committed."""
-    application.add_handler(TypeHandler(Update, load_member), group=-1)
+    """Commands, buttons, messages and edits; one error handler. Each route runs under the
+    engine, which loads the member first and sends replies after the changes are committed."""
     application.add_handler(
         MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, engine_step(route_command))
     )
@@ -114,12 +112,6 @@ async def register_default_commands(application: PledgeApplication) -> None:
             )
     except TelegramError as error:
         log.warning("could not register the command menu: %s", error)
-
-
-def metrics_of(application: PledgeApplication) -> Metrics:
-    """The application's metrics."""
-    metrics: Metrics = application.bot_data[METRICS_KEY]
-    return metrics
 
 
 def sender_of(application: PledgeApplication) -> ReminderSender:

@@ -46,7 +46,12 @@ class CommandError(Exception):
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="pledgebot", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling)")
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="take updates on WEBHOOK_LISTEN from Telegram posting to WEBHOOK_URL",
+    )
     commands.add_parser("simulate", help="chat with the bot in this terminal, no token needed")
 
     invite = commands.add_parser("invite", help="create an invitation and print its link")
@@ -108,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         configure_logging(settings.log_level, secrets=_secrets(settings))
         if args.command == "run":
-            asyncio.run(run_bot(settings))
+            asyncio.run(run_bot(settings, webhook=args.webhook))
         elif args.command == "simulate":
             asyncio.run(_simulate(settings))
         elif args.command == "invite":
@@ -130,8 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    token = settings.telegram_bot_token
-    return [token.get_secret_value()] if token else []
+    secrets = (settings.telegram_bot_token, settings.webhook_secret)
+    return [secret.get_secret_value() for secret in secrets if secret]
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> None:

@@ -1,14 +1,17 @@
 """Commit, then send: what a step said goes to Telegram only after its transaction committed.
 
-Every update is handled the same way: the route runs the step (which saves inside short
-transactions and records its replies as data), then the engine sends the replies of the
-transactions that committed, then delivers the notices the step queued for other members. A
-Telegram error here can no longer undo a saved answer: the answer is saved, the failure logged.
+Every update is handled the same way: the member is loaded, the route runs the step (which
+saves inside short transactions and records its replies as data), then the engine sends the
+replies of the transactions that committed, then delivers the notices the step queued for other
+members. A Telegram error here can no longer undo a saved answer: the answer is saved, the
+failure logged. A database that cannot be reached makes the update wait and try again, with
+the person told once; their later updates wait behind it, so they still land in order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -19,10 +22,15 @@ from telegram import BotCommandScopeChat, CallbackQuery, InputFile, Message, Upd
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.members import load_member
+from bot.metrics import metrics_of
+from bot.outage import Outage, backoff, outage_of
 from bot.reminders import SENDER_KEY, ReminderSender
+from conversations.common import ack, say
 from conversations.context import PledgeContext
 from conversations.flow import Step
 from conversations.replies import Answer, Buttons, CommandMenu, Replace, Reply, Send, Upload
+from storage.engine import DatabaseUnavailable
 from storage.members import mark_stopped
 
 log = logging.getLogger(__name__)
@@ -39,7 +47,7 @@ def engine_step(route: Step) -> Step:
 
     async def handle(update: Update, ctx: PledgeContext) -> None:
         try:
-            await route(update, ctx)
+            await _until_the_database_answers(update, ctx, route)
         finally:
             # Also when the route failed: what its committed transactions said is true.
             await deliver_replies(update, ctx)
@@ -49,6 +57,59 @@ def engine_step(route: Step) -> Step:
     handle.__doc__ = route.__doc__
     handle.__name__ = route.__name__
     return handle
+
+
+async def _until_the_database_answers(update: Update, ctx: PledgeContext, route: Step) -> None:
+    """Load the member, then run the route; while the database is unreachable, try again with
+    back-off. Only an attempt that committed nothing is repeated: anything else is an error."""
+    outage = outage_of(ctx.application)
+    for attempt in itertools.count():
+        mark = ctx.replies.mark()
+        commits = ctx.commits
+        try:
+            if not await load_member(update, ctx):
+                return
+            commits = ctx.commits  # loading again is harmless; the route's work is not
+            await route(update, ctx)
+        except DatabaseUnavailable as error:
+            if ctx.commits != commits:
+                raise
+            if outage.stopping:
+                ctx.replies.drop_after(mark)
+                if await asyncio.to_thread(outage.hold_over, update):
+                    log.warning("update %s held over the stop: %s", update.update_id, error)
+                    return  # the person was told it would be handled: the next start does
+                raise
+            metrics_of(ctx.application).database_errors.labels("update").inc()
+            log.warning(
+                "database unavailable for update %s (attempt %s), trying again: %s",
+                update.update_id,
+                attempt + 1,
+                error,
+            )
+            ctx.replies.drop_after(mark)
+            _say_unavailable(update, ctx, outage)
+            await deliver_replies(update, ctx)
+            await asyncio.sleep(backoff(attempt))
+            continue
+        outage.ended()
+        return
+
+
+def _say_unavailable(update: Update, ctx: PledgeContext, outage: Outage) -> None:
+    """Tell the person, once per outage, that what they sent waits; a button stops spinning."""
+    user = update.effective_user
+    if user is not None and outage.first_word_to(user.id):
+        catalogs = ctx.services.catalogs
+        t = ctx.t if ctx.has_member else catalogs.translator(catalogs.negotiate(user.language_code))
+        say(
+            ctx,
+            t.gettext(
+                "⏳ I cannot reach my database just now. What you sent is kept and will be "
+                "handled as soon as it is back: there is no need to send it again."
+            ),
+        )
+    ack(ctx)
 
 
 async def _deliver_notices(ctx: PledgeContext) -> None:

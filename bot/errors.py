@@ -8,8 +8,10 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
+from bot.metrics import metrics_of
 from conversations.context import PledgeContext
 from conversations.i18n import Translator
+from storage.engine import is_unavailable
 from storage.members import get_member_by_telegram_id
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,13 @@ def describe(update: object, ctx: PledgeContext) -> str:
 
 async def on_error(update: object, ctx: PledgeContext) -> None:
     """Log the error with the update's context and apologise to the person."""
-    log.error("error while handling %s", describe(update, ctx), exc_info=ctx.error)
+    if ctx.error is not None and is_unavailable(ctx.error):
+        # Counted, and logged without a traceback: the cause is outside the code.
+        where = "update" if isinstance(update, Update) else "background"
+        metrics_of(ctx.application).database_errors.labels(where).inc()
+        log.warning("database unavailable while handling %s: %s", describe(update, ctx), ctx.error)
+    else:
+        log.error("error while handling %s", describe(update, ctx), exc_info=ctx.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if isinstance(ctx.error, Forbidden):

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop
 
 from conversations.common import say
 from conversations.context import PledgeContext
@@ -34,11 +33,12 @@ def welcome_back(t: Translator, state: ConversationState, now: datetime) -> Html
     return text
 
 
-async def load_member(update: Update, ctx: PledgeContext) -> None:
-    """Load (or create) the member once per update and put them on the context."""
+async def load_member(update: Update, ctx: PledgeContext) -> bool:
+    """Load (or create) the member once per update and put them on the context; False when
+    the update is not for the flows (from a bot, or from a group, which is told where to go)."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or user.is_bot:
-        raise ApplicationHandlerStop
+        return False
     catalogs = ctx.services.catalogs
     async with ctx.db() as session:
         language = catalogs.negotiate(user.language_code) or catalogs.default_language
@@ -59,7 +59,6 @@ async def load_member(update: Update, ctx: PledgeContext) -> None:
         if update.effective_message is not None and (
             update.effective_message.text or ""
         ).startswith("/"):
-            await update.effective_message.reply_text(
-                ctx.t.gettext("Please write to me in a private chat.")
-            )
-        raise ApplicationHandlerStop
+            say(ctx, ctx.t.gettext("Please write to me in a private chat."))
+        return False
+    return True

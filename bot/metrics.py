@@ -6,10 +6,11 @@ so that two applications in one process (tests, the simulator) never share count
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from telegram import Update
+from telegram.ext import Application
 
 METRICS_KEY: Final = "metrics"
 # Handling an update is a database transaction and a Bot API call or two: tens of milliseconds
@@ -71,6 +72,12 @@ class Metrics:
     def render(self) -> bytes:
         """The exposition text."""
         return generate_latest(self.registry)
+
+
+def metrics_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Metrics:
+    """The metrics an application was built with (any PTB Application: they are in bot_data)."""
+    metrics: Metrics = application.bot_data[METRICS_KEY]
+    return metrics
 
 
 def update_kind(update: object) -> str:

@@ -167,6 +167,11 @@ class ReminderSender:
 
     async def start(self) -> None:
         """Release this worker's own unsent claims from before a restart."""
+        await self.release()
+
+    async def release(self) -> None:
+        """Give back this worker's claims not yet handed to Telegram, so another worker (or
+        this one after a restart) sends them; those caught mid-send stay as they are."""
         async with transaction(self.services.sessions) as session:
             for table in TABLES:
                 await recover_own(session=session, worker=self.worker, table=table)

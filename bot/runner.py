@@ -1,5 +1,5 @@
-"""`pledgebot run`: long polling, with health and metrics beside it and a clean stop on
-SIGTERM and SIGINT."""
+"""`pledgebot run`: long polling or (--webhook) updates posted by Telegram, with health and
+metrics beside it, and a clean stop on SIGTERM and SIGINT."""
 
 from __future__ import annotations
 
@@ -7,29 +7,34 @@ import asyncio
 import logging
 import signal
 from contextlib import AsyncExitStack
+from urllib.parse import urlsplit
 
 from telegram import Update
 
 from bot.app import (
     PledgeApplication,
     build_application,
-    metrics_of,
     register_default_commands,
     sender_of,
 )
 from bot.health import Health, HealthServer
+from bot.metrics import metrics_of
+from bot.outage import outage_of, replay_held
 from bot.reminders import schedule_reminders
 from bot.services import Services, open_services
 from bot.settings import Settings
+from bot.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 
 
-async def run_bot(settings: Settings) -> None:
-    """Poll Telegram (or the Bot API server at TELEGRAM_API_BASE_URL) until told to stop."""
+async def run_bot(settings: Settings, *, webhook: bool = False) -> None:
+    """Take updates from Telegram (or the Bot API server at TELEGRAM_API_BASE_URL) until told
+    to stop: by long polling, or on the webhook listener."""
     token = settings.require_token()
+    webhook_settings = settings.require_webhook() if webhook else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -44,14 +49,27 @@ async def run_bot(settings: Settings) -> None:
         await sender.start()
         schedule_reminders(application, sender)
         await application.start()
-        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        await replay_held(application)
+        if webhook_settings is None:
+            # PTB deletes a webhook left from an earlier run before it polls.
+            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            taking = None
+        else:
+            taking = await _take_posted_updates(application, *webhook_settings)
         log.info(
-            "pledgebot is running as @%s; stop with Ctrl+C or SIGTERM", application.bot.username
+            "pledgebot is running as @%s (%s); stop with Ctrl+C or SIGTERM",
+            application.bot.username,
+            "long polling" if taking is None else "webhook",
         )
         await stop.wait()
-        log.info("stopping: finishing the updates in hand")
-        await application.updater.stop()
+        log.info("stopping: taking no more updates, finishing those in hand")
+        if taking is None:
+            await application.updater.stop()
+        else:
+            await taking.stop()
+        outage_of(application).stopping = True  # an update waiting for the database is held over
         await application.stop()
+        await sender.release()
     log.info("stopped")
 
 
@@ -65,3 +83,17 @@ async def _serve_health(
     server = HealthServer(health, *settings.health_address)
     await server.start()
     stack.push_async_callback(server.stop)
+
+
+async def _take_posted_updates(
+    application: PledgeApplication, url: str, secret: str, listen: tuple[str, int]
+) -> WebhookServer:
+    """Listen first, then tell Telegram where to post (and with which secret)."""
+    server = WebhookServer(
+        application, path=urlsplit(url).path, secret=secret, host=listen[0], port=listen[1]
+    )
+    await server.start()
+    await application.bot.set_webhook(
+        url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+    )
+    return server

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -10,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TELEGRAM_API_BASE_URL = "https://api.telegram.org"
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})  # the only ones setWebhook accepts
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class SettingsError(Exception):
@@ -33,6 +36,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # /healthz, /readyz and /metrics: HOST:PORT, loopback by default; empty turns it off.
     health_listen: str = "127.0.0.1:8081"
+    # Webhook mode (`pledgebot run --webhook`): the public HTTPS URL Telegram posts to, the
+    # secret it sends with each post, and where this process listens behind the proxy.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1:8443"
 
     @field_validator("telegram_api_base_url")
     @classmethod
@@ -58,7 +66,28 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("health_listen")
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("must be an https:// URL: Telegram posts updates only over HTTPS")
+        if (parts.port or 443) not in WEBHOOK_PORTS:
+            raise ValueError("must use port 443, 80, 88 or 8443: the only ones Telegram posts to")
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("health_listen", "webhook_listen")
     @classmethod
     def _check_listen(cls, value: str) -> str:
         value = value.strip()
@@ -85,6 +114,24 @@ class Settings(BaseSettings):
     def health_address(self) -> tuple[str, int] | None:
         """Where /healthz, /readyz and /metrics are served, if anywhere."""
         return listen_address(self.health_listen) if self.health_listen else None
+
+    def require_webhook(self) -> tuple[str, str, tuple[str, int]]:
+        """The webhook's public URL, secret and listen address, or a one-line reason."""
+        missing = [
+            name
+            for name, value in (
+                ("WEBHOOK_URL", self.webhook_url),
+                ("WEBHOOK_SECRET", self.webhook_secret),
+            )
+            if not value
+        ]
+        if missing or self.webhook_url is None or self.webhook_secret is None:
+            raise SettingsError(
+                f"--webhook needs {' and '.join(missing)}: the public https:// URL Telegram "
+                "posts to, and a secret of 1-256 characters (A-Z, a-z, 0-9, _, -) it sends back"
+            )
+        address = listen_address(self.webhook_listen)
+        return self.webhook_url, self.webhook_secret.get_secret_value(), address
 
     def require_token(self) -> str:
         """The bot token, or a one-line explanation of how to set it."""

@@ -50,6 +50,7 @@ class PledgeContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
         self._translator: Translator | None = None
         self.conversation: ConversationState | None = None
         self.replies = Replies()
+        self.commits = 0  # transactions this update committed (the engine retries none twice)
 
     @property
     def services(self) -> FlowServices:
@@ -100,3 +101,4 @@ class PledgeContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
         except BaseException:
             self.replies.drop_after(mark)
             raise
+        self.commits += 1

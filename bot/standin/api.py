@@ -47,6 +47,7 @@ from bot.standin.validation import (
     _validate_commands,
     _validate_language_code,
 )
+from bot.standin.webhooks import Webhook, check_webhook
 
 NOT_MODIFIED: Final = (
     "message is not modified: specified new message content and reply markup are exactly "
@@ -132,6 +133,7 @@ class BotApiStandIn:
         self._commands: dict[tuple[str, str], list[JsonDict]] = {}
         self._default_menu_button: JsonDict = {"type": "commands"}
         self._queue: list[JsonDict] = []
+        self.webhook: Webhook | None = None  # set by setWebhook: updates are pushed, not polled
         self._poll_waiters: set[asyncio.Event] = set()
         self._update_ids = itertools.count(100_000_001)
         self._query_ids = itertools.count(4_000_000_000_000_000_001)
@@ -149,6 +151,7 @@ class BotApiStandIn:
             "logOut": lambda _call: True,
             "close": lambda _call: True,
             "getWebhookInfo": self._get_webhook_info,
+            "setWebhook": self._set_webhook,
             "deleteWebhook": self._delete_webhook,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
@@ -540,15 +543,54 @@ class BotApiStandIn:
         }
 
     def _get_webhook_info(self, _call: _Call) -> JsonDict:
-        pending = len(self._queue)
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": pending}
+        info: JsonDict = {
+            "url": self.webhook.url if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._queue),
+        }
+        if self.webhook is not None:
+            info["max_connections"] = self.webhook.max_connections
+            if self.webhook.allowed_updates is not None:
+                info["allowed_updates"] = list(self.webhook.allowed_updates)
+        return info
 
-    def _delete_webhook(self, call: _Call) -> bool:
+    def _set_webhook(self, call: _Call) -> bool:
+        url = call.get_str("url")
+        if not url:
+            self.webhook = None  # an empty URL removes the webhook, as deleteWebhook does
+            return True
+        self.webhook = check_webhook(
+            url,
+            secret=call.opt_str("secret_token"),
+            max_connections=call.opt_int("max_connections"),
+            allowed_updates=call.params.get("allowed_updates"),
+        )
         if call.params.get("drop_pending_updates") is True:
             self._queue.clear()
         return True
 
+    def _delete_webhook(self, call: _Call) -> bool:
+        self.webhook = None
+        if call.params.get("drop_pending_updates") is True:
+            self._queue.clear()
+        return True
+
+    def pending_updates(self) -> list[JsonDict]:
+        """The updates not yet confirmed, oldest first (what a webhook push takes from)."""
+        return copy.deepcopy(self._queue)
+
+    def confirm_update(self, update_id: int) -> None:
+        """A webhook delivery answered 2xx: the update is Telegram's no more."""
+        self._queue = [u for u in self._queue if u["update_id"] != update_id]
+
     async def _get_updates(self, call: _Call) -> list[JsonDict]:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use "
+                "deleteWebhook to delete the webhook first",
+                violation=False,
+            )
         offset = call.opt_int("offset")
         limit = call.opt_int("limit") or 100
         timeout = call.opt_int("timeout") or 0

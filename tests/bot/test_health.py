@@ -8,8 +8,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import PledgeApplication, metrics_of, sender_of
+from bot.app import PledgeApplication, sender_of
 from bot.health import Health, HealthServer
+from bot.metrics import metrics_of
 from bot.services import Services
 from bot.standin import BotApiStandIn
 from storage.engine import create_engine, session_factory

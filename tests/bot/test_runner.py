@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from bot.standin import BotApiStandIn, SentMessage, SimUser
+from bot.standin.webhooks import WebhookPusher
 from bot.standin_server import StandInServer
 from storage.engine import create_engine, session_factory, transaction
 from storage.invites import create_invite
@@ -72,9 +73,7 @@ async def _prepare_database(url: str) -> tuple[str, str]:
 
 async def _scrape_while_running(log_path: Path, *, presses: int) -> None:
     """The running process's /readyz and /metrics, at the port its log names."""
-    log = await asyncio.to_thread(log_path.read_text)
-    found = re.search(r"health and metrics on (http://[\d.]+:\d+)/", log)
-    assert found is not None, log[-2000:]
+    found = await _logged(log_path, r"health and metrics on (http://[\d.]+:\d+)/")
     async with httpx.AsyncClient(base_url=found.group(1)) as client:
         ready = await client.get("/readyz")
         metrics = await client.get("/metrics")
@@ -83,19 +82,18 @@ async def _scrape_while_running(log_path: Path, *, presses: int) -> None:
     assert 'pledgebot_bot_api_calls_total{method="getUpdates",result="ok"}' in metrics.text
 
 
-async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
-    coordinator_token, official_token = await _prepare_database(url)
-    standin = BotApiStandIn()
-    server = StandInServer(standin)
-    port = await server.start()
-    env = {
+async def _launch(
+    tmp_path: Path, standin: BotApiStandIn, port: int, url: str, *args: str, **env: str
+) -> tuple[asyncio.subprocess.Process, Path]:
+    """`pledgebot run ARGS` as a process of its own, its log in a file."""
+    environment = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": standin.token,
         "DATABASE_URL": url,
         "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}",
         "LOG_LEVEL": "DEBUG",
         "HEALTH_LISTEN": "127.0.0.1:0",  # any free port: the log says which
+        **env,
     }
     log_path = tmp_path / "bot.log"  # a file, not a pipe: a full pipe would stall the bot
     with log_path.open("wb") as log_file:
@@ -104,11 +102,22 @@ async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: P
             "-m",
             "bot.cli",
             "run",
-            env=env,
+            *args,
+            env=environment,
             cwd=tmp_path,
             stdout=log_file,
             stderr=log_file,
         )
+    return process, log_path
+
+
+async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    coordinator_token, official_token = await _prepare_database(url)
+    standin = BotApiStandIn()
+    server = StandInServer(standin)
+    port = await server.start()
+    process, log_path = await _launch(tmp_path, standin, port, url)
     try:
         coordinator = HttpPerson(standin, SimUser(501, "Coco"))
         official = HttpPerson(standin, SimUser(502, "Olga"))
@@ -149,4 +158,53 @@ async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: P
     assert "stopped" in log
     assert "bot7000000001" not in log and standin.token not in log  # the token never in logs
     assert "[REDACTED]" in log  # httpx did log the URLs, with the token taken out
+    assert standin.violations == []
+
+
+async def _logged(log_path: Path, pattern: str) -> re.Match[str]:
+    """The first match of `pattern` in the log, waited for."""
+    async with asyncio.timeout(TIMEOUT):
+        while (found := re.search(pattern, await asyncio.to_thread(log_path.read_text))) is None:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    return found
+
+
+async def test_run_with_webhook_takes_updates_telegram_posts(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    _coordinator_token, official_token = await _prepare_database(url)
+    standin = BotApiStandIn()
+    server = StandInServer(standin)
+    port = await server.start()
+    secret = "webhook_secret-" + "x" * 40
+    process, log_path = await _launch(
+        tmp_path,
+        standin,
+        port,
+        url,
+        "--webhook",
+        WEBHOOK_URL="https://pledgebot.example.org:8443/telegram",
+        WEBHOOK_SECRET=secret,
+        WEBHOOK_LISTEN="127.0.0.1:0",
+    )
+    try:
+        listening = await _logged(log_path, r"taking updates from Telegram on [\d.]+:(\d+)")
+        pusher = WebhookPusher(standin, f"http://127.0.0.1:{listening.group(1)}")
+        pusher.start()
+        official = HttpPerson(standin, SimUser(502, "Olga"))
+        assert "Lyon" in (await official.send(f"/start {official_token}"))[0].text
+        await official.send("/pledge")
+        replies = await official.press("Global Refugee Forum 2027")
+        assert any("Which compact" in m.text or "compact" in m.text.lower() for m in replies)
+        await pusher.stop()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), TIMEOUT)
+        await server.stop()
+    log = log_path.read_text()
+    assert process.returncode == 0, log[-3000:]
+    assert standin.webhook is not None and standin.webhook.secret == secret
+    assert standin.webhook.allowed_updates == ("message", "edited_message", "callback_query")
+    assert not any(method == "getUpdates" for method, _params in standin.calls)
+    assert pusher.failed == 0 and pusher.delivered == 3
+    assert secret not in log and standin.token not in log
     assert standin.violations == []
