@@ -24,6 +24,7 @@ from bot.reminders import schedule_reminders
 from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.webhook import WebhookServer
+from bot.worker_lock import sole_worker
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,13 @@ async def run_bot(settings: Settings, *, webhook: bool = False) -> None:
     to stop: by long polling, or on the webhook listener."""
     token = settings.require_token()
     webhook_settings = settings.require_webhook() if webhook else None
+    with sole_worker(settings.effective_database_url):
+        await _run(settings, token, webhook_settings)
+
+
+async def _run(
+    settings: Settings, token: str, webhook_settings: tuple[str, str, tuple[str, int]] | None
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
