@@ -111,7 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "i18n":
             return translations.run(args.action, language=args.language)
         settings = load_settings()
-        configure_logging(settings.log_level, secrets=_secrets(settings))
+        configure_logging(
+            settings.log_level,
+            secrets=_secrets(settings),
+            json_lines=settings.log_format == "json",
+        )
         if args.command == "run":
             asyncio.run(run_bot(settings, webhook=args.webhook))
         elif args.command == "simulate":

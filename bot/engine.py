@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
@@ -46,29 +47,56 @@ def engine_step(route: Step) -> Step:
     """The route, then its replies and notices, sent after everything it saved is committed."""
 
     async def handle(update: Update, ctx: PledgeContext) -> None:
+        started, outcome = time.perf_counter(), "error"
         try:
-            await _until_the_database_answers(update, ctx, route)
+            outcome = await _until_the_database_answers(update, ctx, route)
         finally:
             # Also when the route failed: what its committed transactions said is true.
             await deliver_replies(update, ctx)
             if ctx.replies.notices:
                 await _deliver_notices(ctx)
+            _log_handled(update, ctx, outcome, time.perf_counter() - started)
 
     handle.__doc__ = route.__doc__
     handle.__name__ = route.__name__
     return handle
 
 
-async def _until_the_database_answers(update: Update, ctx: PledgeContext, route: Step) -> None:
+def _log_handled(update: Update, ctx: PledgeContext, outcome: str, seconds: float) -> None:
+    """One line per update, for operators: who, where, how long, how it ended; never what
+    the person typed (a JSON log carries the same as fields)."""
+    state = ctx.conversation
+    fields = {
+        "update_id": update.update_id,
+        "member_id": ctx.member.id if ctx.has_member else None,
+        "flow": state.flow if state is not None else None,
+        "step": state.step if state is not None else None,
+        "duration_ms": round(seconds * 1000, 1),
+        "outcome": outcome,
+    }
+    log.info(
+        "update %s of member %s (%s/%s): %s in %.1f ms",
+        fields["update_id"],
+        fields["member_id"],
+        fields["flow"],
+        fields["step"],
+        outcome,
+        fields["duration_ms"],
+        extra={"fields": fields},
+    )
+
+
+async def _until_the_database_answers(update: Update, ctx: PledgeContext, route: Step) -> str:
     """Load the member, then run the route; while the database is unreachable, try again with
-    back-off. Only an attempt that committed nothing is repeated: anything else is an error."""
+    back-off. Only an attempt that committed nothing is repeated: anything else is an error.
+    Returns how it ended: handled, ignored, retried (handled after waiting), held over."""
     outage = outage_of(ctx.application)
     for attempt in itertools.count():
         mark = ctx.replies.mark()
         commits = ctx.commits
         try:
             if not await load_member(update, ctx):
-                return
+                return "ignored"
             commits = ctx.commits  # loading again is harmless; the route's work is not
             await route(update, ctx)
         except DatabaseUnavailable as error:
@@ -78,7 +106,7 @@ async def _until_the_database_answers(update: Update, ctx: PledgeContext, route:
                 ctx.replies.drop_after(mark)
                 if await asyncio.to_thread(outage.hold_over, update):
                     log.warning("update %s held over the stop: %s", update.update_id, error)
-                    return  # the person was told it would be handled: the next start does
+                    return "held over"  # they were told it would be handled: the next start does
                 raise
             metrics_of(ctx.application).database_errors.labels("update").inc()
             log.warning(
@@ -93,7 +121,8 @@ async def _until_the_database_answers(update: Update, ctx: PledgeContext, route:
             await asyncio.sleep(backoff(attempt))
             continue
         outage.ended()
-        return
+        return "handled" if attempt == 0 else "retried"
+    raise AssertionError("unreachable")
 
 
 def _say_unavailable(update: Update, ctx: PledgeContext, outage: Outage) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -34,6 +35,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     default_language: str = "en"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object a line, for collectors
     # /healthz, /readyz and /metrics: HOST:PORT, loopback by default; empty turns it off.
     health_listen: str = "127.0.0.1:8081"
     # Webhook mode (`pledgebot run --webhook`): the public HTTPS URL Telegram posts to, the

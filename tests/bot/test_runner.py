@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -185,6 +186,7 @@ async def test_run_with_webhook_takes_updates_telegram_posts(tmp_path: Path) -> 
         WEBHOOK_URL="https://pledgebot.example.org:8443/telegram",
         WEBHOOK_SECRET=secret,
         WEBHOOK_LISTEN="127.0.0.1:0",
+        LOG_FORMAT="json",
     )
     try:
         listening = await _logged(log_path, r"taking updates from Telegram on [\d.]+:(\d+)")
@@ -208,3 +210,7 @@ async def test_run_with_webhook_takes_updates_telegram_posts(tmp_path: Path) -> 
     assert pusher.failed == 0 and pusher.delivered == 3
     assert secret not in log and standin.token not in log
     assert standin.violations == []
+    entries = [json.loads(line) for line in log.splitlines()]  # every line one JSON object
+    handled = [e for e in entries if e.get("outcome") == "handled"]
+    assert [e["step"] for e in handled] == [None, None, "forum"]  # the step each answered
+    assert all(e["member_id"] and e["update_id"] and e["duration_ms"] > 0 for e in handled)
