@@ -24,6 +24,7 @@ from conversations.admin import deep_link
 from conversations.i18n import LOCALES_DIR
 from conversations.parsing import read_country
 from conversations.time_zones import read_time_zone
+from storage.backup import BackupError, backup_sqlite
 from storage.engine import create_engine, transaction
 from storage.forums import (
     LANGUAGE_KEY,
@@ -77,6 +78,10 @@ def parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply all migrations")
     revision = db_commands.add_parser("revision", help="autogenerate a migration")
     revision.add_argument("-m", "--message", required=True)
+    backup = db_commands.add_parser(
+        "backup", help="a consistent copy of the SQLite database, while the bot runs"
+    )
+    backup.add_argument("file", help="the new file to write")
 
     export = commands.add_parser(
         "export", help="write the pledges to a CSV or XLSX file (codes unless --language)"
@@ -147,6 +152,12 @@ def _db(settings: Settings, args: argparse.Namespace) -> None:
     if args.db_command == "upgrade":
         asyncio.run(_upgrade(settings))
         print("database is up to date")
+    elif args.db_command == "backup":
+        try:
+            size = backup_sqlite(settings.effective_database_url, Path(args.file))
+        except BackupError as error:
+            raise CommandError(str(error)) from None
+        print(f"backed up to {args.file} ({size:,} bytes)")
     else:
         write_revision(settings.effective_database_url, args.message)
 

@@ -417,3 +417,34 @@ def test_export_to_a_path_and_import_with_dry_run(
     assert code == 0 and "Kampala" in in_french.read_text(encoding="utf-8-sig")
     assert _run(monkeypatch, tmp_path, "export", "--forum", "NOPE", **source) == 2
     assert "there is no forum 'NOPE'" in capsys.readouterr().err
+
+
+def test_db_backup_copies_a_live_sqlite_database_whole(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    database = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    for _ in range(3):
+        assert _run(monkeypatch, tmp_path, "invite", "--role", "staff", DATABASE_URL=database) == 0
+    # A writer in the middle of a transaction: the copy has what was committed, whole.
+    writer = sqlite3.connect(tmp_path / "cli.sqlite3", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("DELETE FROM invite")
+    capsys.readouterr()
+    code = _run(
+        monkeypatch, tmp_path, "db", "backup", "copies/first.sqlite3", DATABASE_URL=database
+    )
+    writer.execute("ROLLBACK")
+    assert code == 0
+    assert capsys.readouterr().out.startswith("backed up to copies/first.sqlite3 (")
+    copy = sqlite3.connect(tmp_path / "copies" / "first.sqlite3")
+    assert copy.execute("SELECT count(*) FROM invite").fetchone() == (3,)
+    assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    again = _run(
+        monkeypatch, tmp_path, "db", "backup", "copies/first.sqlite3", DATABASE_URL=database
+    )
+    assert again == 2 and "exists" in capsys.readouterr().err
+    postgres = "postgresql://postgres@127.0.0.1:5432/test"
+    assert _run(monkeypatch, tmp_path, "db", "backup", "x.sqlite3", DATABASE_URL=postgres) == 2
+    assert "pg_dump" in capsys.readouterr().err

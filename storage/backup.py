@@ -1,0 +1,44 @@
+"""A consistent copy of a live SQLite database (PostgreSQL has pg_dump for that)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+PAGES_PER_STEP = 1024  # between steps the bot may write: the copy restarts only if it did
+
+
+class BackupError(Exception):
+    """Why no copy was made, in one line."""
+
+
+def backup_sqlite(database_url: str, target: Path) -> int:
+    """Copy the database at `database_url` to `target` with SQLite's online backup, while the
+    bot keeps running; returns the copy's size in bytes. Refuses PostgreSQL and overwriting."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        raise BackupError("db backup copies SQLite databases; for PostgreSQL use pg_dump")
+    if not url.database or url.database == ":memory:" or not Path(url.database).exists():
+        raise BackupError(f"no SQLite database at {url.database}")
+    if target.exists():
+        raise BackupError(f"{target} exists: choose a new file name")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    source = sqlite3.connect(f"file:{url.database}?mode=ro", uri=True)
+    try:
+        copy = sqlite3.connect(partial)
+        try:
+            source.backup(copy, pages=PAGES_PER_STEP)
+            if copy.execute("PRAGMA integrity_check").fetchone() != ("ok",):
+                raise BackupError("the copy failed its integrity check; the original is untouched")
+        finally:
+            copy.close()
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        source.close()
+    partial.replace(target)  # only a whole copy ever carries the name asked for
+    return target.stat().st_size
