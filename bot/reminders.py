@@ -13,7 +13,7 @@ import logging
 import math
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -52,6 +52,7 @@ from storage.models import (
     ReminderDelivery,
     ReminderKind,
 )
+from storage.pace import hold_back, reserve_slot
 from storage.pledges import latest_draft
 from storage.reminders import (
     forum_status,
@@ -66,6 +67,7 @@ log = logging.getLogger(__name__)
 
 MAX_RATE_LIMIT_RETRIES = 5
 TABLES: tuple[DeliveryTable, ...] = (ReminderDelivery, Notice)
+PACE = "deliveries"  # the send_pace row every worker's deliveries share (seeded by migration 0006)
 UNCERTAIN = "timed out: it may have arrived, so it is not resent"
 
 
@@ -112,13 +114,19 @@ class _Send:
     message: texts.Message
 
 
+Reserve = Callable[[datetime], Awaitable[datetime]]
+
+
 @dataclass
 class _Pacer:
-    """Spaces sends: never faster than `rate` overall, nor than one per interval to a chat."""
+    """Spaces sends: never faster than `rate` overall, nor than one per interval to a chat.
+    With `shared`, the overall slots come from the database, so several workers together
+    keep the one rate (each chat's interval is kept by the worker sending to it)."""
 
     clock: Clock
     rate: float
     per_chat_interval: float
+    shared: Reserve | None = None
     next_slot: float = 0.0
     paused_until: float = 0.0
     last_to_chat: dict[int, float] = field(default_factory=dict)
@@ -128,13 +136,17 @@ class _Pacer:
 
     async def wait_turn(self, chat_id: int) -> None:
         now = self._seconds()
+        if self.shared is not None:
+            overall = (await self.shared(self.clock.now())).timestamp()
+        else:
+            overall = max(now, self.next_slot)
+            self.next_slot = overall + 1.0 / self.rate
         slot = max(
             now,
-            self.next_slot,
+            overall,
             self.paused_until,
             self.last_to_chat.get(chat_id, -math.inf) + self.per_chat_interval,
         )
-        self.next_slot = max(self.next_slot, now) + 1.0 / self.rate
         self.last_to_chat[chat_id] = slot
         if slot > now:
             await self.clock.sleep(slot - now)
@@ -162,8 +174,28 @@ class ReminderSender:
         self.clock = clock or SystemClock()
         self.limits = limits or Limits()
         self.worker = worker or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-        self.pacer = _Pacer(self.clock, self.limits.rate, self.limits.per_chat_interval)
+        # PostgreSQL is how several workers run: there they share one pace. SQLite has one.
+        shared = self._reserve if services.database_url.startswith("postgresql") else None
+        self.pacer = _Pacer(self.clock, self.limits.rate, self.limits.per_chat_interval, shared)
         self._lock = asyncio.Lock()
+
+    async def _reserve(self, now: datetime) -> datetime:
+        """The next overall sending slot, shared with every other worker."""
+        async with transaction(self.services.sessions) as session:
+            return await reserve_slot(
+                session=session,
+                name=PACE,
+                now=now,
+                interval=timedelta(seconds=1 / self.limits.rate),
+            )
+
+    async def _hold_back(self, seconds: float) -> None:
+        """A 429 is about the bot, not this worker: every worker waits it out."""
+        self.pacer.pause(seconds)
+        if self.pacer.shared is not None:
+            until = self.clock.now() + timedelta(seconds=seconds)
+            async with transaction(self.services.sessions) as session:
+                await hold_back(session=session, name=PACE, until=until)
 
     async def start(self) -> None:
         """Release this worker's own unsent claims from before a restart."""
@@ -349,7 +381,7 @@ class ReminderSender:
                 wait = error.retry_after
                 seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
                 log.warning("Telegram asked to wait %.0f s; pausing reminders", seconds)
-                self.pacer.pause(seconds)
+                await self._hold_back(seconds)
             except Forbidden:
                 return Outcome(delivery_id, DeliveryStatus.SKIPPED, error="blocked")
             except TimedOut:

@@ -344,6 +344,16 @@ class SchedulerMark(SQLModel, table=True):
     at: datetime = Field(sa_type=UtcDateTime, nullable=False)
 
 
+class SendPace(SQLModel, table=True):
+    """When this bot may next send a message, shared by every worker: all of them together
+    stay under Telegram's overall rate, not each on its own."""
+
+    __tablename__ = "send_pace"
+
+    name: str = Field(primary_key=True, max_length=32)
+    next_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+
+
 class ReferenceCounter(SQLModel, table=True):
     """The last public reference number handed out in a year."""
 
