@@ -18,6 +18,7 @@ from bot.app import (
     sender_of,
 )
 from bot.health import Health, HealthServer
+from bot.inbox import Inbox
 from bot.metrics import metrics_of
 from bot.outage import outage_of, replay_held
 from bot.reminders import schedule_reminders
@@ -63,7 +64,9 @@ async def _run(
             await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
             taking = None
         else:
-            taking = await _take_posted_updates(application, *webhook_settings)
+            taking = await _take_posted_updates(
+                application, services, sender.worker, *webhook_settings
+            )
         log.info(
             "pledgebot is running as @%s (%s); stop with Ctrl+C or SIGTERM",
             application.bot.username,
@@ -94,11 +97,24 @@ async def _serve_health(
 
 
 async def _take_posted_updates(
-    application: PledgeApplication, url: str, secret: str, listen: tuple[str, int]
+    application: PledgeApplication,
+    services: Services,
+    worker: str,
+    url: str,
+    secret: str,
+    listen: tuple[str, int],
 ) -> WebhookServer:
-    """Listen first, then tell Telegram where to post (and with which secret)."""
+    """Listen first, then tell Telegram where to post (and with which secret). Posted updates
+    go through the shared inbox, so any number of workers can take them."""
+    inbox = Inbox(application, services.sessions, worker)
+    inbox.start()
     server = WebhookServer(
-        application, path=urlsplit(url).path, secret=secret, host=listen[0], port=listen[1]
+        application,
+        path=urlsplit(url).path,
+        secret=secret,
+        host=listen[0],
+        port=listen[1],
+        inbox=inbox,
     )
     await server.start()
     await application.bot.set_webhook(

@@ -24,6 +24,9 @@ from tornado.netutil import bind_sockets
 from tornado.web import Application as WebApplication
 from tornado.web import RequestHandler, stream_request_body
 
+from bot.inbox import Inbox
+from storage.engine import DatabaseUnavailable
+
 log = logging.getLogger(__name__)
 
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
@@ -40,8 +43,11 @@ class TelegramPost(RequestHandler):
 
     SUPPORTED_METHODS = ("POST",)
 
-    def initialize(self, bot_application: AnyApplication, secret: bytes, max_body: int) -> None:
+    def initialize(
+        self, bot_application: AnyApplication, inbox: Inbox | None, secret: bytes, max_body: int
+    ) -> None:
         self.bot_application = bot_application
+        self.inbox = inbox
         self.secret = secret
         self.max_body = max_body
         self.body = bytearray()
@@ -63,7 +69,8 @@ class TelegramPost(RequestHandler):
         self.body.extend(chunk)
 
     async def post(self) -> None:
-        """Queue the update for the application and answer 200 at once."""
+        """Keep the update (in the shared inbox, or this process's queue) and answer 200 at
+        once; 503 if the inbox's database is away, so that Telegram posts it again later."""
         try:
             data = json.loads(self.body)
             update = Update.de_json(data, self.bot_application.bot)
@@ -72,8 +79,18 @@ class TelegramPost(RequestHandler):
             log.warning("webhook: an update that cannot be read (%s)", type(error).__name__)
             self.set_status(HTTPStatus.BAD_REQUEST)
             return
-        if update is not None:
+        if update is None:
+            self.set_status(HTTPStatus.OK)
+            return
+        if self.inbox is None:
             await self.bot_application.update_queue.put(update)
+        else:
+            try:
+                await self.inbox.receive(data)
+            except DatabaseUnavailable as error:
+                log.warning("webhook: update %s not kept, for now: %s", update.update_id, error)
+                self.set_status(HTTPStatus.SERVICE_UNAVAILABLE)
+                return
         self.set_status(HTTPStatus.OK)
 
     def _refuse(self, status: HTTPStatus) -> None:
@@ -93,12 +110,18 @@ class WebhookServer:
         secret: str,
         host: str,
         port: int,
+        inbox: Inbox | None = None,
         max_body: int = MAX_BODY,
     ) -> None:
-        options = {"bot_application": application, "secret": secret.encode(), "max_body": max_body}
+        options = {
+            "bot_application": application,
+            "inbox": inbox,
+            "secret": secret.encode(),
+            "max_body": max_body,
+        }
         web = WebApplication([(path or "/", TelegramPost, options)], log_function=_quiet)
         self._server = HTTPServer(web, max_body_size=max_body)
-        self._host, self._port = host, port
+        self._host, self._port, self._inbox = host, port, inbox
 
     async def start(self) -> int:
         """Listen; returns the port (useful when 0 asked for any free one)."""
@@ -109,9 +132,11 @@ class WebhookServer:
         return port
 
     async def stop(self) -> None:
-        """Stop taking updates; those already queued are still handled."""
+        """Stop taking updates; those in hand are finished (the rest stay in the inbox)."""
         self._server.stop()
         await self._server.close_all_connections()
+        if self._inbox is not None:
+            await self._inbox.stop()
 
 
 def _quiet(handler: RequestHandler) -> None:

@@ -344,6 +344,24 @@ class SchedulerMark(SQLModel, table=True):
     at: datetime = Field(sa_type=UtcDateTime, nullable=False)
 
 
+class InboundUpdate(SQLModel, table=True):
+    """An update Telegram posted (webhook mode), kept until a worker has handled it: whichever
+    worker received it, one person's updates are handled in `update_id` order, and a worker
+    that died holding one leaves it to another."""
+
+    __tablename__ = "inbound_update"
+    __table_args__ = (Index("ix_inbound_update_person", "person", "update_id"),)
+
+    update_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    person: int | None = Field(default=None, sa_type=BigInteger)  # the sender's Telegram id
+    payload: dict[str, Any] = Field(sa_type=JSON, nullable=False)
+    received_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
 class SendPace(SQLModel, table=True):
     """When this bot may next send a message, shared by every worker: all of them together
     stay under Telegram's overall rate, not each on its own."""

@@ -57,11 +57,12 @@ class WebhookPusher:
     """Posts each pending update to the bot, as Telegram does once a webhook is set: in order,
     with the secret header, again after a failure until the bot answers 2xx.
 
-    `base` is where the bot listens as the reverse proxy in front of it would reach it
-    (http://127.0.0.1:PORT); the path is the webhook URL's."""
+    `bases` are where the bot's workers listen as the reverse proxy in front of them would reach
+    them (http://127.0.0.1:PORT); with several, posts go round-robin, as a load balancer would
+    spread them. The path is the webhook URL's."""
 
-    def __init__(self, standin: BotApiStandIn, base: str) -> None:
-        self.standin, self.base = standin, base.rstrip("/")
+    def __init__(self, standin: BotApiStandIn, *bases: str) -> None:
+        self.standin, self.bases = standin, [base.rstrip("/") for base in bases]
         self.delivered = 0
         self.failed = 0
         self._task: asyncio.Task[None] | None = None
@@ -85,7 +86,8 @@ class WebhookPusher:
                     continue
                 update = pending[0]
                 headers = {SECRET_HEADER: webhook.secret} if webhook.secret else {}
-                target = self.base + (urlsplit(webhook.url).path or "/")
+                base = self.bases[(self.delivered + self.failed) % len(self.bases)]
+                target = base + (urlsplit(webhook.url).path or "/")
                 try:
                     answer = await client.post(target, json=update, headers=headers)
                     ok = answer.is_success

@@ -1,0 +1,127 @@
+"""Webhook mode with any number of workers: an update is written to the database when it
+arrives, then handled by whichever worker claims it, one person's strictly in order.
+
+The worker that received an update takes its person up at once; the worker that finishes one
+of a person's updates goes on with their next (which may have reached another worker, which
+could not take it while the earlier one was in hand). A sweep every second takes up anyone
+left waiting, including the updates of a worker that died: its claims are no longer renewed
+and go stale after `storage.inbox.STALE_CLAIM`.
+
+What is not covered: a worker that dies after an update's step committed but before the
+update left the inbox makes another worker handle it again (the steps are written to be
+repeatable: an answer saved twice is the same answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, Final
+
+from telegram import Update
+from telegram.ext import Application
+
+from storage.engine import DatabaseUnavailable, SessionFactory, transaction
+from storage.inbox import claim_next, done, receive, renew, waiting_people
+from storage.types import utc_now
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY: Final = 1.0  # seconds between looks for people left waiting
+RENEW_EVERY: Final = 10.0  # seconds between renewals of this worker's claims (stale at 30)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+class Inbox:
+    """This worker's side of the shared inbox."""
+
+    def __init__(self, application: AnyApplication, sessions: SessionFactory, worker: str) -> None:
+        self.application, self.sessions, self.worker = application, sessions, worker
+        self._serving: dict[int | None, asyncio.Task[None]] = {}
+        self._in_hand: set[int] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def receive(self, data: dict[str, Any]) -> None:
+        """Keep a posted update (raises DatabaseUnavailable: Telegram should post it again),
+        then take its person up."""
+        update = Update.de_json(data, self.application.bot)
+        if update is None:
+            return
+        person = update.effective_user.id if update.effective_user else None
+        async with transaction(self.sessions) as session:
+            await receive(
+                session=session,
+                update_id=update.update_id,
+                person=person,
+                payload=data,
+                now=utc_now(),
+            )
+        self._take_up(person)
+
+    def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep())
+
+    async def stop(self) -> None:
+        """No more sweeping; the people in hand finish the update they are at."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await asyncio.gather(*self._serving.values(), return_exceptions=True)
+
+    def _take_up(self, person: int | None) -> None:
+        if person not in self._serving:
+            self._serving[person] = asyncio.create_task(self._serve(person))
+
+    async def _serve(self, person: int | None) -> None:
+        """Handle the person's updates, oldest first, for as long as this worker can claim them."""
+        try:
+            while (claimed := await self._claim(person)) is not None:
+                update_id, payload = claimed
+                self._in_hand.add(update_id)
+                try:
+                    update = Update.de_json(payload, self.application.bot)
+                    await self.application.update_processor.process_update(
+                        update, self.application.process_update(update)
+                    )
+                    async with transaction(self.sessions) as session:
+                        await done(session=session, update_id=update_id)
+                finally:
+                    self._in_hand.discard(update_id)
+        except DatabaseUnavailable as error:
+            log.warning("inbox: database unavailable, the sweep will try again: %s", error)
+        finally:
+            del self._serving[person]
+
+    async def _claim(self, person: int | None) -> tuple[int, dict[str, Any]] | None:
+        if self._sweeper is not None and self._sweeper.done():
+            return None  # stopping: what is not claimed yet is another worker's, or the next run's
+        async with transaction(self.sessions) as session:
+            head = await claim_next(
+                session=session, person=person, worker=self.worker, now=utc_now()
+            )
+            return (head.update_id, head.payload) if head is not None else None
+
+    async def _sweep(self) -> None:
+        since_renewal = 0.0
+        while True:
+            await asyncio.sleep(SWEEP_EVERY)
+            since_renewal += SWEEP_EVERY
+            try:
+                async with transaction(self.sessions) as session:
+                    if since_renewal >= RENEW_EVERY:
+                        since_renewal = 0.0
+                        await renew(
+                            session=session,
+                            worker=self.worker,
+                            update_ids=sorted(self._in_hand),
+                            now=utc_now(),
+                        )
+                    people = await waiting_people(session=session, now=utc_now())
+            except DatabaseUnavailable as error:
+                log.warning("inbox: database unavailable while sweeping: %s", error)
+                continue
+            for person in people:
+                self._take_up(person)

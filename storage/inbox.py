@@ -1,0 +1,94 @@
+"""Updates posted to any worker, handed out one person at a time, oldest first."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import InboundUpdate
+
+# A claim older than this, not renewed by its worker's heartbeat, is a dead worker's.
+STALE_CLAIM = timedelta(seconds=30)
+
+
+async def receive(
+    *,
+    session: AsyncSession,
+    update_id: int,
+    person: int | None,
+    payload: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """Keep a posted update; False if it was already kept (Telegram posting it again)."""
+    if await session.get(InboundUpdate, update_id) is not None:
+        return False
+    session.add(InboundUpdate(update_id=update_id, person=person, payload=payload, received_at=now))
+    return True
+
+
+async def claim_next(
+    *, session: AsyncSession, person: int | None, worker: str, now: datetime
+) -> InboundUpdate | None:
+    """The person's oldest update, claimed for `worker`, if nobody (alive) holds it: while one
+    of their updates is in hand anywhere, their later ones wait."""
+    person_is = (
+        col(InboundUpdate.person).is_(None) if person is None else InboundUpdate.person == person
+    )
+    head = (
+        await session.exec(
+            select(InboundUpdate)
+            .where(person_is)
+            .order_by(col(InboundUpdate.update_id))
+            .limit(1)
+            .with_for_update()
+        )
+    ).first()
+    if head is None:
+        return None
+    if head.claimed_at is not None and now - head.claimed_at < STALE_CLAIM:
+        return None
+    head.claimed_by, head.claimed_at = worker, now
+    session.add(head)
+    return head
+
+
+async def done(*, session: AsyncSession, update_id: int) -> None:
+    """The update was handled: it leaves the inbox."""
+    await session.exec(delete(InboundUpdate).where(col(InboundUpdate.update_id) == update_id))
+
+
+async def renew(
+    *, session: AsyncSession, worker: str, update_ids: list[int], now: datetime
+) -> None:
+    """The worker is alive and still at these updates."""
+    if update_ids:
+        await session.exec(
+            update(InboundUpdate)
+            .where(col(InboundUpdate.update_id).in_(update_ids))
+            .where(col(InboundUpdate.claimed_by) == worker)
+            .values(claimed_at=now)
+        )
+
+
+async def waiting_people(*, session: AsyncSession, now: datetime) -> list[int | None]:
+    """People whose oldest update nobody alive holds: a worker should take them up."""
+    oldest = (
+        select(InboundUpdate.person, func.min(InboundUpdate.update_id).label("first"))
+        .group_by(col(InboundUpdate.person))
+        .subquery()
+    )
+    rows = await session.exec(
+        select(InboundUpdate.person)
+        .join(oldest, col(InboundUpdate.update_id) == oldest.c.first)
+        .where(
+            or_(
+                col(InboundUpdate.claimed_at).is_(None),
+                col(InboundUpdate.claimed_at) < now - STALE_CLAIM,
+            )
+        )
+    )
+    return list(rows.all())
