@@ -29,6 +29,9 @@ class Outage:
     told: set[int] = field(default_factory=set)
     stopping: bool = False  # set on SIGTERM: updates still waiting are held over
     held: Path | None = None  # where they are held (one JSON update a line), if anywhere
+    # Webhook mode: an update that cannot be handled stays in the database's inbox (the
+    # database being what is away, its row cannot be removed), so nothing is written here.
+    kept_by_inbox: bool = False
 
     def first_word_to(self, person: int) -> bool:
         """Whether `person` has not yet been told of this outage (they are, from now on)."""
@@ -44,6 +47,8 @@ class Outage:
     def hold_over(self, update: Update) -> bool:
         """Keep an update the database could not take before the stop, for the next start
         (blocking: call it off the event loop). False if there is nowhere to keep it."""
+        if self.kept_by_inbox:
+            return True
         if self.held is None:
             return False
         self.held.parent.mkdir(parents=True, exist_ok=True)

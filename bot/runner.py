@@ -74,11 +74,11 @@ async def _run(
         )
         await stop.wait()
         log.info("stopping: taking no more updates, finishing those in hand")
+        outage_of(application).stopping = True  # an update waiting for the database is held over
         if taking is None:
             await application.updater.stop()
         else:
             await taking.stop()
-        outage_of(application).stopping = True  # an update waiting for the database is held over
         await application.stop()
         await sender.release()
     log.info("stopped")
@@ -107,6 +107,7 @@ async def _take_posted_updates(
     """Listen first, then tell Telegram where to post (and with which secret). Posted updates
     go through the shared inbox, so any number of workers can take them."""
     inbox = Inbox(application, services.sessions, worker)
+    outage_of(application).kept_by_inbox = True
     inbox.start()
     server = WebhookServer(
         application,

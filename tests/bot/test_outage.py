@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from telegram import Update
 
 from bot.app import PledgeApplication, build_application, register_default_commands
 from bot.metrics import metrics_of
-from bot.outage import outage_of, replay_held
+from bot.outage import Outage, outage_of, replay_held
 from bot.services import Services
-from bot.standin import BotApiStandIn, SentMessage
+from bot.standin import BotApiStandIn, SentMessage, SimUser
 from storage.engine import SessionFactory, create_engine, session_factory
 from tests.bot.tcp_proxy import TcpProxy
 from tests.conftest import Invitations, postgres_url
@@ -190,3 +191,16 @@ async def test_an_update_waiting_at_a_stop_is_held_over_and_handled_at_the_next_
         await proxied_app.stop()
     assert any("Describe the pledge" in m.text for m in standin.messages_since(mark, 90))
     assert await replay_held(proxied_app) == 0  # handed over once
+
+
+def test_in_webhook_mode_a_waiting_update_is_left_to_the_inbox_not_written_out(
+    tmp_path: Path, standin: BotApiStandIn
+) -> None:
+    update = Update.de_json(standin.message_update(SimUser(5, "Eve"), "a title"), None)
+    assert update is not None
+    outage = Outage(held=tmp_path / "held.jsonl", kept_by_inbox=True)
+    assert outage.hold_over(update)  # the inbox still has its row: the database was away
+    assert not (tmp_path / "held.jsonl").exists()
+    polling = Outage(held=tmp_path / "held.jsonl")
+    assert polling.hold_over(update)
+    assert [u["update_id"] for u in polling.take_held()] == [update.update_id]
