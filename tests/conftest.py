@@ -8,6 +8,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -121,16 +122,23 @@ def standin() -> BotApiStandIn:
     return BotApiStandIn()
 
 
-@pytest.fixture
-async def app(services: Services, standin: BotApiStandIn) -> AsyncIterator[PledgeApplication]:
-    """The real Application on the stand-in; any breach of Telegram's limits fails the test."""
-    application = build_application(
+def on_standin(services: Services, standin: BotApiStandIn, **options: Any) -> PledgeApplication:
+    """The real Application talking to `standin` (options as build_application's: no rate
+    limiter unless asked, a clock)."""
+    options.setdefault("rate_limiter", False)
+    return build_application(
         services,
         token=standin.token,
         request=standin.request(),
         get_updates_request=standin.request(),
-        rate_limiter=False,
+        **options,
     )
+
+
+@pytest.fixture
+async def app(services: Services, standin: BotApiStandIn) -> AsyncIterator[PledgeApplication]:
+    """The real Application on the stand-in; any breach of Telegram's limits fails the test."""
+    application = on_standin(services, standin)
     await application.initialize()
     await register_default_commands(application)
     yield application

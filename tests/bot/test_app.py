@@ -6,25 +6,19 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.app import PledgeApplication, build_application, register_default_commands
+from bot.app import PledgeApplication, register_default_commands
 from bot.services import Services
 from bot.standin import BotApiStandIn
 from storage.engine import SessionFactory
 from storage.models import Role, WorkflowState
-from tests.conftest import Invitations
+from tests.conftest import Invitations, on_standin
 from tests.conversations.helpers import join, latest_pledge, submit_pledge, texts
 
 
 @pytest.fixture
 async def app(services: Services, standin: BotApiStandIn) -> AsyncIterator[PledgeApplication]:
     """As in production: PTB's AIORateLimiter, which honours a 429's retry_after."""
-    application = build_application(
-        services,
-        token=standin.token,
-        request=standin.request(),
-        get_updates_request=standin.request(),
-        rate_limiter=True,
-    )
+    application = on_standin(services, standin, rate_limiter=True)
     async with application:
         await register_default_commands(application)
         yield application

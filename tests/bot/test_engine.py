@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.app import PledgeApplication, build_application, register_default_commands, sender_of
+from bot.app import PledgeApplication, register_default_commands, sender_of
 from bot.engine import ATTEMPTS
 from bot.services import Services
 from bot.standin import BotApiStandIn, FaultKind, SimulatedPerson
 from storage.engine import SessionFactory, transaction
 from storage.models import DeliveryStatus, Notice, ProgressReport, Role, WorkflowState
-from tests.conftest import Invitations
+from tests.conftest import Invitations, on_standin
 from tests.conversations.helpers import (
     STEP_ORDER,
     answer,
@@ -55,14 +55,7 @@ async def app(
     services: Services, standin: BotApiStandIn, clock: MovableClock
 ) -> AsyncIterator[PledgeApplication]:
     """The real Application on the stand-in, its sender on a clock the test moves."""
-    application = build_application(
-        services,
-        token=standin.token,
-        request=standin.request(),
-        get_updates_request=standin.request(),
-        rate_limiter=False,
-        clock=clock,
-    )
+    application = on_standin(services, standin, clock=clock)
     async with application:
         await register_default_commands(application)
         yield application

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.app import PledgeApplication, build_application
+from bot.app import PledgeApplication
 from bot.inbox import Inbox
 from bot.services import Services
 from bot.standin import BotApiStandIn, SentMessage, SimUser
@@ -18,7 +18,7 @@ from bot.standin.webhooks import WebhookPusher
 from bot.webhook import WebhookServer
 from storage.engine import SessionFactory, transaction
 from storage.models import InboundUpdate, Role
-from tests.conftest import Invitations, postgres_url
+from tests.conftest import Invitations, on_standin, postgres_url
 from tests.conversations.helpers import GOOD_DESCRIPTION, latest_pledge, state_of
 
 SECRET = "two_workers_secret"
@@ -40,13 +40,7 @@ async def workers(services: Services, standin: BotApiStandIn) -> AsyncIterator[l
     running: list[tuple[PledgeApplication, WebhookServer]] = []
     bases = []
     for name in ("worker-a", "worker-b"):
-        application = build_application(
-            services,
-            token=standin.token,
-            request=standin.request(),
-            get_updates_request=standin.request(),
-            rate_limiter=False,
-        )
+        application = on_standin(services, standin)
         await application.initialize()
         inbox = Inbox(application, services.sessions, name)
         inbox.start()

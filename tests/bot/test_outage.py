@@ -11,14 +11,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from telegram import Update
 
-from bot.app import PledgeApplication, build_application, register_default_commands
+from bot.app import PledgeApplication, register_default_commands
 from bot.metrics import metrics_of
 from bot.outage import Outage, outage_of, replay_held
 from bot.services import Services
 from bot.standin import BotApiStandIn, SentMessage, SimUser
 from storage.engine import SessionFactory, create_engine, session_factory
 from tests.bot.tcp_proxy import TcpProxy
-from tests.conftest import Invitations, postgres_url
+from tests.conftest import Invitations, on_standin, postgres_url
 from tests.conversations.helpers import GOOD_DESCRIPTION, join, latest_pledge, state_of, walk_to
 
 UNAVAILABLE = "I cannot reach my database just now"
@@ -59,13 +59,7 @@ async def proxied_app(
     proxied = Services(
         settings=services.settings, sessions=session_factory(engine), catalogs=services.catalogs
     )
-    application = build_application(
-        proxied,
-        token=standin.token,
-        request=standin.request(),
-        get_updates_request=standin.request(),
-        rate_limiter=False,
-    )
+    application = on_standin(proxied, standin)
     await application.initialize()
     await register_default_commands(application)
     yield application

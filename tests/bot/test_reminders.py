@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from bot.app import PledgeApplication, build_application
+from bot.app import PledgeApplication
 from bot.reminders import Limits, ReminderSender
 from bot.services import Services
 from bot.standin import BotApiStandIn, SentMessage
 from storage.engine import SessionFactory, transaction
 from storage.models import DeliveryStatus, Forum, Member, ReminderDelivery, Role
 from storage.pledges import create_draft
-from tests.conftest import Invitations, postgres_url
+from tests.conftest import Invitations, on_standin, postgres_url
 
 GENEVA = ZoneInfo("Europe/Zurich")
 DEADLINE = datetime(2027, 12, 15, 17, 0, tzinfo=GENEVA)
@@ -387,13 +387,7 @@ async def test_a_429_storm_is_waited_out_without_losing_or_doubling(
     sessions: SessionFactory,
 ) -> None:
     standin = BotApiStandIn(global_rate=3.0)  # a bot API far stricter than the sender thinks
-    app = build_application(
-        services,
-        token=standin.token,
-        request=standin.request(),
-        get_updates_request=standin.request(),
-        rate_limiter=False,
-    )
+    app = on_standin(services, standin)
     await app.initialize()
     try:
         for number in range(20):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.app import PledgeApplication, build_application
+from bot.app import PledgeApplication
 from bot.reminders import Limits, ReminderSender
 from bot.services import Services
 from bot.standin import BotApiStandIn, SimUser, VirtualClock
@@ -19,7 +19,7 @@ from storage.members import get_or_create_member
 from storage.models import DeliveryStatus, Notice, NoticeKind
 from storage.notices import queue_notices
 from storage.types import utc_now
-from tests.conftest import postgres_url
+from tests.conftest import on_standin, postgres_url
 
 PEOPLE = 120
 RATE = 25.0  # the senders' shared pace; the stand-in allows 30 a second, as Telegram
@@ -38,13 +38,8 @@ def timed_standin() -> BotApiStandIn:
 
 @pytest.fixture
 async def bot(services: Services, timed_standin: BotApiStandIn) -> AsyncIterator[PledgeApplication]:
-    application = build_application(
-        services,
-        token=timed_standin.token,
-        request=timed_standin.request(),
-        get_updates_request=timed_standin.request(),
-        rate_limiter=False,  # the senders' pace alone is under test
-    )
+    # No rate limiter of PTB's: the senders' pace alone is under test.
+    application = on_standin(services, timed_standin)
     await application.initialize()
     yield application
     await application.shutdown()

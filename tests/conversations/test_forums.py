@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import PledgeApplication, build_application, register_default_commands
+from bot.app import PledgeApplication, register_default_commands
 from bot.services import Services
 from bot.standin import BotApiStandIn, SentMessage, SimulatedPerson
 from storage.engine import SessionFactory, transaction
 from storage.forums import get_forum_by_code, update_forum
 from storage.members import get_member_by_telegram_id
 from storage.models import Forum, Role
-from tests.conftest import Invitations
+from tests.conftest import Invitations, on_standin
 from tests.conversations.helpers import assert_no_error, join, state_of, texts
 
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -222,13 +222,7 @@ async def test_the_time_zone_step_survives_a_restart_and_help_repeats_it(
     assert "In which time zone is that time?" in texts(replies)
 
     await app.shutdown()
-    fresh = build_application(
-        services,
-        token=standin.token,
-        request=standin.request(),
-        get_updates_request=standin.request(),
-        rate_limiter=False,
-    )
+    fresh = on_standin(services, standin)
     await fresh.initialize()
     await register_default_commands(fresh)
     try:

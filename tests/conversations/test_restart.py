@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from bot import app as bot_app
-from bot.app import PledgeApplication, build_application
+from bot.app import PledgeApplication
 from bot.services import Services
 from bot.standin import BotApiStandIn, SimulatedPerson
 from storage.engine import SessionFactory
 from storage.models import Role
-from tests.conftest import Invitations
+from tests.conftest import Invitations, on_standin
 from tests.conversations.helpers import (
     GOOD_DESCRIPTION,
     GOOD_TITLE,
@@ -47,13 +47,7 @@ async def restart(
     async def restart_for(person: SimulatedPerson) -> SimulatedPerson:
         old = started[-1] if started else app
         await old.shutdown()
-        fresh = build_application(
-            services,
-            token=standin.token,
-            request=standin.request(),
-            get_updates_request=standin.request(),
-            rate_limiter=False,
-        )
+        fresh = on_standin(services, standin)
         await fresh.initialize()
         await _register_commands(fresh)
         started.append(fresh)
