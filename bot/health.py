@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import time
 from dataclasses import dataclass, field
 
@@ -19,10 +18,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot
 from telegram.error import TelegramError
 from tornado.httpserver import HTTPServer
-from tornado.netutil import bind_sockets
 from tornado.web import Application as WebApplication
 from tornado.web import RequestHandler
 
+from bot.listener import Listener
 from bot.metrics import Metrics
 from bot.services import Services
 from storage.conversation_state import count_in_progress
@@ -123,7 +122,7 @@ class Scrape(_Endpoint):
         self.write(self.health.metrics.render())
 
 
-class HealthServer:
+class HealthServer(Listener):
     """The listener: started before the bot takes updates, stopped after it stopped."""
 
     def __init__(self, health: Health, host: str, port: int) -> None:
@@ -132,20 +131,12 @@ class HealthServer:
             (r"/readyz", Ready, {"health": health}),
             (r"/metrics", Scrape, {"health": health}),
         ]
-        self._server = HTTPServer(WebApplication(routes, log_function=_quiet))
-        self._host, self._port = host, port
+        super().__init__(HTTPServer(WebApplication(routes, log_function=_quiet)), host, port)
 
     async def start(self) -> int:
-        """Listen; returns the port (useful when 0 asked for any free one)."""
-        sockets = bind_sockets(self._port, self._host, family=socket.AF_UNSPEC)
-        self._server.add_sockets(sockets)
-        port: int = sockets[0].getsockname()[1]
+        port = await super().start()
         log.info("health and metrics on http://%s:%s/", self._host, port)
         return port
-
-    async def stop(self) -> None:
-        self._server.stop()
-        await self._server.close_all_connections()
 
 
 def _quiet(handler: RequestHandler) -> None:

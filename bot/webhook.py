@@ -13,18 +13,17 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import socket
 from http import HTTPStatus
 from typing import Any, Final
 
 from telegram import Update
 from telegram.ext import Application
 from tornado.httpserver import HTTPServer
-from tornado.netutil import bind_sockets
 from tornado.web import Application as WebApplication
 from tornado.web import RequestHandler, stream_request_body
 
 from bot.inbox import Inbox
+from bot.listener import Listener
 from storage.engine import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -99,7 +98,7 @@ class TelegramPost(RequestHandler):
         self.finish()
 
 
-class WebhookServer:
+class WebhookServer(Listener):
     """The listener Telegram (through the operator's reverse proxy) posts updates to."""
 
     def __init__(
@@ -120,21 +119,17 @@ class WebhookServer:
             "max_body": max_body,
         }
         web = WebApplication([(path or "/", TelegramPost, options)], log_function=_quiet)
-        self._server = HTTPServer(web, max_body_size=max_body)
-        self._host, self._port, self._inbox = host, port, inbox
+        super().__init__(HTTPServer(web, max_body_size=max_body), host, port)
+        self._inbox = inbox
 
     async def start(self) -> int:
-        """Listen; returns the port (useful when 0 asked for any free one)."""
-        sockets = bind_sockets(self._port, self._host, family=socket.AF_UNSPEC)
-        self._server.add_sockets(sockets)
-        port: int = sockets[0].getsockname()[1]
+        port = await super().start()
         log.info("taking updates from Telegram on %s:%s", self._host, port)
         return port
 
     async def stop(self) -> None:
         """Stop taking updates; those in hand are finished (the rest stay in the inbox)."""
-        self._server.stop()
-        await self._server.close_all_connections()
+        await super().stop()
         if self._inbox is not None:
             await self._inbox.stop()
 
