@@ -129,8 +129,7 @@ def _say_unavailable(update: Update, ctx: PledgeContext, outage: Outage) -> None
     """Tell the person, once per outage, that what they sent waits; a button stops spinning."""
     user = update.effective_user
     if user is not None and outage.first_word_to(user.id):
-        catalogs = ctx.services.catalogs
-        t = ctx.t if ctx.has_member else catalogs.translator(catalogs.negotiate(user.language_code))
+        t = ctx.t if ctx.has_member else ctx.services.catalogs.translator(user.language_code)
         say(
             ctx,
             t.gettext(
