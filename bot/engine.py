@@ -23,6 +23,7 @@ from telegram import BotCommandScopeChat, CallbackQuery, InputFile, Message, Upd
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.inbox import INBOX_KEY, Inbox
 from bot.members import load_member
 from bot.metrics import metrics_of
 from bot.outage import Outage, backoff, outage_of
@@ -32,6 +33,7 @@ from conversations.context import PledgeContext
 from conversations.flow import Step
 from conversations.replies import Answer, Buttons, CommandMenu, Replace, Reply, Send, Upload
 from storage.engine import DatabaseUnavailable
+from storage.inbox import ClaimLost
 from storage.members import mark_stopped
 
 log = logging.getLogger(__name__)
@@ -89,7 +91,8 @@ def _log_handled(update: Update, ctx: PledgeContext, outcome: str, seconds: floa
 async def _until_the_database_answers(update: Update, ctx: PledgeContext, route: Step) -> str:
     """Load the member, then run the route; while the database is unreachable, try again with
     back-off. Only an attempt that committed nothing is repeated: anything else is an error.
-    Returns how it ended: handled, ignored, retried (handled after waiting), held over."""
+    Returns how it ended: handled, ignored, retried (handled after waiting), held over, taken
+    over (by another worker, while this one waited too long)."""
     outage = outage_of(ctx.application)
     for attempt in itertools.count():
         mark = ctx.replies.mark()
@@ -98,7 +101,14 @@ async def _until_the_database_answers(update: Update, ctx: PledgeContext, route:
             if not await load_member(update, ctx):
                 return "ignored"
             commits = ctx.commits  # loading again is harmless; the route's work is not
+            inbox: Inbox | None = ctx.application.bot_data.get(INBOX_KEY)
+            if inbox is not None:
+                ctx.on_first_save = inbox.handled_marker(update.update_id)
             await route(update, ctx)
+        except ClaimLost as error:
+            ctx.replies.drop_after(mark)  # the worker that took it over answers
+            log.warning("update %s taken over by another worker: %s", update.update_id, error)
+            return "taken over"
         except DatabaseUnavailable as error:
             if ctx.commits != commits:
                 raise

@@ -7,9 +7,11 @@ could not take it while the earlier one was in hand). A sweep every second takes
 left waiting, including the updates of a worker that died: its claims are no longer renewed
 and go stale after `storage.inbox.STALE_CLAIM`.
 
-What is not covered: a worker that dies after an update's step committed but before the
-update left the inbox makes another worker handle it again (the steps are written to be
-repeatable: an answer saved twice is the same answer).
+Exactly once: the transaction that saves what an update said also marks it handled in the
+inbox (`mark_handled`), so a worker that dies after that commit leaves an update the next
+worker removes without handling it again; one that dies before it leaves an update nothing
+was saved for, which the next worker handles. A worker silent for longer than a stale claim
+loses the claim, and with it the right to save: `ClaimLost` rolls its transaction back.
 """
 
 from __future__ import annotations
@@ -17,17 +19,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import Application
 
 from storage.engine import DatabaseUnavailable, SessionFactory, transaction
-from storage.inbox import claim_next, done, receive, renew, waiting_people
+from storage.inbox import claim_next, done, mark_handled, receive, renew, waiting_people
 from storage.types import utc_now
 
 log = logging.getLogger(__name__)
 
+INBOX_KEY: Final = "inbox"
 SWEEP_EVERY: Final = 1.0  # seconds between looks for people left waiting
 RENEW_EVERY: Final = 10.0  # seconds between renewals of this worker's claims (stale at 30)
 
@@ -42,6 +47,7 @@ class Inbox:
         self._serving: dict[int | None, asyncio.Task[None]] = {}
         self._in_hand: set[int] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        application.bot_data[INBOX_KEY] = self
 
     async def receive(self, data: dict[str, Any]) -> None:
         """Keep a posted update (raises DatabaseUnavailable: Telegram should post it again),
@@ -59,6 +65,19 @@ class Inbox:
                 now=utc_now(),
             )
         self._take_up(person)
+
+    def handled_marker(self, update_id: int) -> Callable[[AsyncSession], Awaitable[None]] | None:
+        """What marks the update handled in the transaction that saves it; None for an update
+        that did not come through this inbox (one replayed after a stop, say)."""
+        if update_id not in self._in_hand:
+            return None
+
+        async def mark(session: AsyncSession) -> None:
+            await mark_handled(
+                session=session, update_id=update_id, worker=self.worker, now=utc_now()
+            )
+
+        return mark
 
     def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep())
@@ -87,7 +106,7 @@ class Inbox:
                         update, self.application.process_update(update)
                     )
                     async with transaction(self.sessions) as session:
-                        await done(session=session, update_id=update_id)
+                        await done(session=session, update_id=update_id, worker=self.worker)
                 finally:
                     self._in_hand.discard(update_id)
         except DatabaseUnavailable as error:

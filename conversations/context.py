@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from conversations.i18n import Catalogs, Translator
 from conversations.replies import Replies
-from storage.engine import SessionFactory, transaction
+from storage.engine import SessionFactory, transaction, watch_writes
 from storage.models import ConversationState, Member
 
 if TYPE_CHECKING:
@@ -51,6 +51,9 @@ class PledgeContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
         self.conversation: ConversationState | None = None
         self.replies = Replies()
         self.commits = 0  # transactions this update committed (the engine retries none twice)
+        # Run inside the first transaction that saves anything, so that it commits with what
+        # the update said or not at all (the inbox marks the update handled there).
+        self.on_first_save: Callable[[AsyncSession], Awaitable[None]] | None = None
 
     @property
     def services(self) -> FlowServices:
@@ -94,11 +97,20 @@ class PledgeContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
     async def db(self) -> AsyncIterator[AsyncSession]:
         """One transaction: committed at the end of the block, rolled back on error; what the
         block said is dropped with a rollback, and sent only after the commit."""
-        mark = self.replies.mark()
+        mark, first_save = self.replies.mark(), self.on_first_save
         try:
             async with transaction(self.services.sessions) as session:
+                wrote = watch_writes(session)
                 yield session
+                if first_save is not None:
+                    await session.flush()
+                    if not wrote():
+                        first_save = None
+                    else:
+                        await first_save(session)
         except BaseException:
             self.replies.drop_after(mark)
             raise
         self.commits += 1
+        if first_save is not None:
+            self.on_first_save = None  # committed: later transactions go on without it

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
@@ -13,6 +13,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as SyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -120,3 +122,21 @@ async def transaction(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
             cause = error.orig if isinstance(error, DBAPIError) else error
             raise DatabaseUnavailable(f"{type(cause).__name__}: {str(cause)[:200]}") from error
         raise
+
+
+def watch_writes(session: AsyncSession) -> Callable[[], bool]:
+    """A question to ask later: has `session` written anything (a flush, or an INSERT, UPDATE
+    or DELETE statement) since it was watched? Pending objects count only once flushed."""
+    wrote = False
+
+    def flushed(_session: SyncSession, _context: Any) -> None:
+        nonlocal wrote
+        wrote = True
+
+    def executed(state: ORMExecuteState) -> None:
+        nonlocal wrote
+        wrote = wrote or state.is_insert or state.is_update or state.is_delete
+
+    event.listen(session.sync_session, "after_flush", flushed)
+    event.listen(session.sync_session, "do_orm_execute", executed)
+    return lambda: wrote

@@ -30,35 +30,67 @@ async def receive(
     return True
 
 
+class ClaimLost(Exception):
+    """Another worker took the update over (this one was silent too long): its work is not
+    saved here, so the update is handled once, by the other."""
+
+
 async def claim_next(
     *, session: AsyncSession, person: int | None, worker: str, now: datetime
 ) -> InboundUpdate | None:
     """The person's oldest update, claimed for `worker`, if nobody (alive) holds it: while one
-    of their updates is in hand anywhere, their later ones wait."""
+    of their updates is in hand anywhere, their later ones wait. An update a dead worker had
+    already handled (it died before removing it) leaves the inbox unhandled again."""
     person_is = (
         col(InboundUpdate.person).is_(None) if person is None else InboundUpdate.person == person
     )
-    head = (
-        await session.exec(
-            select(InboundUpdate)
-            .where(person_is)
-            .order_by(col(InboundUpdate.update_id))
-            .limit(1)
-            .with_for_update()
-        )
-    ).first()
-    if head is None:
-        return None
-    if head.claimed_at is not None and now - head.claimed_at < STALE_CLAIM:
-        return None
+    while True:
+        head = (
+            await session.exec(
+                select(InboundUpdate)
+                .where(person_is)
+                .order_by(col(InboundUpdate.update_id))
+                .limit(1)
+                .with_for_update()
+            )
+        ).first()
+        if head is None:
+            return None
+        if head.claimed_at is not None and now - head.claimed_at < STALE_CLAIM:
+            return None
+        if head.handled_at is None:
+            break
+        await session.delete(head)
+        await session.flush()
     head.claimed_by, head.claimed_at = worker, now
     session.add(head)
     return head
 
 
-async def done(*, session: AsyncSession, update_id: int) -> None:
-    """The update was handled: it leaves the inbox."""
-    await session.exec(delete(InboundUpdate).where(col(InboundUpdate.update_id) == update_id))
+async def mark_handled(
+    *, session: AsyncSession, update_id: int, worker: str, now: datetime
+) -> None:
+    """In the transaction that saves what the update said: it is handled, whatever happens to
+    this worker next. Raises ClaimLost if the update is no longer this worker's."""
+    result = await session.exec(
+        update(InboundUpdate)
+        .where(col(InboundUpdate.update_id) == update_id)
+        .where(col(InboundUpdate.claimed_by) == worker)
+        .where(col(InboundUpdate.handled_at).is_(None))
+        .values(handled_at=now)
+    )
+    if result.rowcount != 1:
+        raise ClaimLost(f"update {update_id} is no longer claimed by {worker}")
+
+
+async def done(*, session: AsyncSession, update_id: int, worker: str) -> None:
+    """The worker has finished with the update: it leaves the inbox (unless another worker
+    took it over meanwhile: then it is that worker's to finish)."""
+    await session.exec(
+        delete(InboundUpdate)
+        .where(col(InboundUpdate.update_id) == update_id)
+        .where(col(InboundUpdate.claimed_by) == worker)
+    )
 
 
 async def renew(

@@ -360,6 +360,9 @@ class InboundUpdate(SQLModel, table=True):
     received_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Set in the transaction that saved what the update said: from then on it is never
+    # handled again, even if its worker dies before the row leaves the inbox.
+    handled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class SendPace(SQLModel, table=True):

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+import storage.inbox
 from bot.app import PledgeApplication
-from bot.inbox import Inbox
+from bot.inbox import SWEEP_EVERY, Inbox
+from bot.inbox import Inbox as WorkerInbox
 from bot.services import Services
 from bot.standin import BotApiStandIn, SentMessage, SimUser
+from bot.standin.api import JsonDict
 from bot.standin.webhooks import WebhookPusher
 from bot.webhook import WebhookServer
 from storage.engine import SessionFactory, transaction
@@ -112,3 +116,69 @@ async def test_one_persons_updates_stay_in_order_across_two_workers(
         assert sum("Describe the pledge" in t for t in texts) == 1  # each question asked once
     async with transaction(sessions) as session:
         assert (await session.exec(select(InboundUpdate))).all() == []  # all handled
+
+
+async def _through(inbox: Inbox, standin: BotApiStandIn, update: JsonDict) -> None:
+    """Post one update to the worker and wait until it is handled and answered."""
+    await inbox.receive(update)
+    async with asyncio.timeout(10):
+        await asyncio.gather(*inbox._serving.values())
+
+
+async def test_a_worker_dying_after_saving_an_answer_does_not_get_it_saved_twice(
+    app: PledgeApplication,
+    services: Services,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    standin.rate_limits_enabled = False  # its clock stands still here
+    user = SimUser(user_id=7100, first_name="Ana")
+    first = WorkerInbox(app, services.sessions, "worker-a")
+    token = await invitations.make(Role.OFFICIAL, locality="Town 7100")
+    await _through(first, standin, standin.message_update(user, f"/start {token}"))
+    await _through(first, standin, standin.message_update(user, "/pledge"))
+    for label in ("Global Refugee Forum 2027", "Both, in unison"):
+        message = next(m for m in reversed(standin.chat_messages(user.user_id)) if m.buttons())
+        data = next(b.callback_data for b in message.buttons() if label in b.text)
+        assert data is not None
+        await _through(first, standin, standin.callback_update(user, message, data))
+
+    # Worker a saves the title, asks for the description, and dies before the update leaves
+    # the inbox.
+    asked = asyncio.Event()
+
+    async def dies(**_: object) -> None:
+        asked.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr("bot.inbox.done", dies)
+    await first.receive(standin.message_update(user, "Centre 7100"))
+    async with asyncio.timeout(10):
+        await asked.wait()
+    for task in list(first._serving.values()):
+        task.cancel()
+    monkeypatch.undo()
+
+    # Worker b finds the claim stale: the title must not be taken as the description.
+    monkeypatch.setattr(storage.inbox, "STALE_CLAIM", timedelta(0))
+    second = WorkerInbox(app, services.sessions, "worker-b")
+    second.start()
+    try:
+        await asyncio.sleep(SWEEP_EVERY * 2)  # b sweeps, finds a's update and settles it
+        assert await _inbox_rows(sessions) == []
+    finally:
+        await second.stop()
+
+    texts = [m.text for m in standin.chat_messages(user.user_id)]
+    assert sum("Describe the pledge" in t for t in texts) == 1
+    assert "Describe the pledge" in texts[-1]
+    assert (await latest_pledge(sessions, user.user_id)).title == "Centre 7100"
+    state = await state_of(sessions, user.user_id)
+    assert state is not None and state.step == "description"
+
+
+async def _inbox_rows(sessions: SessionFactory) -> list[InboundUpdate]:
+    async with transaction(sessions) as session:
+        return list((await session.exec(select(InboundUpdate))).all())

@@ -7,11 +7,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError, StatementError
-from sqlmodel import select
+from sqlmodel import col, select
 
-from storage.engine import SessionFactory, create_engine, session_factory, transaction
+from storage.engine import (
+    SessionFactory,
+    create_engine,
+    session_factory,
+    transaction,
+    watch_writes,
+)
 from storage.migrate import upgrade
 from storage.models import Forum, Locality, Pledge
 from tests.storage.helpers import make_locality, make_member
@@ -115,3 +121,21 @@ async def test_a_second_engine_sees_committed_rows(
     finally:
         await other.dispose()
     assert names == ["Kampala"]
+
+
+async def test_a_session_knows_whether_it_wrote(sessions: SessionFactory) -> None:
+    """What decides which transaction marks an inbox update handled: reads never count."""
+    async with transaction(sessions) as session:
+        wrote = watch_writes(session)
+        await session.exec(select(Forum))
+        await session.flush()
+        assert not wrote()
+    async with transaction(sessions) as session:
+        wrote = watch_writes(session)
+        await make_locality(session)
+        await session.flush()
+        assert wrote()
+    async with transaction(sessions) as session:
+        wrote = watch_writes(session)
+        await session.exec(update(Forum).where(col(Forum.code) == "none").values(location="x"))
+        assert wrote()
