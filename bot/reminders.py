@@ -9,6 +9,7 @@ queued in its transaction) go the same way, and are also sent at once after thei
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import socket
@@ -29,6 +30,7 @@ from bot.services import Services
 from conversations import reminders as texts
 from conversations.notices import render_notice
 from storage.deliveries import (
+    RENEW_CLAIMS,
     RETRY_DELAYS,
     DeliveryTable,
     Outcome,
@@ -38,8 +40,9 @@ from storage.deliveries import (
     record,
     recover_own,
     recover_stale,
+    renew_claims,
 )
-from storage.engine import transaction
+from storage.engine import DatabaseUnavailable, transaction
 from storage.forums import get_forums
 from storage.localities import get_locality
 from storage.members import get_members, mark_stopped
@@ -178,6 +181,7 @@ class ReminderSender:
         shared = self._reserve if services.database_url.startswith("postgresql") else None
         self.pacer = _Pacer(self.clock, self.limits.rate, self.limits.per_chat_interval, shared)
         self._lock = asyncio.Lock()
+        self._renewer: asyncio.Task[None] | None = None
 
     async def _reserve(self, now: datetime) -> datetime:
         """The next overall sending slot, shared with every other worker."""
@@ -198,12 +202,31 @@ class ReminderSender:
                 await hold_back(session=session, name=PACE, until=until)
 
     async def start(self) -> None:
-        """Release this worker's own unsent claims from before a restart."""
+        """Release this worker's own unsent claims from before a restart, then keep its new
+        claims from going stale for as long as it runs."""
         await self.release()
+        self._renewer = asyncio.create_task(self._keep_claims())
+
+    async def _keep_claims(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_CLAIMS.total_seconds())
+            try:
+                async with transaction(self.services.sessions) as session:
+                    for table in TABLES:
+                        await renew_claims(
+                            session=session, worker=self.worker, now=self.clock.now(), table=table
+                        )
+            except DatabaseUnavailable as error:
+                log.warning("could not renew delivery claims: %s", error)
 
     async def release(self) -> None:
         """Give back this worker's claims not yet handed to Telegram, so another worker (or
         this one after a restart) sends them; those caught mid-send stay as they are."""
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+            self._renewer = None
         async with transaction(self.services.sessions) as session:
             for table in TABLES:
                 await recover_own(session=session, worker=self.worker, table=table)
@@ -219,19 +242,11 @@ class ReminderSender:
                     await recover_stale(session=session, now=now, table=table)
             batches: asyncio.Queue[list[_Send] | None] = asyncio.Queue(maxsize=1)
             producer = asyncio.create_task(self._produce(batches, report))
-            records: list[asyncio.Task[None]] = []
             try:
                 while (sends := await batches.get()) is not None:
-                    results = await self._send_all(sends, report)
-                    # Written down while the next batch goes out, so sending never pauses.
-                    records.append(
-                        asyncio.create_task(
-                            self._record(sends, results, report, table=ReminderDelivery)
-                        )
-                    )
+                    await self._send_all(sends, report, table=ReminderDelivery)
             finally:
                 await producer  # re-raises what went wrong while preparing
-                await asyncio.gather(*records)
         await self.deliver_notices(report=report)
         return report
 
@@ -241,8 +256,7 @@ class ReminderSender:
         """Send the notices that are due (of `ids` only, if given), batch by batch."""
         report = report or TickReport()
         while (sends := await self._claim(Notice, report, ids=ids)) is not None:
-            results = await self._send_all(sends, report)
-            await self._record(sends, results, report, table=Notice)
+            await self._send_all(sends, report, table=Notice)
         return report
 
     async def _claim(
@@ -276,12 +290,6 @@ class ReminderSender:
                     return None
                 skipped, sends = await self._prepare(session, reminders, now)
             await record(session=session, outcomes=skipped, now=now, table=table)
-            await mark_sending(
-                session=session,
-                ids=[s.delivery.id or 0 for s in sends],
-                worker=self.worker,
-                table=table,
-            )
         report.skipped += len(skipped)
         return sends
 
@@ -322,51 +330,61 @@ class ReminderSender:
         finally:
             await batches.put(None)
 
-    async def _send_all(self, sends: list[_Send], report: TickReport) -> list[Outcome]:
+    async def _send_all(
+        self, sends: list[_Send], report: TickReport, *, table: DeliveryTable
+    ) -> None:
+        """Send a batch, each outcome written down as soon as Telegram has answered: a worker
+        killed mid-batch leaves at most the messages in flight unaccounted for."""
         semaphore = asyncio.Semaphore(self.limits.concurrency)
 
-        async def one(send: _Send) -> Outcome:
+        async def one(send: _Send) -> None:
             async with semaphore:
-                return await self._send(send, report)
+                outcome = await self._send(send, report)
+            if outcome is not None:
+                await self._record(send, outcome, report, table=table)
 
-        return list(await asyncio.gather(*(one(s) for s in sends)))
+        await asyncio.gather(*(one(s) for s in sends))
 
     async def _record(
-        self,
-        sends: list[_Send],
-        results: list[Outcome],
-        report: TickReport,
-        *,
-        table: DeliveryTable,
+        self, send: _Send, outcome: Outcome, report: TickReport, *, table: DeliveryTable
     ) -> None:
         async with transaction(self.services.sessions) as session:
-            await record(session=session, outcomes=results, now=self.clock.now(), table=table)
-            blocked = [
-                s.member.id
-                for s, r in zip(sends, results, strict=True)
-                if r.error == "blocked" and s.member.id is not None
-            ]
-            await mark_stopped(session=session, member_ids=blocked)
-        kind = delivery_kind(table)
-        for result in results:
-            if result.status is DeliveryStatus.SENT:
-                report.sent += 1
-                outcome = "sent"
-            elif result.status is DeliveryStatus.PENDING:
-                report.retried += 1
-                outcome = "retried"
-            elif result.status is DeliveryStatus.FAILED:
-                report.failed += 1
-                outcome = "failed"
-            else:
-                report.skipped += 1
-                outcome = "skipped"
-            self.metrics.delivery_outcomes.labels(kind, outcome).inc()
+            await record(session=session, outcomes=[outcome], now=self.clock.now(), table=table)
+            if outcome.error == "blocked" and send.member.id is not None:
+                await mark_stopped(session=session, member_ids=[send.member.id])
+        if outcome.status is DeliveryStatus.SENT:
+            report.sent += 1
+            counted = "sent"
+        elif outcome.status is DeliveryStatus.PENDING:
+            report.retried += 1
+            counted = "retried"
+        elif outcome.status is DeliveryStatus.FAILED:
+            report.failed += 1
+            counted = "failed"
+        else:
+            report.skipped += 1
+            counted = "skipped"
+        self.metrics.delivery_outcomes.labels(delivery_kind(table), counted).inc()
 
-    async def _send(self, send: _Send, report: TickReport) -> Outcome:
+    async def _sending(self, send: _Send) -> bool:
+        """Mark the delivery as handed to Telegram, just before it is; False if its claim was
+        taken back (this worker was silent too long): another worker sends it."""
+        async with transaction(self.services.sessions) as session:
+            marked = await mark_sending(
+                session=session,
+                ids=[send.delivery.id or 0],
+                worker=self.worker,
+                table=ReminderDelivery if isinstance(send.delivery, ReminderDelivery) else Notice,
+            )
+        return marked == 1
+
+    async def _send(self, send: _Send, report: TickReport) -> Outcome | None:
+        """Send one delivery; None if it turned out to be another worker's."""
         delivery_id = send.delivery.id or 0
-        for _ in range(MAX_RATE_LIMIT_RETRIES):
+        for attempt in range(MAX_RATE_LIMIT_RETRIES):
             await self.pacer.wait_turn(send.member.telegram_id)
+            if attempt == 0 and not await self._sending(send):
+                return None
             try:
                 message = await self.bot.send_message(
                     send.member.telegram_id,

@@ -2,7 +2,9 @@
 
 A delivery moves pending → claimed → sending → sent. Only the claim can be taken back (after a
 crash, a claimed delivery was never handed to Telegram); a delivery caught in `sending` is
-recorded as failed, not resent, because Telegram may already have shown it.
+recorded as failed, not resent, because Telegram may already have shown it. A delivery turns
+`sending` only just before its own call to Telegram, so a worker killed outright leaves few
+of those: its claims, renewed while it lives, go stale and back to pending for the others.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from storage.models import DeliveryStatus, Notice, ReminderDelivery
 
 DeliveryTable = type[ReminderDelivery] | type[Notice]
 D = TypeVar("D", ReminderDelivery, Notice)
-STALE_CLAIM = timedelta(minutes=10)
+STALE_CLAIM = timedelta(seconds=30)  # a live worker renews its claims every RENEW_CLAIMS
+RENEW_CLAIMS = timedelta(seconds=10)
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
 
 
@@ -73,18 +76,35 @@ async def claim_due(
 
 async def mark_sending(
     *, session: AsyncSession, ids: Sequence[int], worker: str, table: DeliveryTable
-) -> None:
-    """These deliveries are about to reach the Bot API."""
-    if ids:
-        await session.exec(
-            update(table)
-            .where(
-                col(table.id).in_(ids),
-                col(table.status) == DeliveryStatus.CLAIMED.value,
-                col(table.claimed_by) == worker,
-            )
-            .values(status=DeliveryStatus.SENDING.value, attempts=table.attempts + 1)
+) -> int:
+    """These deliveries are about to reach the Bot API; how many are still this worker's
+    (a claim taken back after this worker was silent too long is not)."""
+    if not ids:
+        return 0
+    result = await session.exec(
+        update(table)
+        .where(
+            col(table.id).in_(ids),
+            col(table.status) == DeliveryStatus.CLAIMED.value,
+            col(table.claimed_by) == worker,
         )
+        .values(status=DeliveryStatus.SENDING.value, attempts=table.attempts + 1)
+    )
+    return max(result.rowcount or 0, 0)
+
+
+async def renew_claims(
+    *, session: AsyncSession, worker: str, now: datetime, table: DeliveryTable
+) -> None:
+    """The worker is alive: its claims are not stale."""
+    await session.exec(
+        update(table)
+        .where(
+            col(table.claimed_by) == worker,
+            col(table.status).in_([DeliveryStatus.CLAIMED.value, DeliveryStatus.SENDING.value]),
+        )
+        .values(claimed_at=now)
+    )
 
 
 @dataclass(frozen=True)

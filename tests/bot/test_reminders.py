@@ -16,9 +16,11 @@ from bot.app import PledgeApplication
 from bot.reminders import Limits, ReminderSender
 from bot.services import Services
 from bot.standin import BotApiStandIn, SentMessage
+from storage.deliveries import STALE_CLAIM, claim_due, mark_sending
 from storage.engine import SessionFactory, transaction
 from storage.models import DeliveryStatus, Forum, Member, ReminderDelivery, Role
 from storage.pledges import create_draft
+from storage.reminders import plan
 from tests.conftest import Invitations, on_standin, postgres_url
 
 GENEVA = ZoneInfo("Europe/Zurich")
@@ -337,9 +339,6 @@ async def test_a_delivery_caught_mid_send_is_reported_not_resent(
     await _set_deadline(sessions, DEADLINE, offsets=[7, 3])
     clock = TravelClock(datetime(2027, 12, 8, 9, 30, tzinfo=UTC), standin)
     async with transaction(sessions) as session:
-        from storage.deliveries import claim_due, mark_sending
-        from storage.reminders import plan
-
         await plan(session=session, now=clock.now() - timedelta(hours=2))
         await plan(session=session, now=clock.now())
         claimed = await claim_due(
@@ -358,6 +357,34 @@ async def test_a_delivery_caught_mid_send_is_reported_not_resent(
     await _travel(sender, clock, datetime(2027, 12, 12, 10, 0, tzinfo=UTC))
     digest = _reminders(standin, 600)[-1]
     assert "could not be delivered" in digest.text
+
+
+async def test_a_dead_worker_s_claims_are_sent_by_another_within_a_minute(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+    services: Services,
+) -> None:
+    """Claimed is not yet sending: a worker killed holding a batch loses none of it."""
+    person = standin.person(app, user_id=601, first_name="D")
+    await person.send("/start " + await invitations.make(Role.COORDINATOR))
+    await _set_deadline(sessions, DEADLINE, offsets=[7, 3])
+    clock = TravelClock(datetime(2027, 12, 8, 9, 30, tzinfo=UTC), standin)
+    async with transaction(sessions) as session:
+        await plan(session=session, now=clock.now() - timedelta(hours=2))
+        await plan(session=session, now=clock.now())
+        claimed = await claim_due(
+            session=session, now=clock.now(), worker="killed", limit=5, table=ReminderDelivery
+        )
+    assert len(claimed) == 1
+    sender = _sender(services, app, clock)
+    await sender.tick()
+    assert _reminders(standin, 601) == []  # the claim is fresh: its worker may be alive
+    clock.advance(STALE_CLAIM + timedelta(seconds=1))
+    await sender.tick()
+    assert len(_reminders(standin, 601)) == 1
+    assert [d.status for d in await _deliveries(sessions)] == [DeliveryStatus.SENT.value]
 
 
 async def test_a_blocked_member_is_stopped_and_never_retried(
