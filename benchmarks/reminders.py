@@ -29,7 +29,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.standin import BotApiStandIn, SimUser, VirtualClock
 from conversations.i18n import Catalogs
-from storage.engine import create_engine, session_factory, transaction
+from storage.engine import SessionFactory, create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import Forum, Locality, Member, ReminderDelivery, Role
 from storage.reminders import plan
@@ -42,6 +42,14 @@ async def prepare(url: str, count: int) -> tuple[Services, datetime]:
     engine = create_engine(url)
     await upgrade(engine)
     sessions = session_factory(engine)
+    now = await seed_due_reminders(sessions, count)
+    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    return Services(settings=settings, sessions=sessions, catalogs=Catalogs()), now
+
+
+async def seed_due_reminders(sessions: SessionFactory, count: int) -> datetime:
+    """`count` officials (Telegram ids from FIRST_USER), each of a locality that has not
+    pledged, each with a reminder due now (returned); also what the scale-out tests use."""
     now = datetime.now(UTC)
     languages = ["en", "fr", "es", "pt", "ru", "ar", "zh_Hans"]
     async with transaction(sessions) as session:
@@ -90,8 +98,7 @@ async def prepare(url: str, count: int) -> tuple[Services, datetime]:
     async with transaction(sessions) as session:
         await plan(session=session, now=now - timedelta(hours=2))
         await plan(session=session, now=now)
-    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
-    return Services(settings=settings, sessions=sessions, catalogs=Catalogs()), now
+    return now
 
 
 async def main() -> None:

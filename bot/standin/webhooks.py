@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bot.standin.aliases import JsonDict
 from bot.standin.records import _bad_request
 
 if TYPE_CHECKING:
@@ -54,15 +55,17 @@ def check_webhook(
 
 
 class WebhookPusher:
-    """Posts each pending update to the bot, as Telegram does once a webhook is set: in order,
-    with the secret header, again after a failure until the bot answers 2xx.
+    """Posts each pending update to the bot, as Telegram does once a webhook is set: with the
+    secret header, again after a failure until the bot answers 2xx.
 
     `bases` are where the bot's workers listen as the reverse proxy in front of them would reach
     them (http://127.0.0.1:PORT); with several, posts go round-robin, as a load balancer would
-    spread them. The path is the webhook URL's."""
+    spread them. The path is the webhook URL's. `connections` posts may be in flight at once
+    (Telegram's max_connections); with one, updates arrive strictly in order."""
 
-    def __init__(self, standin: BotApiStandIn, *bases: str) -> None:
+    def __init__(self, standin: BotApiStandIn, *bases: str, connections: int = 1) -> None:
         self.standin, self.bases = standin, [base.rstrip("/") for base in bases]
+        self.connections = connections
         self.delivered = 0
         self.failed = 0
         self._task: asyncio.Task[None] | None = None
@@ -77,25 +80,60 @@ class WebhookPusher:
                 await self._task
 
     async def _push(self) -> None:
-        async with httpx.AsyncClient(timeout=10.0) as client:
-            while True:
-                webhook = self.standin.webhook
-                pending = self.standin.pending_updates() if webhook else []
-                if webhook is None or not pending:
-                    await asyncio.sleep(0.01)
-                    continue
-                update = pending[0]
-                headers = {SECRET_HEADER: webhook.secret} if webhook.secret else {}
-                base = self.bases[(self.delivered + self.failed) % len(self.bases)]
-                target = base + (urlsplit(webhook.url).path or "/")
-                try:
-                    answer = await client.post(target, json=update, headers=headers)
-                    ok = answer.is_success
-                except httpx.HTTPError:
-                    ok = False
-                if ok:
-                    self.delivered += 1
-                    self.standin.confirm_update(int(update["update_id"]))
-                else:
-                    self.failed += 1
-                    await asyncio.sleep(RETRY_AFTER_FAILURE)
+        in_flight: dict[int, asyncio.Task[None]] = {}
+        posts = 0
+        limits = httpx.Limits(max_connections=self.connections * len(self.bases))
+        async with httpx.AsyncClient(timeout=10.0, limits=limits) as client:
+            try:
+                while True:
+                    webhook = self.standin.webhook
+                    waiting = [
+                        update
+                        for update in (self.standin.pending_updates() if webhook else [])
+                        if int(update["update_id"]) not in in_flight
+                    ]
+                    room = self.connections - len(in_flight)
+                    if webhook is None or not waiting or room <= 0:
+                        await asyncio.sleep(0.005)
+                        continue
+                    for update in waiting[:room]:
+                        base = self.bases[posts % len(self.bases)]
+                        posts += 1
+                        update_id = int(update["update_id"])
+                        in_flight[update_id] = asyncio.create_task(
+                            self._post(client, webhook, base, update, in_flight)
+                        )
+            finally:
+                for task in list(in_flight.values()):
+                    task.cancel()
+                await asyncio.gather(*in_flight.values(), return_exceptions=True)
+
+    async def _post(
+        self,
+        client: httpx.AsyncClient,
+        webhook: Webhook,
+        base: str,
+        update: JsonDict,
+        in_flight: dict[int, asyncio.Task[None]],
+    ) -> None:
+        try:
+            await self._post_once(client, webhook, base, update)
+        finally:
+            in_flight.pop(int(update["update_id"]), None)
+
+    async def _post_once(
+        self, client: httpx.AsyncClient, webhook: Webhook, base: str, update: JsonDict
+    ) -> None:
+        headers = {SECRET_HEADER: webhook.secret} if webhook.secret else {}
+        target = base + (urlsplit(webhook.url).path or "/")
+        try:
+            answer = await client.post(target, json=update, headers=headers)
+            ok = answer.is_success
+        except httpx.HTTPError:
+            ok = False
+        if ok:
+            self.delivered += 1
+            self.standin.confirm_update(int(update["update_id"]))
+        else:
+            self.failed += 1
+            await asyncio.sleep(RETRY_AFTER_FAILURE)  # still in flight: not posted again yet

@@ -74,7 +74,7 @@ async def _prepare_database(url: str) -> tuple[str, str]:
 
 async def _scrape_while_running(log_path: Path, *, presses: int) -> None:
     """The running process's /readyz and /metrics, at the port its log names."""
-    found = await _logged(log_path, r"health and metrics on (http://[\d.]+:\d+)/")
+    found = await logged(log_path, r"health and metrics on (http://[\d.]+:\d+)/")
     async with httpx.AsyncClient(base_url=found.group(1)) as client:
         ready = await client.get("/readyz")
         metrics = await client.get("/metrics")
@@ -83,10 +83,16 @@ async def _scrape_while_running(log_path: Path, *, presses: int) -> None:
     assert 'pledgebot_bot_api_calls_total{method="getUpdates",result="ok"}' in metrics.text
 
 
-async def _launch(
-    tmp_path: Path, standin: BotApiStandIn, port: int, url: str, *args: str, **env: str
+async def launch(
+    tmp_path: Path,
+    standin: BotApiStandIn,
+    port: int,
+    url: str,
+    *args: str,
+    name: str = "bot",
+    **env: str,
 ) -> tuple[asyncio.subprocess.Process, Path]:
-    """`pledgebot run ARGS` as a process of its own, its log in a file."""
+    """`pledgebot run ARGS` as a process of its own, its log in the file NAME.log."""
     environment = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": standin.token,
@@ -96,7 +102,7 @@ async def _launch(
         "HEALTH_LISTEN": "127.0.0.1:0",  # any free port: the log says which
         **env,
     }
-    log_path = tmp_path / "bot.log"  # a file, not a pipe: a full pipe would stall the bot
+    log_path = tmp_path / f"{name}.log"  # a file, not a pipe: a full pipe would stall the bot
     with log_path.open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -118,7 +124,7 @@ async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: P
     standin = BotApiStandIn()
     server = StandInServer(standin)
     port = await server.start()
-    process, log_path = await _launch(tmp_path, standin, port, url)
+    process, log_path = await launch(tmp_path, standin, port, url)
     try:
         coordinator = HttpPerson(standin, SimUser(501, "Coco"))
         official = HttpPerson(standin, SimUser(502, "Olga"))
@@ -162,7 +168,7 @@ async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: P
     assert standin.violations == []
 
 
-async def _logged(log_path: Path, pattern: str) -> re.Match[str]:
+async def logged(log_path: Path, pattern: str) -> re.Match[str]:
     """The first match of `pattern` in the log, waited for."""
     async with asyncio.timeout(TIMEOUT):
         while (found := re.search(pattern, await asyncio.to_thread(log_path.read_text))) is None:  # noqa: ASYNC110
@@ -177,7 +183,7 @@ async def test_run_with_webhook_takes_updates_telegram_posts(tmp_path: Path) -> 
     server = StandInServer(standin)
     port = await server.start()
     secret = "webhook_secret-" + "x" * 40
-    process, log_path = await _launch(
+    process, log_path = await launch(
         tmp_path,
         standin,
         port,
@@ -189,7 +195,7 @@ async def test_run_with_webhook_takes_updates_telegram_posts(tmp_path: Path) -> 
         LOG_FORMAT="json",
     )
     try:
-        listening = await _logged(log_path, r"taking updates from Telegram on [\d.]+:(\d+)")
+        listening = await logged(log_path, r"taking updates from Telegram on [\d.]+:(\d+)")
         pusher = WebhookPusher(standin, f"http://127.0.0.1:{listening.group(1)}")
         pusher.start()
         official = HttpPerson(standin, SimUser(502, "Olga"))
