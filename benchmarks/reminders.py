@@ -47,9 +47,12 @@ async def prepare(url: str, count: int) -> tuple[Services, datetime]:
     return Services(settings=settings, sessions=sessions, catalogs=Catalogs()), now
 
 
-async def seed_due_reminders(sessions: SessionFactory, count: int) -> datetime:
+async def seed_due_reminders(
+    sessions: SessionFactory, count: int, *, first_locality: int = 1
+) -> datetime:
     """`count` officials (Telegram ids from FIRST_USER), each of a locality that has not
-    pledged, each with a reminder due now (returned); also what the scale-out tests use."""
+    pledged (ids from `first_locality`), each with a reminder due now (returned); also what
+    the scale-out and outage tests use."""
     now = datetime.now(UTC)
     languages = ["en", "fr", "es", "pt", "ru", "ar", "zh_Hans"]
     async with transaction(sessions) as session:
@@ -57,7 +60,7 @@ async def seed_due_reminders(sessions: SessionFactory, count: int) -> datetime:
             insert(Locality).values(
                 [  # type: ignore[call-overload]
                     {
-                        "id": i + 1,
+                        "id": first_locality + i,
                         "name": f"Town {i}",
                         "name_key": f"town {i}",
                         "country": "FR",
@@ -75,7 +78,7 @@ async def seed_due_reminders(sessions: SessionFactory, count: int) -> datetime:
                         "telegram_id": FIRST_USER + i,
                         "display_name": f"Official {i}",
                         "role": Role.OFFICIAL.value,
-                        "locality_id": i + 1,
+                        "locality_id": first_locality + i,
                         "language": languages[i % len(languages)],
                         "time_zone": "UTC",
                         "reminder_hour": now.hour,

@@ -26,7 +26,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.inbox import INBOX_KEY, Inbox
 from bot.members import load_member
 from bot.metrics import metrics_of
-from bot.outage import Outage, backoff, outage_of
+from bot.outage import TELEGRAM_PATIENCE, Outage, backoff, outage_of
 from bot.reminders import SENDER_KEY, ReminderSender
 from conversations.common import ack, say
 from conversations.context import PledgeContext
@@ -39,7 +39,7 @@ from storage.members import mark_stopped
 log = logging.getLogger(__name__)
 
 MAX_ALERT = 200  # answerCallbackQuery's text limit
-ATTEMPTS = 3  # a reply is tried this often when Telegram fails for a moment (5xx, 429)
+ATTEMPTS = 3  # a reply is tried this often when Telegram answers 429
 PATIENCE = 30.0  # seconds of a 429's retry_after worth waiting for, with the person waiting too
 
 T = TypeVar("T")
@@ -181,23 +181,28 @@ async def deliver_replies(update: Update, ctx: PledgeContext) -> None:
 
 
 async def _patiently(call: Callable[[], Awaitable[T]]) -> T:
-    """The call, tried again after a 429 (within patience) or a server error (with back-off);
-    never after a timeout, when Telegram may have done it: twice would show it twice."""
-    for attempt in range(1, ATTEMPTS + 1):
+    """The call, tried again after a 429 (within patience) or while Telegram is down (5xx,
+    connection refused: with back-off, up to TELEGRAM_PATIENCE); never after a timeout, when
+    Telegram may have done it: twice would show it twice."""
+    rate_limited, waited = 0, 0.0
+    for attempt in itertools.count():
         try:
             return await call()
         except RetryAfter as error:
+            rate_limited += 1
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            if attempt == ATTEMPTS or seconds > PATIENCE:
+            if rate_limited == ATTEMPTS or seconds > PATIENCE:
                 raise
             await asyncio.sleep(seconds)
         except TimedOut:
             raise
-        except NetworkError:  # 5xx, connection refused or reset: nothing was shown
-            if attempt == ATTEMPTS:
+        except NetworkError:  # nothing was shown: the same message may be sent again
+            pause = backoff(attempt)
+            if waited + pause > TELEGRAM_PATIENCE:
                 raise
-            await asyncio.sleep(0.5 * attempt)
+            waited += pause
+            await asyncio.sleep(pause)
     raise AssertionError("unreachable")
 
 

@@ -65,6 +65,11 @@ class Outage:
         return [json.loads(line) for line in lines if line.strip()]
 
 
+# Seconds of Telegram answering 5xx or refusing connections that a reply or a reminder waits
+# out (retrying with back-off) before it is given up as failed.
+TELEGRAM_PATIENCE: Final = 120.0
+
+
 def backoff(attempt: int) -> float:
     """Seconds to wait before attempt `attempt + 1`."""
     return BACKOFF[min(attempt, len(BACKOFF) - 1)]

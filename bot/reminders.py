@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import math
 import socket
@@ -22,10 +23,11 @@ from typing import Any, Protocol
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, RetryAfter, TelegramError, TimedOut
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, CallbackContext
 
 from bot.metrics import Metrics
+from bot.outage import TELEGRAM_PATIENCE, backoff
 from bot.services import Services
 from conversations import reminders as texts
 from conversations.notices import render_notice
@@ -379,9 +381,11 @@ class ReminderSender:
         return marked == 1
 
     async def _send(self, send: _Send, report: TickReport) -> Outcome | None:
-        """Send one delivery; None if it turned out to be another worker's."""
+        """Send one delivery; None if it turned out to be another worker's. A 429 or Telegram
+        being down holds every sender back and is waited out; a timeout is never sent again."""
         delivery_id = send.delivery.id or 0
-        for attempt in range(MAX_RATE_LIMIT_RETRIES):
+        rate_limited, waited = 0, 0.0
+        for attempt in itertools.count():
             await self.pacer.wait_turn(send.member.telegram_id)
             if attempt == 0 and not await self._sending(send):
                 return None
@@ -396,6 +400,9 @@ class ReminderSender:
                 return Outcome(delivery_id, DeliveryStatus.SENT, message_id=message.message_id)
             except RetryAfter as error:
                 report.rate_limited += 1
+                rate_limited += 1
+                if rate_limited == MAX_RATE_LIMIT_RETRIES:
+                    return self._retry_or_fail(send.delivery, "rate limited repeatedly")
                 wait = error.retry_after
                 seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
                 log.warning("Telegram asked to wait %.0f s; pausing reminders", seconds)
@@ -405,9 +412,15 @@ class ReminderSender:
             except TimedOut:
                 # Telegram may have shown it: sending again could show it twice.
                 return Outcome(delivery_id, DeliveryStatus.FAILED, error=UNCERTAIN)
+            except NetworkError as error:  # 5xx or no connection: nothing was shown
+                pause = backoff(min(attempt, 10))
+                if waited + pause > TELEGRAM_PATIENCE:
+                    return self._retry_or_fail(send.delivery, str(error))
+                waited += pause
+                await self._hold_back(pause)
             except TelegramError as error:
                 return self._retry_or_fail(send.delivery, str(error))
-        return self._retry_or_fail(send.delivery, "rate limited repeatedly")
+        raise AssertionError("unreachable")
 
     def _retry_or_fail(self, delivery: Delivery, error: str) -> Outcome:
         attempts = delivery.attempts + 1  # mark_sending counted this one in the database

@@ -126,6 +126,7 @@ class BotApiStandIn:
         self.calls: list[tuple[str, dict[str, object]]] = []
         self.rate_limited = 0
         self.faults: list[Fault] = []
+        self.down_until: float | None = None  # on the clock: every call fails until then
         self._global_bucket = _TokenBucket(global_rate, global_rate, self.clock())
         self._chats: dict[int, _ChatState] = {}
         self._users: dict[int, SimUser] = {}
@@ -197,6 +198,8 @@ class BotApiStandIn:
         """Run one Bot API method; returns (HTTP status, JSON body) like Telegram would."""
         call = _Call(method, normalize_params(params), dict(files or {}))
         self.calls.append((method, call.params))
+        if self.is_down():
+            return self._refuse(call, ApiError(502, "Bad Gateway", violation=False))
         fault = self._take_fault(method, call.params.get("chat_id"))
         if fault is not None and fault.kind == "ok":
             fault = None
@@ -225,6 +228,14 @@ class BotApiStandIn:
         method = method.lower()
         self.faults.extend(Fault(method, "ok", chat_id) for _ in range(after))
         self.faults.extend(Fault(method, kind, chat_id) for _ in range(times))
+
+    def go_down(self, seconds: float) -> None:
+        """A Telegram outage: for `seconds` on the clock every call answers 502 and nothing is
+        posted to a webhook; what people send meanwhile waits, as Telegram keeps it."""
+        self.down_until = self.clock() + seconds
+
+    def is_down(self) -> bool:
+        return self.down_until is not None and self.clock() < self.down_until
 
     def _take_fault(self, method: str, chat_id: object) -> Fault | None:
         for index, fault in enumerate(self.faults):

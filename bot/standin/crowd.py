@@ -95,11 +95,11 @@ class MeteredStandIn(BotApiStandIn):
         self.methods[method] += 1
         self.with_chat_id += "chat_id" in params
         chat = self._chat_of(method, normalize_params(params))
-        if chat is not None:
+        if chat is not None and status != 200:
+            self.failed_calls += 1  # not an answer the person sees: it does not count as one
+        elif chat is not None:
             self.chat_calls[chat].append(answered)
             self._wakeups[chat].set()
-            if status != 200:
-                self.failed_calls += 1
         return status, body
 
     def _chat_of(self, method: str, params: JsonDict) -> int | None:

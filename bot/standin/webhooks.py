@@ -86,7 +86,7 @@ class WebhookPusher:
         async with httpx.AsyncClient(timeout=10.0, limits=limits) as client:
             try:
                 while True:
-                    webhook = self.standin.webhook
+                    webhook = None if self.standin.is_down() else self.standin.webhook
                     waiting = [
                         update
                         for update in (self.standin.pending_updates() if webhook else [])

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from bot.app import PledgeApplication, register_default_commands, sender_of
 from bot.engine import ATTEMPTS
+from bot.outage import TELEGRAM_PATIENCE, backoff
 from bot.services import Services
 from bot.standin import BotApiStandIn, FaultKind, SimulatedPerson
 from storage.engine import SessionFactory, transaction
@@ -28,8 +29,23 @@ from tests.conversations.helpers import (
 )
 
 APOLOGY = "something went wrong"
+
+
+def _attempts_while_down() -> int:
+    """Every attempt the engine makes at a reply while Telegram answers 5xx, before it gives up."""
+    waited, attempts = 0.0, 1
+    while waited + backoff(attempts - 1) <= TELEGRAM_PATIENCE:
+        waited += backoff(attempts - 1)
+        attempts += 1
+    return attempts
+
+
 # Beyond the engine's retries: every attempt at the call fails.
-FAULTS: list[tuple[FaultKind, int]] = [("502", ATTEMPTS), ("429", ATTEMPTS), ("timeout", 1)]
+FAULTS: list[tuple[FaultKind, int]] = [
+    ("502", _attempts_while_down()),
+    ("429", ATTEMPTS),
+    ("timeout", 1),
+]
 
 
 @dataclass
