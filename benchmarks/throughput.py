@@ -20,6 +20,10 @@ timed run a step is answered at that many calls. Step latency is from putting th
 the stand-in's getUpdates queue to the last of those calls. CPU is the bot process's
 utime + stime from /proc/<pid>/stat over the timed run.
 
+With --workers N (and a PostgreSQL --database), the wizard alone runs on 1, 2, … N webhook
+workers (`pledgebot run --webhook`, the stand-in posting to them round-robin over up to 40
+connections, as Telegram and a load balancer would), and the rate of each is printed.
+
 Prints, for both bots: updates/s, CPU ms per update, p50/p95 step latency, and the ratios
 wizard/echo. Targets: wizard >= 0.5 x echo's updates/s, CPU per update <= 2 x echo's. Also the
 Bot API calls per update and the rate of calls with a chat_id: the ones PTB's AIORateLimiter
@@ -38,6 +42,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import re
 import resource
 import secrets
 import signal
@@ -69,6 +74,7 @@ from bot.standin import (
     BotApiStandIn,
 )
 from bot.standin.crowd import MeteredStandIn, Person, Step, wizard_steps
+from bot.standin.webhooks import WebhookPusher
 from bot.standin_server import StandInServer
 from storage.engine import create_engine, session_factory, transaction
 from storage.invites import create_invite
@@ -82,6 +88,7 @@ FIRST_OFFICIAL = 20_000_000
 FIRST_ECHO_USER = 30_000_000
 CALIBRATION_OFFSET = 999_999  # the calibrating person's id: FIRST_... + this
 READY_TIMEOUT = 60.0  # for a bot process's first getUpdates
+WEBHOOK_SECRET = "bench_webhook_secret"
 STOP_TIMEOUT = 20.0  # SIGTERM, then SIGKILL
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 PROXY_VARIABLES = frozenset(
@@ -185,6 +192,65 @@ def own_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+async def wait_until_listening(process: asyncio.subprocess.Process, log: Path) -> str:
+    """Where a webhook worker listens (its log says so), as http://127.0.0.1:PORT."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while True:
+        said = await asyncio.to_thread(log.read_text)
+        found = re.search(r"taking updates from Telegram on [\d.]+:(\d+)", said)
+        if found is not None:
+            return f"http://127.0.0.1:{found.group(1)}"
+        if process.returncode is not None:
+            raise RuntimeError(f"the worker exited with {process.returncode}:\n{log_tail(log)}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the worker did not listen within {READY_TIMEOUT:.0f} s")
+        await asyncio.sleep(0.05)
+
+
+async def start_bots(
+    label: str,
+    command: list[str],
+    env: Mapping[str, str],
+    standin: MeteredStandIn,
+    port: int,
+    tmp: Path,
+    workers: int,
+) -> tuple[list[asyncio.subprocess.Process], list[Path], WebhookPusher | None]:
+    """One long-polling process (workers == 0), or `workers` webhook workers behind a
+    round-robin balancer with Telegram's 40 connections."""
+    processes: list[asyncio.subprocess.Process] = []
+    logs: list[Path] = []
+    for n in range(max(workers, 1)):
+        log_path = tmp / f"{label}-{n}.log".replace(" ", "_").replace("/", "_")
+        extra = dict(env)
+        if workers:
+            extra |= {
+                "WEBHOOK_URL": "https://bench.example.org/telegram",
+                "WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "WEBHOOK_LISTEN": "127.0.0.1:0",
+                "DATA_DIR": str(tmp / f"worker-{label}-{n}".replace(" ", "_")),
+            }
+        with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would stall the bot
+            processes.append(
+                await asyncio.create_subprocess_exec(
+                    *command,
+                    *(["--webhook"] if workers else []),
+                    env=child_environment(standin, port, extra),
+                    cwd=tmp,
+                    stdout=log,
+                    stderr=log,
+                )
+            )
+        logs.append(log_path)
+    if not workers:
+        await wait_until_polling(standin, processes[0], logs[0])
+        return processes, logs, None
+    bases = [await wait_until_listening(p, log) for p, log in zip(processes, logs, strict=True)]
+    pusher = WebhookPusher(standin, *bases, connections=40)
+    pusher.start()
+    return processes, logs, pusher
+
+
 async def run_phase(
     label: str,
     command: list[str],
@@ -194,24 +260,19 @@ async def run_phase(
     echo: bool,
     tmp: Path,
     step_timeout: float,
+    workers: int = 0,
 ) -> PhaseResult:
-    """Start the bot, learn each step's calls with one person, then time everyone at once."""
+    """Start the bot (or its webhook workers), learn each step's calls with one person, then
+    time everyone at once."""
     standin = MeteredStandIn()
     server = StandInServer(standin)
     port = await server.start("127.0.0.1", 0)
-    log_path = tmp / f"{label}.log"
-    process: asyncio.subprocess.Process | None = None
-    exit_code = -1
+    processes: list[asyncio.subprocess.Process] = []
+    logs: list[Path] = []
+    pusher: WebhookPusher | None = None
+    exit_codes: list[int] = []
     try:
-        with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would stall the bot
-            process = await asyncio.create_subprocess_exec(
-                *command,
-                env=child_environment(standin, port, env),
-                cwd=tmp,
-                stdout=log,
-                stderr=log,
-            )
-        await wait_until_polling(standin, process, log_path)
+        processes, logs, pusher = await start_bots(label, command, env, standin, port, tmp, workers)
         (calibrating_id, calibrating_name, calibrating_steps), *timed = people
         calibrating = Person(
             standin, calibrating_id, calibrating_name, echo=echo, steps=calibrating_steps
@@ -223,13 +284,15 @@ async def run_phase(
             raise RuntimeError(f"the wizard did not submit; last reply: {last and last.text!r}")
         persons = [Person(standin, uid, name, echo=echo, steps=s) for uid, name, s in timed]
         methods_before, with_chat_id_before = Counter(standin.methods), standin.with_chat_id
-        cpu_before, harness_before = cpu_seconds(process.pid), own_cpu_seconds()
+        cpu_before = sum(cpu_seconds(p.pid) for p in processes)
+        harness_before = own_cpu_seconds()
         started = time.perf_counter()
         async with asyncio.TaskGroup() as group:
             for person in persons:
                 group.create_task(person.walk(learnt, patience=step_timeout))
         finished = max(p.outcomes[-1].answered_at for p in persons)
-        cpu_after, harness_after = cpu_seconds(process.pid), own_cpu_seconds()
+        cpu_after = sum(cpu_seconds(p.pid) for p in processes)
+        harness_after = own_cpu_seconds()
         outcomes = [o for p in persons for o in p.outcomes]
         calls = sum(len(standin.chat_calls[p.chat]) for p in persons)
         violations = list(standin.violations)
@@ -237,13 +300,18 @@ async def run_phase(
         methods = standin.methods - methods_before
         with_chat_id = standin.with_chat_id - with_chat_id_before
     except Exception:
-        print(f"{label}: failed; the end of its log:\n{log_tail(log_path)}", file=sys.stderr)
+        for log_path in logs:
+            print(
+                f"{label}: failed; the end of {log_path.name}:\n{log_tail(log_path)}",
+                file=sys.stderr,
+            )
         raise
     finally:
-        if process is not None:
-            exit_code = await stop(process)
+        if pusher is not None:
+            await pusher.stop()
+        exit_codes = [await stop(p) for p in processes]
         await server.stop()
-    log_text = log_path.read_text(errors="replace")
+    log_text = "\n".join(log_path.read_text(errors="replace") for log_path in logs)
     return PhaseResult(
         label=label,
         updates=len(outcomes),
@@ -257,7 +325,7 @@ async def run_phase(
         submitted=sum(p.submitted() for p in persons),
         violations=violations,
         failed_calls=failed_calls,
-        exit_code=exit_code,
+        exit_code=max(exit_codes, key=abs, default=-1),
         log_errors=sum(
             1 for line in log_text.splitlines() if " ERROR " in line or "Traceback" in line
         ),
@@ -440,6 +508,62 @@ def report(
 # --------------------------------------------------------------------------- main
 
 
+async def scale_out(
+    args: argparse.Namespace, url: str, shown: str, source: str | None, tmp: Path
+) -> None:
+    """The wizard on 1, 2, … N webhook workers in turn; each phase with officials of its own."""
+    per_phase = args.officials + 1
+    tokens = await invitations(url, per_phase * args.workers, source)
+    results = []
+    for workers in range(1, args.workers + 1):
+        first = FIRST_OFFICIAL + workers * 1_000_000
+        mine = tokens[(workers - 1) * per_phase : workers * per_phase]
+        people = [(first + i, f"Official {i}", wizard_steps(token)) for i, token in enumerate(mine)]
+        env = {
+            "DATABASE_URL": url,
+            "LOG_LEVEL": "INFO",
+            "TELEGRAM_RATE_LIMIT": str(args.rate_limit),
+        }
+        if source:
+            env["PYTHONPATH"] = source
+        results.append(
+            await run_phase(
+                f"{workers} webhook workers",
+                bot_command(),
+                env,
+                people,
+                echo=False,
+                tmp=tmp,
+                step_timeout=args.step_timeout,
+                workers=workers,
+            )
+        )
+    print(f"bot code                 {source_fingerprint()}")
+    print(f"database                 {shown}")
+    steps = len(results[0].learnt)
+    print(f"people                   {args.officials} at once per phase, {steps} updates each")
+    print(f"host CPUs                {os.cpu_count()} (shared by workers, PostgreSQL, clients)")
+    print()
+    columns = ("updates/s", "CPU ms/upd", "p50 ms", "p95 ms", "submitted", "beyond", "exit")
+    print(f"{'workers':>8}" + "".join(f"{c:>12}" for c in columns))
+    for workers, result in enumerate(results, start=1):
+        print(
+            f"{workers:>8}{result.rate:>12.1f}{result.cpu_ms_per_update:>12.2f}"
+            f"{percentile(result.latencies, 0.5) * 1000:>12.0f}"
+            f"{percentile(result.latencies, 0.95) * 1000:>12.0f}"
+            f"{result.submitted:>12}{result.beyond_learnt:>12}{result.exit_code:>12}"
+        )
+    print()
+    print(
+        "On a machine with fewer cores than workers, the workers, PostgreSQL, the stand-in and "
+        "the clients share the same CPUs: these figures show the mechanism (every update handled "
+        "once, in order, whichever worker got it), not the ceiling of more machines."
+    )
+    for result in results:
+        for line in [*result.violations[:5], *result.log_warnings[:3]]:
+            print(f"    {result.label}: {line[:200]}")
+
+
 def source_fingerprint() -> str:
     """Which bot was measured: HEAD, and a hash of the sources as they are now."""
     digest = hashlib.sha1()
@@ -485,10 +609,20 @@ async def main() -> None:
         "commit), to compare commits with one client",
     )
     parser.add_argument("--profile", help="write a cProfile of the bot's main thread here")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="instead of the echo comparison: the wizard on 1, 2, … N webhook workers "
+        "(`pledgebot run --webhook`) behind a round-robin balancer, one after the other, on "
+        "the --database (PostgreSQL)",
+    )
     parser.add_argument("--echo-bot", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.officials < 1:
         parser.error("--officials must be at least 1")
+    if args.workers and not (args.database or "").startswith("postgresql"):
+        parser.error("--workers needs --database postgresql+asyncpg://…: workers share it")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         async with asyncio.timeout(args.timeout), bench_database(args.database, tmp) as url:
@@ -497,6 +631,9 @@ async def main() -> None:
             # Paths are resolved once, before anything runs: nothing waits on the loop yet.
             source = os.path.abspath(args.bot_source) if args.bot_source else None  # noqa: ASYNC240
             profile = os.path.abspath(args.profile) if args.profile else None  # noqa: ASYNC240
+            if args.workers:
+                await scale_out(args, url, shown, source, tmp)
+                return
             tokens = await invitations(url, args.officials + 1, source)
             wizard_people = [
                 (FIRST_OFFICIAL + CALIBRATION_OFFSET, "Calibra", wizard_steps(tokens[0]))
