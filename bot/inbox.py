@@ -46,6 +46,9 @@ class Inbox:
         self.application, self.sessions, self.worker = application, sessions, worker
         self._serving: dict[int | None, asyncio.Task[None]] = {}
         self._in_hand: set[int] = set()
+        # People who got an update while their serving task was looking for the next one: it
+        # looks again before it stops, or the update would wait for the sweep.
+        self._more: set[int | None] = set()
         self._sweeper: asyncio.Task[None] | None = None
         application.bot_data[INBOX_KEY] = self
 
@@ -91,13 +94,21 @@ class Inbox:
         await asyncio.gather(*self._serving.values(), return_exceptions=True)
 
     def _take_up(self, person: int | None) -> None:
-        if person not in self._serving:
+        if person in self._serving:
+            self._more.add(person)
+        else:
             self._serving[person] = asyncio.create_task(self._serve(person))
 
     async def _serve(self, person: int | None) -> None:
         """Handle the person's updates, oldest first, for as long as this worker can claim them."""
         try:
-            while (claimed := await self._claim(person)) is not None:
+            while True:
+                self._more.discard(person)
+                claimed = await self._claim(person)
+                if claimed is None:
+                    if person in self._more:
+                        continue
+                    return
                 update_id, payload = claimed
                 self._in_hand.add(update_id)
                 try:
