@@ -166,7 +166,10 @@ async def deliver_replies(update: Update, ctx: PledgeContext) -> None:
     """Send the update's replies in order; a reply Telegram refuses is logged, not repeated."""
     for reply in ctx.replies.take():
         try:
-            await _patiently(partial(_send, update, ctx, reply))
+            await _patiently(
+                partial(_send, update, ctx, reply),
+                stopping=lambda: outage_of(ctx.application).stopping,
+            )
         except Forbidden:
             await _blocked(ctx)
             return
@@ -180,10 +183,11 @@ async def deliver_replies(update: Update, ctx: PledgeContext) -> None:
             )
 
 
-async def _patiently(call: Callable[[], Awaitable[T]]) -> T:
+async def _patiently(call: Callable[[], Awaitable[T]], *, stopping: Callable[[], bool]) -> T:
     """The call, tried again after a 429 (within patience) or while Telegram is down (5xx,
-    connection refused: with back-off, up to TELEGRAM_PATIENCE); never after a timeout, when
-    Telegram may have done it: twice would show it twice."""
+    connection refused: with back-off, up to TELEGRAM_PATIENCE, or until the bot is told to
+    stop, which must not wait minutes); never after a timeout, when Telegram may have done
+    it: twice would show it twice."""
     rate_limited, waited = 0, 0.0
     for attempt in itertools.count():
         try:
@@ -199,7 +203,7 @@ async def _patiently(call: Callable[[], Awaitable[T]]) -> T:
             raise
         except NetworkError:  # nothing was shown: the same message may be sent again
             pause = backoff(attempt)
-            if waited + pause > TELEGRAM_PATIENCE:
+            if waited + pause > TELEGRAM_PATIENCE or stopping():
                 raise
             waited += pause
             await asyncio.sleep(pause)

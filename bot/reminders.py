@@ -184,6 +184,7 @@ class ReminderSender:
         self.pacer = _Pacer(self.clock, self.limits.rate, self.limits.per_chat_interval, shared)
         self._lock = asyncio.Lock()
         self._renewer: asyncio.Task[None] | None = None
+        self.stopping = False  # set on SIGTERM: what is not yet at Telegram is given back
 
     async def _reserve(self, now: datetime) -> datetime:
         """The next overall sending slot, shared with every other worker."""
@@ -265,7 +266,9 @@ class ReminderSender:
         self, table: DeliveryTable, report: TickReport, *, ids: Sequence[int] | None = None
     ) -> list[_Send] | None:
         """Claim a batch of due deliveries of `table` and prepare their messages; the ones no
-        longer worth sending are recorded as skipped. None when nothing is due."""
+        longer worth sending are recorded as skipped. None when nothing is due (or stopping)."""
+        if self.stopping:
+            return None
         now = self.clock.now()
         async with transaction(self.services.sessions) as session:
             if table is Notice:
@@ -386,8 +389,10 @@ class ReminderSender:
         delivery_id = send.delivery.id or 0
         rate_limited, waited = 0, 0.0
         for attempt in itertools.count():
+            if attempt == 0 and self.stopping:
+                return None  # still claimed: release() gives it back
             await self.pacer.wait_turn(send.member.telegram_id)
-            if attempt == 0 and not await self._sending(send):
+            if attempt == 0 and (self.stopping or not await self._sending(send)):
                 return None
             try:
                 message = await self.bot.send_message(
@@ -414,7 +419,7 @@ class ReminderSender:
                 return Outcome(delivery_id, DeliveryStatus.FAILED, error=UNCERTAIN)
             except NetworkError as error:  # 5xx or no connection: nothing was shown
                 pause = backoff(min(attempt, 10))
-                if waited + pause > TELEGRAM_PATIENCE:
+                if waited + pause > TELEGRAM_PATIENCE or self.stopping:
                     return self._retry_or_fail(send.delivery, str(error))
                 waited += pause
                 await self._hold_back(pause)

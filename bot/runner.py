@@ -75,6 +75,7 @@ async def _run(
         await stop.wait()
         log.info("stopping: taking no more updates, finishing those in hand")
         outage_of(application).stopping = True  # an update waiting for the database is held over
+        sender.stopping = True  # a tick in progress ends with the messages already at Telegram
         if taking is None:
             await application.updater.stop()
         else:

@@ -92,3 +92,27 @@ async def test_two_workers_send_each_notice_once_and_together_keep_one_pace(
     async with transaction(sessions) as session:
         statuses = Counter((await session.exec(select(Notice.status))).all())
     assert statuses == Counter({DeliveryStatus.SENT.value: PEOPLE})
+
+
+async def test_a_stopping_worker_ends_its_run_at_once_and_gives_back_the_rest(
+    bot: PledgeApplication,
+    services: Services,
+    sessions: SessionFactory,
+    timed_standin: BotApiStandIn,
+) -> None:
+    """SIGTERM must not wait for a long run of reminders: what is not yet at Telegram goes
+    back to pending, for another worker or the next start."""
+    await _queue(sessions, timed_standin)
+    sender = ReminderSender(services, bot.bot, worker="stopping", limits=Limits(rate=RATE))
+    run = asyncio.create_task(sender.deliver_notices())
+    await asyncio.sleep(1.0)
+    sender.stopping = True
+    async with asyncio.timeout(2):
+        report = await run
+    await sender.release()
+    async with transaction(sessions) as session:
+        statuses = Counter((await session.exec(select(Notice.status))).all())
+    assert 0 < report.sent < PEOPLE // 2
+    assert statuses == Counter(
+        {DeliveryStatus.SENT.value: report.sent, DeliveryStatus.PENDING.value: PEOPLE - report.sent}
+    )
