@@ -37,6 +37,8 @@ SWEEP_EVERY: Final = 1.0  # seconds between looks for people left waiting
 RENEW_EVERY: Final = 10.0  # seconds between renewals of this worker's claims (stale at 30)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+# A claimed update: its id, and what Telegram posted (parsed, if this worker received it).
+Claimed = tuple[int, dict[str, Any] | Update]
 
 
 class Inbox:
@@ -52,22 +54,24 @@ class Inbox:
         self._sweeper: asyncio.Task[None] | None = None
         application.bot_data[INBOX_KEY] = self
 
-    async def receive(self, data: dict[str, Any]) -> None:
+    async def receive(self, update: Update, data: dict[str, Any]) -> None:
         """Keep a posted update (raises DatabaseUnavailable: Telegram should post it again),
-        then take its person up."""
-        update = Update.de_json(data, self.application.bot)
-        if update is None:
-            return
+        then take its person up, claiming the update at once when it is their only one."""
         person = update.effective_user.id if update.effective_user else None
         async with transaction(self.sessions) as session:
-            await receive(
+            kept = await receive(
                 session=session,
                 update_id=update.update_id,
                 person=person,
                 payload=data,
                 now=utc_now(),
             )
-        self._take_up(person)
+            claimed = None
+            if kept and person not in self._serving:
+                claimed = await self._claim_in(session, person)
+        if claimed is not None and claimed[0] == update.update_id:
+            claimed = (update.update_id, update)  # parsed already: no need to read it again
+        self._take_up(person, claimed)
 
     def handled_marker(self, update_id: int) -> Callable[[AsyncSession], Awaitable[None]] | None:
         """What marks the update handled in the transaction that saves it; None for an update
@@ -93,31 +97,38 @@ class Inbox:
                 await self._sweeper
         await asyncio.gather(*self._serving.values(), return_exceptions=True)
 
-    def _take_up(self, person: int | None) -> None:
+    def _take_up(self, person: int | None, claimed: Claimed | None = None) -> None:
+        """Serve the person, starting with the update already claimed for them, if any."""
         if person in self._serving:
             self._more.add(person)
-        else:
-            self._serving[person] = asyncio.create_task(self._serve(person))
+            return
+        if claimed is None:
+            self._more.add(person)  # nothing claimed yet: the new task looks first
+        self._serving[person] = asyncio.create_task(self._serve(person, claimed))
 
-    async def _serve(self, person: int | None) -> None:
-        """Handle the person's updates, oldest first, for as long as this worker can claim them."""
+    async def _serve(self, person: int | None, claimed: Claimed | None) -> None:
+        """Handle the person's updates, oldest first, for as long as this worker can claim
+        them; finishing one and claiming the next is one transaction."""
         try:
             while True:
-                self._more.discard(person)
-                claimed = await self._claim(person)
+                while claimed is None and person in self._more:
+                    self._more.discard(person)
+                    claimed = await self._next(person, finished=None)
                 if claimed is None:
-                    if person in self._more:
-                        continue
                     return
                 update_id, payload = claimed
                 self._in_hand.add(update_id)
                 try:
-                    update = Update.de_json(payload, self.application.bot)
+                    update = (
+                        payload
+                        if isinstance(payload, Update)
+                        else Update.de_json(payload, self.application.bot)
+                    )
                     await self.application.update_processor.process_update(
                         update, self.application.process_update(update)
                     )
-                    async with transaction(self.sessions) as session:
-                        await done(session=session, update_id=update_id, worker=self.worker)
+                    self._more.discard(person)
+                    claimed = await self._next(person, finished=update_id)
                 finally:
                     self._in_hand.discard(update_id)
         except DatabaseUnavailable as error:
@@ -125,14 +136,18 @@ class Inbox:
         finally:
             del self._serving[person]
 
-    async def _claim(self, person: int | None) -> tuple[int, dict[str, Any]] | None:
+    async def _next(self, person: int | None, *, finished: int | None) -> Claimed | None:
+        """The finished update leaves the inbox, and the person's next is claimed."""
+        async with transaction(self.sessions) as session:
+            if finished is not None:
+                await done(session=session, update_id=finished, worker=self.worker)
+            return await self._claim_in(session, person)
+
+    async def _claim_in(self, session: AsyncSession, person: int | None) -> Claimed | None:
         if self._sweeper is not None and self._sweeper.done():
             return None  # stopping: what is not claimed yet is another worker's, or the next run's
-        async with transaction(self.sessions) as session:
-            head = await claim_next(
-                session=session, person=person, worker=self.worker, now=utc_now()
-            )
-            return (head.update_id, head.payload) if head is not None else None
+        head = await claim_next(session=session, person=person, worker=self.worker, now=utc_now())
+        return (head.update_id, head.payload) if head is not None else None
 
     async def _sweep(self) -> None:
         since_renewal = 0.0

@@ -85,7 +85,7 @@ class TelegramPost(RequestHandler):
             await self.bot_application.update_queue.put(update)
         else:
             try:
-                await self.inbox.receive(data)
+                await self.inbox.receive(update, data)
             except DatabaseUnavailable as error:
                 log.warning("webhook: update %s not kept, for now: %s", update.update_id, error)
                 self.set_status(HTTPStatus.SERVICE_UNAVAILABLE)

@@ -56,8 +56,9 @@ async def claim_next(
         ).first()
         if head is None:
             return None
-        if head.claimed_at is not None and now - head.claimed_at < STALE_CLAIM:
-            return None
+        held = head.claimed_at is not None and now - head.claimed_at < STALE_CLAIM
+        if held and head.claimed_by != worker:
+            return None  # (a worker serves each person with one task: its own claim is free)
         if head.handled_at is None:
             break
         await session.delete(head)

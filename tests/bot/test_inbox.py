@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
+from telegram import Update
 
 import storage.inbox
 from bot.app import PledgeApplication
@@ -120,7 +121,7 @@ async def test_one_persons_updates_stay_in_order_across_two_workers(
 
 async def _through(inbox: Inbox, standin: BotApiStandIn, update: JsonDict) -> None:
     """Post one update to the worker and wait until it is handled and answered."""
-    await inbox.receive(update)
+    await inbox.receive(Update.de_json(update, inbox.application.bot), update)
     async with asyncio.timeout(10):
         await asyncio.gather(*inbox._serving.values())
 
@@ -154,7 +155,8 @@ async def test_a_worker_dying_after_saving_an_answer_does_not_get_it_saved_twice
         await asyncio.Event().wait()
 
     monkeypatch.setattr("bot.inbox.done", dies)
-    await first.receive(standin.message_update(user, "Centre 7100"))
+    title = standin.message_update(user, "Centre 7100")
+    await first.receive(Update.de_json(title, app.bot), title)
     async with asyncio.timeout(10):
         await asked.wait()
     for task in list(first._serving.values()):
