@@ -22,6 +22,7 @@ from conversations.buttons import NoOp
 from conversations.common import ack, say
 from conversations.context import PledgeContext
 from conversations.flow import EVERYONE, Button, Flow, Router, prefix_of
+from conversations.i18n import CommandText
 
 
 async def _nothing(update: Update, ctx: PledgeContext, _data: NoOp) -> None:
@@ -64,7 +65,12 @@ async def route_command(update: Update, ctx: PledgeContext) -> None:
     ctx.args = text.split()[1:]  # a MessageHandler does not split arguments as CommandHandler does
     t, role = ctx.t, ctx.member.role
     if command is None:
-        say(ctx, t.gettext("I do not know the command /%(command)s.", command=name[:32]))
+        say(
+            ctx,
+            t.gettext(
+                "I do not know the command %(command)s.", command=CommandText.named(name[:32])
+            ),
+        )
         say(ctx, onboarding.help_text(ctx, role))
         return
     if role not in command.roles:
@@ -72,14 +78,17 @@ async def route_command(update: Update, ctx: PledgeContext) -> None:
             say(
                 ctx,
                 t.gettext(
-                    "You need an invitation to use /%(command)s. "
+                    "You need an invitation to use %(command)s. "
                     "Without one, you can ask for access.",
-                    command=name,
+                    command=CommandText.named(name),
                 ),
                 onboarding.request_access_keyboard(t),
             )
         else:
-            say(ctx, t.gettext("/%(command)s is not available to you.", command=name))
+            say(
+                ctx,
+                t.gettext("%(command)s is not available to you.", command=CommandText.named(name)),
+            )
             say(ctx, onboarding.help_text(ctx, role))
         return
     await command.run(update, ctx)

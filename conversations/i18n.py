@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -48,9 +49,25 @@ def escape(value: object) -> Html:
 FSI, PDI = "\u2068", "\u2069"
 
 
+class CommandText(str):
+    """A /command inside a sentence. It is never isolated: Telegram makes `/name` tappable
+    only when nothing, not even an invisible control character, comes between its parts, and
+    being ASCII it keeps its direction in right-to-left text by itself."""
+
+    @classmethod
+    def named(cls, name: str) -> str:
+        """`/name` as a tappable command, or as plain text if `name` could not be one."""
+        if re.fullmatch(r"[A-Za-z0-9_]{1,32}", name):
+            return cls(f"/{name}")
+        return f"/{name}"
+
+
 def isolate(text: str) -> str:
-    """`text` set apart from the right-to-left sentence around it (names, references, numbers)."""
-    return f"{FSI}{text}{PDI}" if text else text
+    """`text` set apart from the right-to-left sentence around it (names, references, numbers);
+    a CommandText stays as it is."""
+    if isinstance(text, CommandText) or not text:
+        return text
+    return f"{FSI}{text}{PDI}"
 
 
 def _interpolate(template: str, values: Mapping[str, object], *, rtl: bool) -> Html:
@@ -58,7 +75,10 @@ def _interpolate(template: str, values: Mapping[str, object], *, rtl: bool) -> H
         return Html(template)
     escaped = {key: escape(value) for key, value in values.items()}
     if rtl:
-        escaped = {key: Html(isolate(value)) for key, value in escaped.items()}
+        escaped = {
+            key: value if isinstance(values[key], CommandText) else Html(isolate(value))
+            for key, value in escaped.items()
+        }
     return Html(template % escaped)
 
 
@@ -85,7 +105,10 @@ class Translator:
         if not values:
             return translated
         if self.rtl:
-            values = {key: isolate(str(value)) for key, value in values.items()}
+            values = {
+                key: isolate(value if isinstance(value, str) else str(value))
+                for key, value in values.items()
+            }
         return translated % values
 
     def pgettext(self, context: str, message: str, /, **values: object) -> Html:

@@ -12,7 +12,7 @@ from conversations.buttons import DecideAccess
 from conversations.common import ack, close_keyboard, notify, problem_text, say, typed_text
 from conversations.context import PledgeContext
 from conversations.flow import EVERYONE, Button, ButtonData, Command, Flow
-from conversations.i18n import N_, Html, Translator
+from conversations.i18n import N_, CommandText, Html, Translator
 from conversations.keyboards import Option, button, choice_keyboard
 from conversations.parsing import check_length, country_name, read_country
 from conversations.replies import CommandMenu
@@ -62,7 +62,9 @@ def help_text(ctx: PledgeContext, role: str | None) -> Html:
         )
     lines = [
         t.gettext(
-            "/%(command)s — %(description)s", command=c.name, description=t.plain(c.description)
+            "%(command)s — %(description)s",
+            command=CommandText.named(c.name),
+            description=t.plain(c.description),
         )
         for c in ctx.router.commands_for(role)
     ]

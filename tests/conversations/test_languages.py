@@ -180,3 +180,41 @@ async def test_pledge_edit_and_progress_in_each_language(
 def test_catalog_files_exist_for_every_language() -> None:
     for language in LANGUAGES:
         assert (LOCALES_DIR / language / "LC_MESSAGES" / "messages.po").is_file()
+
+
+# A bidirectional control character: Telegram does not see `/name` as one command across it.
+BIDI_CONTROL = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+SPLIT_COMMAND = re.compile(f"/[{BIDI_CONTROL}]|/[A-Za-z_]*[{BIDI_CONTROL}]+[A-Za-z_]")
+
+
+@pytest.mark.parametrize("language", CATALOGS)
+def test_no_translation_puts_anything_between_the_slash_and_a_command(language: str) -> None:
+    """A value after a slash would be isolated in right-to-left text, splitting the command:
+    commands are filled in whole, slash included."""
+    with (LOCALES_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as file:
+        catalog = read_po(file)
+    for message in catalog:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in (*strings, *(message.id if isinstance(message.id, tuple) else (message.id,))):
+            assert not re.search(rf"/%\(|{SPLIT_COMMAND.pattern}", text or ""), (language, text)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_every_command_the_bot_names_can_be_tapped(
+    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations, language: str
+) -> None:
+    stranger = standin.person(
+        app, user_id=41, first_name="Sam", language_code=TELEGRAM_TAG[language]
+    )
+    said = await stranger.send("/pledge")
+    official = standin.person(
+        app, user_id=42, first_name="Olga", language_code=TELEGRAM_TAG[language]
+    )
+    said += await official.send("/start " + await invitations.make(Role.OFFICIAL, locality="Lyon"))
+    said += await official.send("/help")
+    said += await official.send("/nosuchthing")
+    said += await official.send("/invite")
+    commands = [c for m in said for c in re.findall(r"/[A-Za-z_]+", m.text)]
+    assert {"/pledge", "/help", "/nosuchthing", "/invite"} <= set(commands)
+    for message in said:
+        assert not SPLIT_COMMAND.search(message.text), (language, message.text)
