@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -9,8 +10,18 @@ from datetime import date, time
 from decimal import Decimal, InvalidOperation
 
 from babel import Locale
-from babel.numbers import NumberFormatError, is_currency, parse_decimal
+from babel.core import get_global
+from babel.numbers import get_currency_name, get_territory_currencies, is_currency
 
+# Marks and isolates that set the direction of text around them; they mean nothing to a reader.
+BIDI_CONTROLS = frozenset(
+    "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+AMOUNT_AND_CURRENCY = re.compile(
+    r"(?P<before>[^\d]*?)\s*(?P<amount>\d[\d\s.,'’\u066b\u066c]*?)\s*(?P<after>[^\d]*)"
+)
+# A day written as an ordinal: 1er janvier, 1º de março, 1st March, 1-го марта.
+ORDINAL_DAY = re.compile(r"\b(\d{1,2})(?:er|re|ère|e|ème|º|ª|°|st|nd|rd|th|-?го|-?е)(?=\s|$)")
 ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}$")
 MAX_AMOUNT = Decimal("1e15")
@@ -61,7 +72,14 @@ def read_date(text: str, locale: Locale) -> date | AmbiguousDate | None:
     English is written both day-first and month-first, so 05/06/2027 is ambiguous there and
     comes back as both readings; 15/12/2027 and 12/15/2027 can only mean one thing.
     """
-    text = _ascii_digits(text).strip()
+    text = ORDINAL_DAY.sub(r"\1", _plain(text))
+    read = _read_date(text, locale)
+    if read is None and (without := _without_weekday(text, locale)) != text:
+        read = _read_date(without, locale)  # a full date, as the bot shows it: '2027年1月1日星期五'
+    return read
+
+
+def _read_date(text: str, locale: Locale) -> date | AmbiguousDate | None:
     match = ISO_DATE.match(text)
     if match:
         return _date(int(match[1]), int(match[2]), int(match[3]))
@@ -86,6 +104,20 @@ def read_date(text: str, locale: Locale) -> date | AmbiguousDate | None:
     return as_day_month or as_month_day
 
 
+def _without_weekday(text: str, locale: Locale) -> str:
+    """The date without the day of the week a full date carries ('2027年1月1日星期五')."""
+    names = {
+        str(name)
+        for context in ("format", "stand-alone")
+        for width in ("wide", "abbreviated")
+        for name in locale.days[context][width].values()
+    }
+    for name in sorted(names, key=len, reverse=True):
+        if name in text:
+            return text.replace(name, " ").strip(" ,")
+    return text
+
+
 def _day_first(locale: Locale) -> bool | None:
     """Whether the locale writes the day before the month; None where both are usual."""
     if locale.language == "en":
@@ -106,6 +138,14 @@ def _ascii_digits(text: str) -> str:
     return "".join(
         str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c for c in text
     )
+
+
+def _plain(text: str) -> str:
+    """What was typed, ready to read: no direction marks or isolates (the bot's own Arabic
+    examples carry them, and a copied value brings them back), digits as 0–9, one kind of
+    space."""
+    kept = "".join(c for c in text if c not in BIDI_CONTROLS)
+    return re.sub(r"[^\S\n]+", " ", _ascii_digits(kept)).strip()
 
 
 def _date_with_month_name(text: str, locale: Locale) -> date | None:
@@ -130,25 +170,104 @@ def _month_names(locale: Locale) -> dict[str, int]:
 
 
 def read_money(text: str, locale: Locale) -> tuple[Decimal, str] | None:
-    """An amount and an ISO 4217 code in either order ('250000 EUR', 'USD 1,500.50')."""
-    parts = _ascii_digits(text).replace("\u00a0", " ").replace("\u202f", " ").split()
-    codes = [p for p in parts if CURRENCY_CODE.match(p)]
-    if len(codes) != 1:
+    """An amount and its currency in either order, as people write them and as the bot shows
+    them: an ISO 4217 code ('250000 EUR', 'USD 1,500.50'), a symbol ('250 000 €', 'R$ 1.234,50')
+    or a name in the reader's language or English ('250000 euros', '500000 جنيه')."""
+    found = AMOUNT_AND_CURRENCY.fullmatch(_plain(text))
+    if found is None:
         return None
-    code = codes[0].upper()
-    amount_text = "".join(p for p in parts if p is not codes[0])
-    if not is_currency(code) or not amount_text:
-        return None
-    if code.startswith("X") and code not in REAL_X_CURRENCIES:
-        return None
-    try:
-        # Strict: "1.500" means 1500 in Spanish and 1.5 in English; a mismatch is refused.
-        amount = parse_decimal(amount_text, locale=locale, strict=True)
-    except (NumberFormatError, InvalidOperation):
-        return None
-    if not amount.is_finite() or amount <= 0 or amount >= MAX_AMOUNT:
+    code = _currency(f"{found['before']} {found['after']}", locale)
+    amount = _amount(found["amount"])
+    if code is None or amount is None or amount >= MAX_AMOUNT:
         return None
     return amount.quantize(Decimal("0.01")), code
+
+
+def _amount(text: str) -> Decimal | None:
+    """A positive number with any grouping: '1 234,50', '1.234,50', '1,234.50', '250000'.
+
+    Where both '.' and ',' appear, the later one is the decimal sign. A lone sign followed by
+    exactly three digits groups thousands ('1.500', '1,500': 1500, whatever the language: a
+    budget of one and a half is not what anyone means); otherwise it is the decimal sign.
+    """
+    digits = re.sub(r"[\s'’]", "", text).replace("\u066c", ",").replace("\u066b", ".")
+    if not re.fullmatch(r"\d[\d.,]*", digits):
+        return None
+    signs = [c for c in digits if c in ".,"]
+    decimal_sign = None
+    if len(set(signs)) == 2:
+        decimal_sign = signs[-1]
+    elif len(signs) == 1 and len(digits) - digits.index(signs[0]) - 1 != 3:
+        decimal_sign = signs[0]
+    if decimal_sign is not None and digits.count(decimal_sign) > 1:
+        return None
+    whole, _, fraction = digits.partition(decimal_sign) if decimal_sign else (digits, "", "")
+    groups = re.split(r"[.,]", whole)
+    if len(groups) > 1 and (len(groups[-1]) != 3 or any(len(g) not in (2, 3) for g in groups[1:])):
+        return None  # '1,2,3' is no grouping anyone writes ('1,00,000' in India is)
+    number = whole.replace(".", "").replace(",", "") + ("." + fraction if fraction else "")
+    try:
+        amount = Decimal(number)
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() and amount > 0 else None
+
+
+def _currency(words: str, locale: Locale) -> str | None:
+    """The ISO code meant by a code, symbol or name; where a symbol or name could mean several,
+    the one of the language's main country, else none."""
+    wanted = _fold(words).strip(" .")
+    if not wanted:
+        return None
+    if CURRENCY_CODE.fullmatch(wanted):
+        code = wanted.upper()
+        usable = is_currency(code) and (not code.startswith("X") or code in REAL_X_CURRENCIES)
+        return code if usable else None
+    names = _currency_words(str(locale))
+    for table in (names.exact, names.first_word):
+        codes = table.get(wanted, set())
+        if len(codes) == 1:
+            return next(iter(codes))
+        if codes & names.home:
+            return next(iter(codes & names.home))
+        if codes:
+            return None
+    return None
+
+
+@dataclass(frozen=True)
+class _CurrencyWords:
+    exact: dict[str, set[str]]  # symbol, name or plural name, folded → codes
+    first_word: dict[str, set[str]]  # the first word of a name ('جنيه' of 'جنيه مصري') → codes
+    home: set[str]  # the currencies of the language's main country
+
+
+@functools.cache
+def _currency_words(locale_name: str) -> _CurrencyWords:
+    """Every currency's symbols and names in the locale and in English (computed once each)."""
+    locale = Locale.parse(locale_name)
+    exact: dict[str, set[str]] = {}
+    first_word: dict[str, set[str]] = {}
+    for source in (locale, Locale.parse("en")):
+        for code, symbol in source.currency_symbols.items():
+            if not CURRENCY_CODE.fullmatch(symbol):
+                exact.setdefault(_fold(_plain(symbol)).strip(" ."), set()).add(code)
+        for currency in [str(c) for c in source.currencies]:
+            if currency.startswith("X") and currency not in REAL_X_CURRENCIES:
+                continue
+            names = {
+                get_currency_name(currency, count=count, locale=source)
+                for count in (1, 2, 5, 11, 0.5)
+            }
+            for name in names:
+                folded = _fold(_plain(name))
+                exact.setdefault(folded, set()).add(currency)
+                if " " in folded:
+                    first_word.setdefault(folded.split()[0], set()).add(currency)
+    likely = get_global("likely_subtags").get(locale.language, "")
+    territory = locale.territory or next((p for p in likely.split("_") if p.isupper()), None)
+    home = set(get_territory_currencies(territory)) if territory else set()
+    return _CurrencyWords(exact, first_word, home)
 
 
 def read_country(text: str, locale: Locale) -> str | None:
@@ -177,7 +296,8 @@ def country_name(code: str, locale: Locale) -> str:
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold().strip())
+    plain = "".join(c for c in text if c not in BIDI_CONTROLS)
+    decomposed = unicodedata.normalize("NFKD", plain.casefold().strip())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -186,7 +306,7 @@ TIME_AT_END = re.compile(r"(?:^|[\s,T])(\d{1,2})[:h](\d{2})\s*$")
 
 def read_date_time(text: str, locale: Locale) -> tuple[date | AmbiguousDate | None, time | None]:
     """A typed date followed by a 24-hour time ('2027-03-15 17:00'); None for a missing part."""
-    text = _ascii_digits(text).strip()
+    text = _plain(text)
     match = TIME_AT_END.search(text)
     if match is None:
         return read_date(text, locale), None
@@ -197,7 +317,7 @@ def read_date_time(text: str, locale: Locale) -> tuple[date | AmbiguousDate | No
 
 def read_offsets(text: str) -> list[int] | None:
     """Whole numbers separated by commas or spaces ('30, 14, 7'), or None if anything else."""
-    parts = [p for p in re.split(r"[\s,;、،]+", _ascii_digits(text)) if p]
+    parts = [p for p in re.split(r"[\s,;、،]+", _plain(text)) if p]
     if not parts or not all(p.isascii() and p.isdigit() for p in parts):
         return None
     return [int(p) for p in parts]

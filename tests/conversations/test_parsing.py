@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 from babel import Locale
+from babel.numbers import get_currency_precision
 
+from conversations.i18n import Catalogs
 from conversations.parsing import AmbiguousDate, read_country, read_date, read_money
 
 
@@ -71,8 +73,74 @@ def test_bad_amounts_are_refused(text: str) -> None:
     assert read_money(text, Locale.parse("en")) is None
 
 
-def test_a_grouping_that_contradicts_the_locale_is_refused_not_guessed() -> None:
-    assert read_money("1,500.50 USD", Locale.parse("es")) is None
+def test_a_grouping_of_another_region_is_read_as_written() -> None:
+    """Spanish readers in Latin America write 1,500.50: the later sign is the decimal one."""
+    assert read_money("1,500.50 USD", Locale.parse("es")) == (Decimal("1500.50"), "USD")
+    assert read_money("1,500 USD", Locale.parse("es")) == (Decimal("1500.00"), "USD")
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("fr", "250 000 €", (Decimal("250000.00"), "EUR")),
+        ("pt", "R$ 1.234,50", (Decimal("1234.50"), "BRL")),
+        ("fr", "250000 euros", (Decimal("250000.00"), "EUR")),
+        ("fr", "1.234,50 EUR", (Decimal("1234.50"), "EUR")),
+        ("ar", "٥٠٠٬٠٠٠ EGP", (Decimal("500000.00"), "EGP")),
+        ("ar", "500000 جنيه", (Decimal("500000.00"), "EGP")),
+        ("ar", "\u2068250000 EUR\u2069", (Decimal("250000.00"), "EUR")),
+        ("en", "1,00,000 INR", (Decimal("100000.00"), "INR")),
+    ],
+)
+def test_amounts_written_with_symbols_names_and_marks(
+    language: str, text: str, expected: tuple[Decimal, str]
+) -> None:
+    assert read_money(text, Locale.parse(language)) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("fr", "1er janvier 2027", date(2027, 1, 1)),
+        ("pt", "1º de março de 2027", date(2027, 3, 1)),
+        ("en", "1st March 2027", date(2027, 3, 1)),
+        ("ar", "\u2068١٥ ديسمبر ٢٠٢٧\u2069", date(2027, 12, 15)),
+        ("ar", "\u200f15/12/2027", date(2027, 12, 15)),
+    ],
+)
+def test_dates_with_ordinals_and_direction_marks(language: str, text: str, expected: date) -> None:
+    assert read_date(text, Locale.parse(language)) == expected
+
+
+LANGUAGES = ("ar", "en", "es", "fr", "pt", "ru", "zh_Hans")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_date_the_bot_shows_is_read_back_as_the_same_date(
+    catalogs: Catalogs, language: str
+) -> None:
+    t = catalogs.translator(language)
+    for day in (date(2027, 1, 1), date(2027, 3, 15), date(2028, 12, 31)):
+        for shown in ("short", "medium", "long", "full"):
+            text = t.date(day, format=shown)
+            read = read_date(text, t.locale)
+            if isinstance(read, AmbiguousDate):
+                assert day in (read.first, read.second), (text, read)
+            else:
+                assert read == day, (text, read)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_amount_the_bot_shows_is_read_back_as_the_same_amount(
+    catalogs: Catalogs, language: str
+) -> None:
+    t = catalogs.translator(language)
+    for amount in (Decimal("250000"), Decimal("1234.5"), Decimal("0.5"), Decimal("1500")):
+        for currency in ("EUR", "USD", "BRL", "EGP", "CNY", "RUB", "XOF"):
+            if -amount.as_tuple().exponent > get_currency_precision(currency):  # type: ignore[operator]
+                continue  # shown rounded (1,234 F CFA): the reader sees another amount
+            text = t.money(amount, currency)
+            assert read_money(text, t.locale) == (amount.quantize(Decimal("0.01")), currency), text
 
 
 @pytest.mark.parametrize(
