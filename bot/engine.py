@@ -26,7 +26,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.inbox import INBOX_KEY, Inbox
 from bot.members import load_member
 from bot.metrics import metrics_of
+from bot.ordering import PersonByPerson
 from bot.outage import TELEGRAM_PATIENCE, Outage, backoff, outage_of
+from bot.paste import joined
 from bot.reminders import SENDER_KEY, ReminderSender
 from conversations.common import ack, say
 from conversations.context import PledgeContext
@@ -50,6 +52,7 @@ def engine_step(route: Step) -> Step:
 
     async def handle(update: Update, ctx: PledgeContext) -> None:
         started, outcome = time.perf_counter(), "error"
+        update = await _whole_paste(update, ctx)
         try:
             outcome = await _until_the_database_answers(update, ctx, route)
         finally:
@@ -62,6 +65,17 @@ def engine_step(route: Step) -> Step:
     handle.__doc__ = route.__doc__
     handle.__name__ = route.__name__
     return handle
+
+
+async def _whole_paste(update: Update, ctx: PledgeContext) -> Update:
+    """The update, with the later parts of a long paste Telegram cut into several messages."""
+    processor = ctx.application.update_processor
+    if not isinstance(processor, PersonByPerson):
+        return update
+    rest = await processor.rest_of_paste(update)
+    if rest:
+        log.info("update %s joined with %s later parts of one paste", update.update_id, len(rest))
+    return joined([update, *rest])
 
 
 def _log_handled(update: Update, ctx: PledgeContext, outcome: str, seconds: float) -> None:

@@ -8,18 +8,31 @@ answers land in the order they sent them, and a fast typist never races their ow
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections import deque
 from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot.metrics import Metrics, update_kind
+from bot.paste import WAIT_FOR_PART, continues, may_continue
 
 # Enough to keep a few database connections and Bot API calls busy; more only queue in memory.
 CONCURRENT_PEOPLE = 32
 UNBOUNDED = 1 << 20
+
+
+@dataclass(eq=False)
+class _Queued:
+    """One update waiting for its person's turn."""
+
+    update: object
+    turn: asyncio.Event = field(default_factory=asyncio.Event)
+    absorbed: bool = False  # joined into an earlier update (a paste's later part)
 
 
 class PersonByPerson(BaseUpdateProcessor):
@@ -33,18 +46,25 @@ class PersonByPerson(BaseUpdateProcessor):
         super().__init__(UNBOUNDED)
         self._metrics = metrics or Metrics()
         self._slots = asyncio.Semaphore(max_concurrent_updates)
-        self._turns: dict[int | None, asyncio.Lock] = {}
-        self._waiting: dict[int | None, int] = {}
+        self._queues: dict[int | None, deque[_Queued]] = {}
+        self._arrived: dict[int | None, asyncio.Event] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for this person's earlier updates, then for a free slot, then handle it."""
         person, kind = _person(update), update_kind(update)
         self._metrics.updates.labels(kind).inc()
-        turn = self._turns.setdefault(person, asyncio.Lock())
-        self._waiting[person] = self._waiting.get(person, 0) + 1
-        self._metrics.people_in_hand.set(len(self._turns))
+        queue = self._queues.setdefault(person, deque())
+        mine = _Queued(update)
+        queue.append(mine)
+        self._arrived.setdefault(person, asyncio.Event()).set()
+        self._metrics.people_in_hand.set(len(self._queues))
         try:
-            async with turn, self._slots:
+            if queue[0] is not mine:
+                await mine.turn.wait()
+            if mine.absorbed:
+                _discard(coroutine)  # its text is part of the update before it
+                return
+            async with self._slots:
                 started = time.perf_counter()
                 try:
                     await coroutine
@@ -52,10 +72,44 @@ class PersonByPerson(BaseUpdateProcessor):
                     elapsed = time.perf_counter() - started
                     self._metrics.update_seconds.labels(kind).observe(elapsed)
         finally:
-            self._waiting[person] -= 1
-            if not self._waiting[person]:
-                del self._waiting[person], self._turns[person]
-            self._metrics.people_in_hand.set(len(self._turns))
+            queue.popleft()
+            if queue:
+                queue[0].turn.set()
+            else:
+                del self._queues[person], self._arrived[person]
+            self._metrics.people_in_hand.set(len(self._queues))
+
+    async def rest_of_paste(self, update: Update) -> list[Update]:
+        """The later parts of a paste `update` began, taken out of the person's queue (each is
+        waited for a moment, as they are sent together); [] for an update that is no paste."""
+        if not may_continue(update):
+            return []
+        person = _person(update)
+        parts: list[Update] = []
+        last = update
+        while may_continue(last):
+            following = await self._next_after(person, len(parts) + 1)
+            if following is None or not continues(last, following.update):  # type: ignore[arg-type]
+                break
+            following.absorbed = True
+            parts.append(following.update)  # type: ignore[arg-type]
+            last = following.update  # type: ignore[assignment]
+        return parts
+
+    async def _next_after(self, person: int | None, position: int) -> _Queued | None:
+        """The person's update at `position` in their queue, waited for up to WAIT_FOR_PART."""
+        queue, arrived = self._queues.get(person), self._arrived.get(person)
+        if queue is None or arrived is None:
+            return None
+        deadline = asyncio.get_running_loop().time() + WAIT_FOR_PART
+        while len(queue) <= position:
+            arrived.clear()
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(arrived.wait(), left)
+        return queue[position]
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -66,7 +120,13 @@ class PersonByPerson(BaseUpdateProcessor):
     @property
     def people_waiting(self) -> int:
         """How many people have an update in hand or waiting."""
-        return len(self._turns)
+        return len(self._queues)
+
+
+def _discard(coroutine: Awaitable[Any]) -> None:
+    close = getattr(coroutine, "close", None)
+    if close is not None:
+        close()
 
 
 def _person(update: object) -> int | None:
