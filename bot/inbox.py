@@ -26,14 +26,24 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import Application
 
+from bot.paste import WAIT_FOR_PART, continues, joined, may_continue
 from storage.engine import DatabaseUnavailable, SessionFactory, transaction
-from storage.inbox import claim_next, done, mark_handled, receive, renew, waiting_people
+from storage.inbox import (
+    claim_next,
+    done,
+    following,
+    mark_handled,
+    receive,
+    renew,
+    waiting_people,
+)
 from storage.types import utc_now
 
 log = logging.getLogger(__name__)
 
 INBOX_KEY: Final = "inbox"
 SWEEP_EVERY: Final = 1.0  # seconds between looks for people left waiting
+PART_POLL: Final = 0.1  # seconds between looks for the next part of a paste
 RENEW_EVERY: Final = 10.0  # seconds between renewals of this worker's claims (stale at 30)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -51,6 +61,7 @@ class Inbox:
         # People who got an update while their serving task was looking for the next one: it
         # looks again before it stops, or the update would wait for the sweep.
         self._more: set[int | None] = set()
+        self._pastes: dict[int, list[int]] = {}  # first part's update id → every part's
         self._sweeper: asyncio.Task[None] | None = None
         application.bot_data[INBOX_KEY] = self
 
@@ -78,11 +89,13 @@ class Inbox:
         that did not come through this inbox (one replayed after a stop, say)."""
         if update_id not in self._in_hand:
             return None
+        parts = self._pastes.get(update_id, [update_id])  # a paste's parts: handled together
 
         async def mark(session: AsyncSession) -> None:
-            await mark_handled(
-                session=session, update_id=update_id, worker=self.worker, now=utc_now()
-            )
+            for part in parts:
+                await mark_handled(
+                    session=session, update_id=part, worker=self.worker, now=utc_now()
+                )
 
         return mark
 
@@ -118,30 +131,67 @@ class Inbox:
                     return
                 update_id, payload = claimed
                 self._in_hand.add(update_id)
+                handled = [update_id]
                 try:
                     update = (
                         payload
                         if isinstance(payload, Update)
                         else Update.de_json(payload, self.application.bot)
                     )
+                    parts = await self._rest_of_paste(person, update)
+                    handled += [part.update_id for part in parts]
+                    self._in_hand.update(handled)
+                    self._pastes[update_id] = handled
+                    whole = joined([update, *parts])
                     await self.application.update_processor.process_update(
-                        update, self.application.process_update(update)
+                        whole, self.application.process_update(whole)
                     )
                     self._more.discard(person)
-                    claimed = await self._next(person, finished=update_id)
+                    claimed = await self._next(person, finished=handled)
                 finally:
-                    self._in_hand.discard(update_id)
+                    self._in_hand.difference_update(handled)
+                    self._pastes.pop(update_id, None)
         except DatabaseUnavailable as error:
             log.warning("inbox: database unavailable, the sweep will try again: %s", error)
         finally:
             del self._serving[person]
 
-    async def _next(self, person: int | None, *, finished: int | None) -> Claimed | None:
-        """The finished update leaves the inbox, and the person's next is claimed."""
+    async def _next(self, person: int | None, *, finished: list[int] | None) -> Claimed | None:
+        """The finished updates leave the inbox, and the person's next is claimed."""
         async with transaction(self.sessions) as session:
-            if finished is not None:
-                await done(session=session, update_id=finished, worker=self.worker)
+            for update_id in finished or []:
+                await done(session=session, update_id=update_id, worker=self.worker)
             return await self._claim_in(session, person)
+
+    async def _rest_of_paste(self, person: int | None, first: Update) -> list[Update]:
+        """The later parts of a paste `first` began (bot/paste.py), claimed with it: each is
+        waited for a moment in the inbox, as they are posted together."""
+        parts: list[Update] = []
+        last = first
+        while may_continue(last):
+            part = await self._part_after(person, last)
+            if part is None:
+                break
+            parts.append(part)
+            last = part
+        return parts
+
+    async def _part_after(self, person: int | None, last: Update) -> Update | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_FOR_PART
+        while True:
+            async with transaction(self.sessions) as session:
+                row = await following(session=session, person=person, after=last.update_id)
+                if row is not None:
+                    update = Update.de_json(row.payload, self.application.bot)
+                    if update is None or not continues(last, update):
+                        return None
+                    row.claimed_by, row.claimed_at = self.worker, utc_now()
+                    session.add(row)
+                    return update
+            if loop.time() >= deadline:
+                return None
+            await asyncio.sleep(PART_POLL)
 
     async def _claim_in(self, session: AsyncSession, person: int | None) -> Claimed | None:
         if self._sweeper is not None and self._sweeper.done():

@@ -17,6 +17,7 @@ from conversations.cards import utf16_length
 # A text at least this long may be the first part of a longer one: clients cut at 4,096
 # UTF-16 units, a little earlier where they find a space or a line break.
 MAY_CONTINUE: Final = 3_800
+TELEGRAM_CUT: Final = 4_096
 # How long to wait for the next part after the first (they are sent together).
 WAIT_FOR_PART: Final = 1.5
 # Parts of one paste are dated within this many seconds of each other.
@@ -31,9 +32,10 @@ def _text_message(update: Update) -> Message | None:
 
 
 def may_continue(update: Update) -> bool:
-    """Whether the update is a text long enough that Telegram may have cut it."""
+    """Whether the update is a text long enough that Telegram may have cut it (and not one
+    joined already: Telegram sends no message longer than TELEGRAM_CUT)."""
     message = _text_message(update)
-    return message is not None and utf16_length(message.text or "") >= MAY_CONTINUE
+    return message is not None and MAY_CONTINUE <= utf16_length(message.text or "") <= TELEGRAM_CUT
 
 
 def continues(earlier: Update, later: Update) -> bool:

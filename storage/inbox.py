@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import ColumnElement, delete, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,14 +41,11 @@ async def claim_next(
     """The person's oldest update, claimed for `worker`, if nobody (alive) holds it: while one
     of their updates is in hand anywhere, their later ones wait. An update a dead worker had
     already handled (it died before removing it) leaves the inbox unhandled again."""
-    person_is = (
-        col(InboundUpdate.person).is_(None) if person is None else InboundUpdate.person == person
-    )
     while True:
         head = (
             await session.exec(
                 select(InboundUpdate)
-                .where(person_is)
+                .where(_of(person))
                 .order_by(col(InboundUpdate.update_id))
                 .limit(1)
                 .with_for_update()
@@ -68,6 +65,21 @@ async def claim_next(
     return head
 
 
+async def following(
+    *, session: AsyncSession, person: int | None, after: int
+) -> InboundUpdate | None:
+    """The person's update right after `after`, locked, whoever holds it (a paste's next part)."""
+    return (
+        await session.exec(
+            select(InboundUpdate)
+            .where(_of(person), col(InboundUpdate.update_id) > after)
+            .order_by(col(InboundUpdate.update_id))
+            .limit(1)
+            .with_for_update()
+        )
+    ).first()
+
+
 async def mark_handled(
     *, session: AsyncSession, update_id: int, worker: str, now: datetime
 ) -> None:
@@ -82,6 +94,12 @@ async def mark_handled(
     )
     if result.rowcount != 1:
         raise ClaimLost(f"update {update_id} is no longer claimed by {worker}")
+
+
+def _of(person: int | None) -> ColumnElement[bool]:
+    if person is None:
+        return col(InboundUpdate.person).is_(None)
+    return col(InboundUpdate.person) == person
 
 
 async def done(*, session: AsyncSession, update_id: int, worker: str) -> None:

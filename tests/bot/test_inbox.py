@@ -184,3 +184,37 @@ async def test_a_worker_dying_after_saving_an_answer_does_not_get_it_saved_twice
 async def _inbox_rows(sessions: SessionFactory) -> list[InboundUpdate]:
     async with transaction(sessions) as session:
         return list((await session.exec(select(InboundUpdate))).all())
+
+
+async def test_a_long_paste_posted_to_two_workers_is_one_answer(
+    workers: list[str],
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    """Its parts reach different workers; the one holding the first takes the rest with it."""
+    pusher = WebhookPusher(standin, *workers)
+    pusher.start()
+    user = SimUser(user_id=7200, first_name="Pia")
+    pasted = " ".join(f"word{n % 97}" for n in range(800))  # 5,500 characters
+    cut = pasted.rindex(" ", 0, 4096)
+    try:
+        token = await invitations.make(Role.OFFICIAL, locality="Town 7200")
+        standin.push_update(standin.message_update(user, f"/start {token}"))
+        standin.push_update(standin.message_update(user, "/pledge"))
+        await _quiet(standin)
+        for label in ("Global Refugee Forum 2027", "Both, in unison"):
+            await _press(standin, user, label)
+            await _quiet(standin)
+        standin.push_update(standin.message_update(user, "Centre 7200"))
+        await _quiet(standin)
+        mark = standin.history_mark()
+        standin.push_update(standin.message_update(user, pasted[:cut]))
+        standin.push_update(standin.message_update(user, pasted[cut + 1 :]))
+        await _quiet(standin)
+    finally:
+        await pusher.stop()
+    said = [m.text for m in standin.messages_since(mark, user.user_id)]
+    assert len(said) == 1 and f"That is {len(pasted):,} characters" in said[0], said
+    assert (await latest_pledge(sessions, user.user_id)).description == ""
+    assert await _inbox_rows(sessions) == []
