@@ -54,6 +54,8 @@ FORUM, COMPACTS, TITLE, DESCRIPTION = "forum", "compacts", "title", "description
 GCM, GCR, SUPPORT, GROUPS = "gcm", "gcr", "support", "groups"
 START, END, BUDGET, PARTNERS = "start", "end", "budget", "partners"
 
+# Steps whose answer can be kept with a button (a multi-select step's Done already keeps).
+KEEPABLE = (FORUM, COMPACTS, TITLE, DESCRIPTION, START, END, BUDGET)
 TITLE_LIMITS = (3, 200)
 DESCRIPTION_LIMITS = (20, 2000)
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
@@ -115,6 +117,14 @@ class Ongoing(ButtonData, prefix="w.ongoing"):
     """The pledge has no end date."""
 
     pledge: int
+
+
+@dataclass(frozen=True)
+class KeepAnswer(ButtonData, prefix="w.keep"):
+    """Leave a step's answer as it is (a resumed draft, a step reached again) and go on."""
+
+    pledge: int
+    step: str
 
 
 @dataclass(frozen=True)
@@ -752,10 +762,15 @@ async def build_prompt(
     flow: str,
     data: Mapping[str, Any],
 ) -> Prompt:
-    """The question for a step under its header, with its current answer and its buttons."""
+    """The question for a step under its header, with its current answer and its buttons;
+    in the wizard, a step already answered offers to keep its answer."""
     c = context(t, session, pledge, step, data)
     asked = await c.field.ask(c)
-    return Prompt(_join(header(t, pledge, step, flow), asked.text), asked.keyboard)
+    keyboard = asked.keyboard
+    if flow == WIZARD and step in KEEPABLE and not c.field.is_missing(pledge):
+        keep = [button("↩️ " + t.plain("Keep as it is"), KeepAnswer(c.pledge_id, step))]
+        keyboard = InlineKeyboardMarkup([*(keyboard.inline_keyboard if keyboard else ()), keep])
+    return Prompt(_join(header(t, pledge, step, flow), asked.text), keyboard)
 
 
 def review_keyboard(t: Translator, pledge: Pledge) -> InlineKeyboardMarkup:

@@ -56,6 +56,7 @@ from conversations.pledge_steps import (
     DoneChoosing,
     EditField,
     FieldContext,
+    KeepAnswer,
     NoBudget,
     Ongoing,
     PartnersDone,
@@ -116,7 +117,7 @@ async def go_to(
         await show_review(update, ctx, session, pledge)
         return
     if flow == WIZARD:
-        _remember_step(session, pledge, step)
+        _remember_step(session, pledge, step, revisit=revisit)
     state_data = {"revisit": revisit, **(data or {})}
     await set_state(
         session=session,
@@ -130,10 +131,15 @@ async def go_to(
     say(ctx, prompt.text, prompt.keyboard)
 
 
-def _remember_step(session: AsyncSession, pledge: Pledge, step: str) -> None:
+# Marks a step reached again from the review card: a draft resumed there returns to the card.
+FROM_REVIEW = "r:"
+
+
+def _remember_step(session: AsyncSession, pledge: Pledge, step: str, *, revisit: bool) -> None:
     # Where a draft resumes after /cancel or Save draft: bookkeeping, not content, so no revision.
-    if pledge.draft_step != step:
-        pledge.draft_step = step
+    remembered = f"{FROM_REVIEW}{step}" if revisit else step
+    if pledge.draft_step != remembered:
+        pledge.draft_step = remembered
         session.add(pledge)
 
 
@@ -196,7 +202,7 @@ async def show_review(
 ) -> None:
     """The review card: every field, an edit button for each, and the ways out."""
     assert pledge.id is not None
-    _remember_step(session, pledge, REVIEW)
+    _remember_step(session, pledge, REVIEW, revisit=False)
     await set_state(
         session=session,
         member_id=ctx.member.id or 0,
@@ -301,11 +307,15 @@ async def _no_longer_a_draft(
 
 
 async def resume(update: Update, ctx: PledgeContext, session: AsyncSession, pledge: Pledge) -> None:
-    """Open a draft at the step where it stopped, and go on from there in order."""
-    step = pledge.draft_step if pledge.draft_step in (*STEPS, REVIEW) else FORUM
+    """Open a draft at the step where it stopped and go on in order; a draft left while
+    changing one field from the review card goes back to the card after it."""
+    remembered = pledge.draft_step or FORUM
+    revisit = remembered.startswith(FROM_REVIEW)
+    step = remembered.removeprefix(FROM_REVIEW)
+    step = step if step in (*STEPS, REVIEW) else FORUM
     if step != REVIEW and not applies(step, pledge):
-        step = next_step(pledge, step, revisit=False)
-    await go_to(update, ctx, session, pledge, step, flow=WIZARD)
+        step = next_step(pledge, step, revisit=revisit)
+    await go_to(update, ctx, session, pledge, step, flow=WIZARD, revisit=revisit)
 
 
 # ---------------------------------------------------------------- guards
@@ -504,6 +514,16 @@ async def on_ongoing(update: Update, ctx: PledgeContext, data: Ongoing) -> None:
         pledge, state = found
         await _save(ctx, session, pledge, ongoing=True, ends_on=None)
         await _answered(update, ctx, session, pledge, state, ctx.t.plain("Ongoing"))
+
+
+async def on_keep(update: Update, ctx: PledgeContext, data: KeepAnswer) -> None:
+    """Button: the step's answer stays as it is."""
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, data.pledge, (data.step,))
+        if found is None:
+            return
+        pledge, state = found
+        await _answered(update, ctx, session, pledge, state, ctx.t.plain("kept as it was"))
 
 
 async def on_no_budget(update: Update, ctx: PledgeContext, data: NoBudget) -> None:
@@ -806,6 +826,7 @@ FLOW = Flow(
         Button(PickDate, on_date_choice, OFFICIALS, NOT_AVAILABLE),
         Button(Ongoing, on_ongoing, OFFICIALS, NOT_AVAILABLE),
         Button(NoBudget, on_no_budget, OFFICIALS, NOT_AVAILABLE),
+        Button(KeepAnswer, on_keep, OFFICIALS, NOT_AVAILABLE),
         Button(TogglePartner, on_partner, OFFICIALS, NOT_AVAILABLE),
         Button(PartnersDone, on_partners_done, OFFICIALS, NOT_AVAILABLE),
         Button(EditField, on_edit, OFFICIALS, NOT_AVAILABLE),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
@@ -10,10 +11,11 @@ from bot.app import PledgeApplication
 from bot.routing import build_router
 from bot.standin import BotApiStandIn, SimulatedPerson
 from conversations.i18n import Catalogs
-from storage.engine import SessionFactory
-from storage.models import Role
+from storage.engine import SessionFactory, transaction
+from storage.models import Pledge, Role
 from tests.conftest import Invitations
 from tests.conversations.helpers import (
+    GOOD_DESCRIPTION,
     GOOD_TITLE,
     answer,
     assert_no_error,
@@ -551,3 +553,48 @@ async def test_help_in_the_middle_of_an_invitation_repeats_the_question(
     await coordinator.send("Lyon")
     replies = await coordinator.send("/help")
     assert "In which country?" in texts(replies)
+
+
+async def test_a_draft_left_while_changing_one_field_returns_to_the_review_card(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    """Review card → ✏️ Description → /cancel → /pledge → the draft: the new description
+    leads back to the card, not through every later step again."""
+    official = await join(standin, app, invitations, user_id=23)
+    await walk_to(official, "review")
+    replies = await official.press("✏️ Description")
+    assert any(b.text == "↩️ Keep as it is" for b in replies[-1].buttons())
+    await official.send("/cancel")
+    await official.send("/pledge")
+    replies = await official.press(GOOD_TITLE)
+    assert "Description" in texts(replies)
+    replies = await official.send(GOOD_DESCRIPTION + " Also a library.")
+    assert "Please check your pledge" in texts(replies)
+    pledge = await latest_pledge(sessions, 23)
+    assert pledge.description.endswith("Also a library.")
+
+
+async def test_every_answered_step_offers_to_keep_its_answer(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    """A resumed draft shows each answer with a button that keeps it as it is."""
+    official = await join(standin, app, invitations, user_id=24)
+    await walk_to(official, "end")
+    await official.send("/cancel")
+    async with transaction(sessions) as session:  # as if left at the start date
+        pledge = await session.get(Pledge, (await latest_pledge(sessions, 24)).id)
+        assert pledge is not None
+        pledge.draft_step = "start"
+        session.add(pledge)
+    await official.send("/pledge")
+    replies = await official.press(GOOD_TITLE)
+    assert "Now: " in texts(replies) and "January 15, 2027" in texts(replies)
+    replies = await official.press("↩️ Keep as it is")
+    assert "When does it end?" in texts(replies)
+    assert (await latest_pledge(sessions, 24)).starts_on == date(2027, 1, 15)
