@@ -40,7 +40,7 @@ def deadline_line(t: Translator, forum: Forum, zone: str, now: datetime) -> Html
         "• <b>%(name)s</b> — %(when)s, %(relative)s",
         name=forum_name(forum, t.language),
         when=t.moment(forum.pledge_deadline, time_zone=zone),
-        relative=t.relative(forum.pledge_deadline - now),
+        relative=t.days_until(forum.pledge_deadline, now, time_zone=zone),
     )
 
 

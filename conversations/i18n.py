@@ -139,6 +139,24 @@ class Translator:
             format_timedelta(delta, threshold=threshold, add_direction=True, locale=self.locale)
         )
 
+    def days_until(self, deadline: datetime, now: datetime, *, time_zone: str) -> str:
+        """'in 30 days' counted in calendar days where the reader is: a deadline tomorrow
+        evening is 'in 1 day' this morning, however many hours that is; within the same day
+        (or once past), hours."""
+        zone = ZoneInfo(time_zone)
+        days = (deadline.astimezone(zone).date() - now.astimezone(zone).date()).days
+        if days <= 0 or deadline <= now:
+            return self.relative(deadline - now)
+        return str(
+            format_timedelta(
+                timedelta(days=days),
+                granularity="day",
+                threshold=days + 1,  # never rounded up into weeks or months
+                add_direction=True,
+                locale=self.locale,
+            )
+        )
+
     def date(self, value: date, *, format: str = "long") -> str:
         return str(format_date(value, format=format, locale=self.locale))
 

@@ -29,7 +29,8 @@ def deadline_words(t: Translator, deadline: datetime, now: datetime, time_zone: 
         when=t.moment(deadline, time_zone=time_zone),
         zone=zone_city(t, time_zone),
     )
-    return t.plain("%(relative)s — %(when)s", relative=t.relative(deadline - now), when=when)
+    relative = t.days_until(deadline, now, time_zone=time_zone)
+    return t.plain("%(relative)s — %(when)s", relative=relative, when=when)
 
 
 def digest(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.pofile import read_po
@@ -126,3 +127,32 @@ def test_money_and_relative_times_follow_the_locale(catalogs: Catalogs) -> None:
 def test_catalogs_are_complete_and_their_placeholders_match_the_source() -> None:
     problems = translations.check()
     assert problems == [], "\n".join(f"{p.catalog}: {p.message}" for p in problems[:40])
+
+
+@pytest.mark.parametrize(
+    ("language", "zone", "said"),
+    [
+        (
+            "en",
+            "America/New_York",
+            ["in 30 days", "in 14 days", "in 7 days", "in 3 days", "in 1 day"],
+        ),
+        (
+            "fr",
+            "Europe/Paris",
+            ["dans 30 jours", "dans 14 jours", "dans 7 jours", "dans 3 jours", "dans 1 jour"],
+        ),
+    ],
+)
+def test_days_left_are_counted_in_the_readers_own_days(
+    catalogs: Catalogs, language: str, zone: str, said: list[str]
+) -> None:
+    """A deadline at 17:00 in New York, read at 09:00 where the reader is, 30, 14, 7, 3 and 1
+    days before: never a day more than the calendar says (it once said 31, 15, 8, 4, 2)."""
+    t = catalogs.translator(language)
+    deadline = datetime(2027, 12, 15, 17, 0, tzinfo=ZoneInfo("America/New_York"))
+    local = deadline.astimezone(ZoneInfo(zone))
+    read_at = [(local - timedelta(days=d)).replace(hour=9, minute=0) for d in (30, 14, 7, 3, 1)]
+    assert [t.days_until(deadline, at, time_zone=zone) for at in read_at] == said
+    same_day = local.replace(hour=9, minute=0)
+    assert t.days_until(deadline, same_day, time_zone=zone) == t.relative(deadline - same_day)
