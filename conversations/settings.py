@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -9,22 +10,32 @@ from babel.dates import format_time
 from telegram import InlineKeyboardMarkup, Update
 
 from conversations import onboarding
-from conversations.common import ack, replace, say, typed_text
+from conversations.common import ack, close_keyboard, replace, say, typed_text
 from conversations.context import PledgeContext
 from conversations.flow import MEMBERS, Button, ButtonData, Command, Flow
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import SELECTED_MARK, button, rows
-from conversations.time_zones import NotWholeHours, read_time_zone, zone_label
+from conversations.time_zones import (
+    NotWholeHours,
+    city_zone,
+    country_zones,
+    likely_country,
+    read_time_zone,
+    zone_label,
+)
 from storage.conversation_state import clear_state, set_state
+from storage.localities import get_locality
 from storage.members import set_muted_kinds, set_reminder_hour, set_time_zone, stop_member
 from storage.models import ConversationState, Member, ReminderKind, Role
 from storage.types import utc_now
+from storage.zones import time_zone_names
 
 SETTINGS = "settings"
 TIME_ZONE = "tz"
 HOURS = range(7, 21)  # the hours offered on buttons: 07:00 to 20:00 local time
 HOUR_COLUMNS = 4
 # What someone without a role is told, pressing a settings button.
+MAX_ZONES = 24  # zones offered as buttons; a country with more is asked for a city
 REFUSAL = N_("Only registered members have settings.")
 
 KIND_LABELS = {
@@ -54,6 +65,13 @@ class SettingsCard(ButtonData, prefix="set.card"):
 @dataclass(frozen=True)
 class AskTimeZone(ButtonData, prefix="set.tz"):
     """🌍 Time zone: asked, and answered by a text message."""
+
+
+@dataclass(frozen=True)
+class SetTimeZone(ButtonData, prefix="set.tzz"):
+    """One of the zones offered when a typed name was not found."""
+
+    zone: str
 
 
 @dataclass(frozen=True)
@@ -243,6 +261,9 @@ async def on_time_zone(update: Update, ctx: PledgeContext) -> None:
         return
     text = " ".join(typed.split())[:60]
     zone = read_time_zone(text, t.locale)
+    country = await _home_country(ctx)
+    if zone is None:
+        zone = await asyncio.to_thread(city_zone, text, country)
     if isinstance(zone, NotWholeHours):
         say(
             ctx,
@@ -262,14 +283,48 @@ async def on_time_zone(update: Update, ctx: PledgeContext) -> None:
                 "America/Sao_Paulo) or your offset from UTC (for example +03:00).",
                 text=text,
             ),
+            zones_keyboard(t, country_zones(country)),
         )
         return
+    await _save_time_zone(ctx, zone)
+
+
+async def on_set_time_zone(update: Update, ctx: PledgeContext, data: SetTimeZone) -> None:
+    """Button: one of the zones offered for the member's country."""
+    if data.zone not in time_zone_names():
+        ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
+        return
+    ack(ctx)
+    close_keyboard(ctx)
+    await _save_time_zone(ctx, data.zone)
+
+
+async def _save_time_zone(ctx: PledgeContext, zone: str) -> None:
+    t = ctx.t
     async with ctx.db() as session:
         await set_time_zone(session=session, member=ctx.member, time_zone=zone)
         await clear_state(session=session, member_id=ctx.member.id or 0)
     note = t.gettext("✅ Saved: your time zone is %(zone)s.", zone=zone_label(t, zone))
     text_, keyboard = settings_card(t, ctx.member, utc_now(), note)
     say(ctx, text_, keyboard)
+
+
+async def _home_country(ctx: PledgeContext) -> str | None:
+    """The member's locality's country; for staff and coordinators, their language's."""
+    if ctx.member.locality_id is not None:
+        async with ctx.db() as session:
+            locality = await get_locality(session=session, locality_id=ctx.member.locality_id)
+        if locality is not None:
+            return locality.country
+    return likely_country(ctx.t.locale.language)
+
+
+def zones_keyboard(t: Translator, zones: list[str]) -> InlineKeyboardMarkup | None:
+    """A button for each zone (a country has a few; Russia and Brazil have many)."""
+    if not zones:
+        return None
+    buttons = [button(zone_label(t, zone), SetTimeZone(zone)) for zone in zones[:MAX_ZONES]]
+    return InlineKeyboardMarkup(rows(buttons, 1))
 
 
 async def on_language(update: Update, ctx: PledgeContext, _data: ChooseLanguage) -> None:
@@ -313,6 +368,7 @@ FLOW = Flow(
     buttons=(
         Button(SettingsCard, on_card, MEMBERS, REFUSAL),
         Button(AskTimeZone, on_time_zone_button, MEMBERS, REFUSAL),
+        Button(SetTimeZone, on_set_time_zone, MEMBERS, REFUSAL),
         Button(ShowHours, on_hours, MEMBERS, REFUSAL),
         Button(SetHour, on_hour, MEMBERS, REFUSAL),
         Button(Mute, on_mute, MEMBERS, REFUSAL),

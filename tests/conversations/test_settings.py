@@ -288,3 +288,25 @@ async def test_a_non_member_has_no_settings(
     found = await member(sessions, 33)
     assert (found.active, found.reminder_hour, found.muted_kinds) == (True, 9, [])
     assert await state_of(sessions, 33) is None
+
+
+async def test_a_city_in_any_language_finds_its_zone_and_an_unknown_one_offers_the_countrys(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    official = await join(standin, app, invitations, user_id=23, locality="Recife", country="BR")
+    await official.send("/settings")
+    await official.press("🌍 Time zone")
+    replies = await official.send("Porto Alegre")
+    assert "Saved: your time zone is São Paulo (America/Sao_Paulo)." in texts(replies)
+    await official.press("🌍 Time zone")
+    replies = await official.send("Vila Xyzzy")
+    assert "I do not know the time zone “Vila Xyzzy”" in texts(replies)
+    offered = [b.text for b in replies[-1].buttons()]
+    assert "Manaus (America/Manaus)" in offered and len(offered) > 5  # Brazil's zones
+    replies = await official.press("Manaus (America/Manaus)")
+    assert "Saved: your time zone is Manaus (America/Manaus)." in texts(replies)
+    assert (await member(sessions, 23)).time_zone == "America/Manaus"
+    assert await state_of(sessions, 23) is None

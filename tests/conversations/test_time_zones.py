@@ -6,7 +6,13 @@ import pytest
 from babel import Locale
 
 from conversations.i18n import Catalogs
-from conversations.time_zones import NotWholeHours, read_time_zone, utc_offset_label, zone_label
+from conversations.time_zones import (
+    NotWholeHours,
+    city_zone,
+    read_time_zone,
+    utc_offset_label,
+    zone_label,
+)
 
 
 @pytest.mark.parametrize(
@@ -56,3 +62,29 @@ def test_zone_labels(catalogs: Catalogs) -> None:
     assert zone_label(en, "UTC") == "UTC"
     assert utc_offset_label("Etc/GMT+12") == "UTC−12:00"
     assert utc_offset_label("Europe/Paris") is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "country", "zone"),
+    [
+        ("北京", None, "Asia/Shanghai"),
+        ("Beijing", None, "Asia/Shanghai"),
+        ("Lyon", None, "Europe/Paris"),
+        ("Marseille", "FR", "Europe/Paris"),
+        ("Porto Alegre", None, "America/Sao_Paulo"),
+        ("Rio de Janeiro", None, "America/Sao_Paulo"),
+        ("Brasília", "BR", "America/Sao_Paulo"),
+        ("New Delhi", None, "Asia/Kolkata"),
+        ("Ottawa", None, "America/Toronto"),
+        ("Ottawa", "US", "America/Chicago"),  # the one in the person's country first
+        ("Bern", None, "Europe/Zurich"),
+        ("Quito", None, "America/Guayaquil"),
+        ("Женева", None, "Europe/Zurich"),
+        ("Atlantis", None, "Africa/Johannesburg"),  # a town of 67,000 near Cape Town
+        ("Xyzzyville", None, None),
+    ],
+)
+def test_cities_are_found_by_their_names_in_any_language(
+    typed: str, country: str | None, zone: str | None
+) -> None:
+    assert city_zone(typed, country) == zone
