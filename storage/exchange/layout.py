@@ -94,29 +94,33 @@ class ReportRecord:
     reported_by: str
 
 
+# A value in a row: text, or an amount or a day or a moment that an XLSX file keeps as a
+# number or a date (with a display format) and a CSV file writes as `RowFormat.text` says.
+Cell = str | Decimal | date | datetime
+
+
 class RowFormat(Protocol):
     """How records become spreadsheet rows: as codes here, as labels for a reader elsewhere."""
 
     pledges_sheet: str
     reports_sheet: str
+    time_zone: str  # where a moment is shown (an XLSX date-time has no zone of its own)
 
     def pledge_header(self) -> list[str]: ...
-    def pledge_row(self, record: PledgeRecord) -> list[str]: ...
+    def pledge_row(self, record: PledgeRecord) -> list[Cell]: ...
     def report_header(self) -> list[str]: ...
-    def report_row(self, record: ReportRecord) -> list[str]: ...
+    def report_row(self, record: ReportRecord) -> list[Cell]: ...
+    def text(self, value: Cell) -> str:
+        """A cell as a CSV file writes it."""
+        ...
 
 
 def _joined(values: Iterable[object]) -> str:
     return LIST_SEPARATOR.join(str(v) for v in values)
 
 
-def _iso(value: date | None) -> str:
-    return value.isoformat() if value is not None else ""
-
-
-def utc_day(moment: datetime | None) -> str:
-    """The UTC date of a moment, ISO; empty for none."""
-    return moment.astimezone(UTC).date().isoformat() if moment is not None else ""
+def _utc_date(moment: datetime | None) -> date | str:
+    return moment.astimezone(UTC).date() if moment is not None else ""
 
 
 def amount_code(amount: Decimal | None) -> str:
@@ -132,15 +136,24 @@ def figures_code(figures: Mapping[str, Any] | None) -> str:
 
 
 class CodeFormat:
-    """Stable codes: what systems re-import, and what `import_file` reads."""
+    """Stable codes: what systems re-import, and what `import_file` reads. In XLSX amounts
+    are numbers and days are dates; a progress report's moment stays ISO text, to the second."""
 
     pledges_sheet = PLEDGES_SHEET
     reports_sheet = REPORTS_SHEET
+    time_zone = "UTC"
+
+    def text(self, value: Cell) -> str:
+        if isinstance(value, Decimal):
+            return amount_code(value)
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
 
     def pledge_header(self) -> list[str]:
         return list(PLEDGE_COLUMNS)
 
-    def pledge_row(self, r: PledgeRecord) -> list[str]:
+    def pledge_row(self, r: PledgeRecord) -> list[Cell]:
         return [
             r.reference,
             r.locality,
@@ -153,15 +166,15 @@ class CodeFormat:
             _joined(r.gcr_objectives),
             _joined(r.support_types),
             _joined(r.target_groups),
-            _iso(r.starts_on),
-            _iso(r.ends_on),
+            r.starts_on or "",
+            r.ends_on or "",
             TRUE if r.ongoing else FALSE,
-            amount_code(r.amount),
+            r.amount if r.amount is not None else "",
             r.currency or "",
             r.state,
             r.stage,
-            utc_day(r.submitted_at),
-            utc_day(r.last_progress),
+            _utc_date(r.submitted_at),
+            _utc_date(r.last_progress),
             r.contact,
             r.language,
             partners_code(r.partners),
@@ -170,7 +183,7 @@ class CodeFormat:
     def report_header(self) -> list[str]:
         return list(REPORT_COLUMNS)
 
-    def report_row(self, r: ReportRecord) -> list[str]:
+    def report_row(self, r: ReportRecord) -> list[Cell]:
         return [
             r.reference,
             r.reported_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import datetime
 from typing import IO
+from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.exchange.layout import CODES, RowFormat, guard_formula
+from storage.exchange.layout import CODES, Cell, RowFormat, guard_formula
 from storage.exchange.stream import ExportFilter, iter_pledges, iter_reports
 
 
@@ -35,7 +37,8 @@ async def export_csv(
         writer.writerow(row_format.pledge_header())
         count = 0
         async for record in iter_pledges(session=session, filters=filters):
-            writer.writerow([guard_formula(v) for v in row_format.pledge_row(record)])
+            row = row_format.pledge_row(record)
+            writer.writerow([guard_formula(row_format.text(v)) for v in row])
             count += 1
         text.flush()
     finally:
@@ -53,13 +56,21 @@ async def export_xlsx(
     """The pledges and their progress reports as an XLSX workbook of two sheets into `out`."""
     from storage.xlsx import XlsxWriter
 
+    zone = ZoneInfo(row_format.time_zone)
     with XlsxWriter(out) as workbook:
         sheet = workbook.open_sheet(row_format.pledges_sheet, row_format.pledge_header())
         async for record in iter_pledges(session=session, filters=filters):
-            sheet.append(row_format.pledge_row(record))
+            sheet.append([_local(v, zone) for v in row_format.pledge_row(record)])
         sheet.close()
         reports = workbook.open_sheet(row_format.reports_sheet, row_format.report_header())
         async for report in iter_reports(session=session, filters=filters):
-            reports.append(row_format.report_row(report))
+            reports.append([_local(v, zone) for v in row_format.report_row(report)])
         reports.close()
     return ExportCounts(pledges=sheet.count, reports=reports.count)
+
+
+def _local(value: Cell, zone: ZoneInfo) -> Cell:
+    """A moment as the reader's wall-clock time: an XLSX date-time has no zone."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(zone).replace(tzinfo=None)
+    return value

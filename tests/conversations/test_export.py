@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
 from openpyxl import load_workbook
 
@@ -50,8 +51,19 @@ async def test_coordinator_and_official_exports(
     assert sorted(r[0] for r in rows) == sorted([lyon_reference, quito_reference])
     assert {r[2] for r in rows} == {"France", "Ecuador"}
     assert "2 pledges" in texts(replies)
-    workbook = load_workbook(io.BytesIO(files[xlsx_name]), read_only=True)
+    assert {r[header.index("Start date")] for r in rows} == {"Jan 15, 2027"}
+    assert {r[header.index("Amount")] for r in rows} == {"250,000.00"}
+    workbook = load_workbook(io.BytesIO(files[xlsx_name]))
     assert workbook.sheetnames == ["Pledges", "Progress reports"]
+    sheet = workbook["Pledges"]
+    columns = [c.value for c in sheet[1]]
+    start = sheet.cell(row=2, column=columns.index("Start date") + 1)
+    amount = sheet.cell(row=2, column=columns.index("Amount") + 1)
+    submitted = sheet.cell(row=2, column=columns.index("Submitted on") + 1)
+    # In a spreadsheet, amounts are numbers and days are dates, shown the reader's way.
+    assert (start.value, start.is_date) == (datetime(2027, 1, 15), True)
+    assert (amount.value, amount.number_format) == (250000, "#,##0.00")
+    assert submitted.is_date
     workbook.close()
 
     # A forum filter names the files after it.
