@@ -614,14 +614,17 @@ async def _ask_partners(c: FieldContext) -> Prompt:
         )
         for loc in shown
     ]
-    done = button(
-        t.plain("Done") if pledge.partner_ids else t.plain("No partners"), PartnersDone(pid)
-    )
+    done = button(partners_done_label(t, pledge), PartnersDone(pid))
     body = t.gettext(
         "Is this a joint pledge with other local governments? Send part of a "
         "partner's name to find it, then tap it to add or remove it."
     )
     return Prompt(body, InlineKeyboardMarkup([*rows(buttons, 1), [done]]))
+
+
+def partners_done_label(t: Translator, pledge: Pledge) -> str:
+    """The button that ends the partners step, as it reads now (texts name it by this)."""
+    return t.plain("Done") if pledge.partner_ids else t.plain("No partners")
 
 
 async def _search_partners(c: FieldContext, text: str) -> Reading:
@@ -631,8 +634,9 @@ async def _search_partners(c: FieldContext, text: str) -> Reading:
         return Refuse(
             c.t.gettext(
                 "No registered local government matches “%(text)s”. Try another "
-                "part of the name, or tap Done.",
+                "part of the name, or tap “%(done)s”.",
                 text=text[:100],
+                done=partners_done_label(c.t, c.pledge),
             )
         )
     return AskAgain({**c.data, "results": [loc.id for loc in found]})

@@ -497,3 +497,15 @@ async def test_multi_select_buttons_naming_another_step_are_refused(
         assert "something went wrong" not in texts(replies), data
         assert person.last_answer == "That button is not valid.", data
     assert (await latest_pledge(sessions, 22)).title == ""
+
+
+async def test_a_partner_search_that_finds_nothing_names_the_button_on_screen(
+    app: PledgeApplication, standin: BotApiStandIn, invitations: Invitations
+) -> None:
+    """It once said "tap Done" (French «Terminé», Spanish «Listo») under a "No partners"
+    button: the text names the button as it reads."""
+    person = await join(standin, app, invitations, user_id=71)
+    question = (await walk_to(person, "partners"))[-1]
+    assert [b.text for b in question.buttons()] == ["No partners"]
+    replies = await person.send("Zzyzx")
+    assert "or tap “No partners”." in replies[-1].text
