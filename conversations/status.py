@@ -29,7 +29,12 @@ from conversations.vocabulary import (
 from storage.conversation_state import get_state, set_state
 from storage.forums import forum_name, get_forum, get_forum_by_code, list_open_forums
 from storage.models import Forum, Member, Pledge, Role, Stage, WorkflowState
-from storage.pledges import can_view, get_pledge_by_reference, load_pledge_view
+from storage.pledges import (
+    can_view,
+    get_pledge_by_reference,
+    load_pledge_view,
+    looks_like_reference,
+)
 from storage.queries import (
     READERS,
     FacetValue,
@@ -194,9 +199,10 @@ async def status(update: Update, ctx: PledgeContext) -> None:
     t, reader = ctx.t, is_reader(ctx.member)
     async with ctx.db() as session:
         if ctx.args:
-            forum = await get_forum_by_code(session=session, code=ctx.args[0])
+            code = forum_code_typed(ctx.args)
+            forum = await get_forum_by_code(session=session, code=code)
             if forum is None:
-                await _unknown_forum(update, ctx, session, ctx.args[0])
+                await _unknown_forum(update, ctx, session, code)
                 return
             forums: Sequence[Forum] = [forum]
         else:
@@ -208,6 +214,11 @@ async def status(update: Update, ctx: PledgeContext) -> None:
             assert forum.id is not None
             summary = await forum_summary(session=session, forum_id=forum.id, viewer=ctx.member)
             say(ctx, summary_text(t, forum, summary, reader=reader))
+
+
+def forum_code_typed(args: Sequence[str]) -> str:
+    """A forum's code as typed, spaces and all: `/status grf 2027` means GRF2027."""
+    return "".join(args)
 
 
 async def _unknown_forum(
@@ -388,7 +399,12 @@ def results_message(
 
 
 async def find(update: Update, ctx: PledgeContext) -> None:
-    """/find <words>: pledges whose title or description holds every word; filters by button."""
+    """/find <words>: pledges whose title or description holds every word; filters by button.
+    A reference alone (/find CLA-2027-0003) is that pledge's card, as /pledge gives it."""
+    typed = ctx.args or []
+    if len(typed) == 1 and looks_like_reference(typed[0]):
+        await show_by_reference(update, ctx, typed[0])
+        return
     words = search_words(" ".join(ctx.args or []))
     async with ctx.db() as session:
         await set_state(
@@ -588,9 +604,10 @@ async def missing(update: Update, ctx: PledgeContext) -> None:
     t = ctx.t
     async with ctx.db() as session:
         if ctx.args:
-            forum = await get_forum_by_code(session=session, code=ctx.args[0])
+            code = forum_code_typed(ctx.args)
+            forum = await get_forum_by_code(session=session, code=code)
             if forum is None:
-                await _unknown_forum(update, ctx, session, ctx.args[0])
+                await _unknown_forum(update, ctx, session, code)
                 return
             text, keyboard = await _missing_page(session, t, forum, 0)
             say(ctx, text, keyboard)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -124,6 +125,15 @@ def can_report(member: Member, pledge: Pledge) -> bool:
 async def get_pledge(*, session: AsyncSession, pledge_id: int) -> Pledge | None:
     """A pledge by id, whoever asks."""
     return await session.get(Pledge, pledge_id)
+
+
+# A public reference: CLA, the year it was issued, a number within that year.
+REFERENCE = re.compile(r"^CLA-(\d{4})-(\d{4,6})$")
+
+
+def looks_like_reference(text: str) -> bool:
+    """Whether `text` is written as a reference (CLA-2027-0042, in any case)."""
+    return REFERENCE.match(normalise_reference(text)) is not None
 
 
 def normalise_reference(text: str) -> str:

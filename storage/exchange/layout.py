@@ -45,7 +45,6 @@ REPORT_COLUMNS = ("reference", "reported_at", "stage", "narrative", "figures", "
 # Worked out from the progress reports, so an import reads it from the second sheet instead.
 DERIVED_COLUMNS = frozenset({"last_progress"})
 
-REFERENCE = re.compile(r"^CLA-(\d{4})-(\d{4,6})$")
 PARTNER = re.compile(r"^(.+?)\s*\(([A-Za-z]{2})\)$")
 # Values a spreadsheet would run as a formula: a CSV cell starting so gets a leading quote.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")

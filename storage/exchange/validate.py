@@ -24,7 +24,6 @@ from storage.exchange.layout import (
     MAX_TITLE,
     PARTNER,
     PLEDGE_COLUMNS,
-    REFERENCE,
     REPORT_COLUMNS,
     TRUE,
 )
@@ -41,6 +40,7 @@ from storage.models import (
     TargetGroup,
     WorkflowState,
 )
+from storage.pledges import REFERENCE
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ async def test_status_per_role(
     assert "Draft: 1" in text and "/missing" not in text
 
     assert "There is no forum NOPE" in texts(await staff.send("/status NOPE"))
+    assert "3 pledges" in texts(await staff.send("/status grf 2027"))  # typed with a space
 
     stranger = standin.person(app, user_id=99, first_name="Zed", language_code="en")
     assert "You need an invitation to use /status" in texts(await stranger.send("/status"))
@@ -110,6 +111,9 @@ async def test_pledge_by_reference_per_role(
         assert "Lyon &lt;welcome&gt;" not in text  # escaped once, shown as typed
         assert "Lyon <welcome>" in text and f"Reference: {reference}" in text
     assert "There is no pledge" in texts(await other.send(f"/pledge {reference}"))
+    # /find with a reference alone shows that pledge, as /pledge does, to whom may see it.
+    assert f"Reference: {reference}" in texts(await coordinator.send(f"/find {reference}"))
+    assert "There is no pledge" in texts(await other.send(f"/find {reference.lower()}"))
     assert "There is no pledge" in texts(await coordinator.send("/pledge CLA-1999-0001"))
 
     # Alone, /pledge still starts the officials' wizard; others get a hint.
