@@ -65,6 +65,11 @@ class Approve(ButtonData, prefix="r.ok"):
 
 
 @dataclass(frozen=True)
+class NextReview(ButtonData, prefix="r.next"):
+    """After a decision: the pledge that has waited longest for one."""
+
+
+@dataclass(frozen=True)
 class SendBack(ButtonData, prefix="r.back"):
     """Request changes: the coordinator is asked for a comment."""
 

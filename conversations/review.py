@@ -3,12 +3,13 @@ officials act on the comment and resubmit."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Update
 
-from conversations.buttons import Approve, Deliver, OpenPledge, SendBack
-from conversations.cards import pledge_line
+from conversations.buttons import Approve, Deliver, NextReview, OpenPledge, SendBack
+from conversations.cards import locality_text
 from conversations.common import ack, close_keyboard, notify, problem_text, replace, say, typed_text
 from conversations.context import PledgeContext
 from conversations.flow import (
@@ -27,8 +28,9 @@ from conversations.pledge_card import Resubmit, card_keyboard
 from conversations.review_card import decision_keyboard, review_card
 from conversations.vocabulary import WORKFLOW_STATES, label
 from storage.conversation_state import clear_state, set_state
+from storage.localities import get_localities
 from storage.members import list_coordinators
-from storage.models import ConversationState, NoticeKind, Pledge, WorkflowState
+from storage.models import ConversationState, Locality, NoticeKind, Pledge, WorkflowState
 from storage.pledges import PledgePage, can_edit, get_pledge, get_visible_pledge, load_pledge_view
 from storage.workflow import (
     COMMENT_LIMITS,
@@ -90,8 +92,10 @@ def refusal_text(t: Translator, reason: Refusal, current: str) -> str:
 # ------------------------------------------------------------------ /review: the waiting list
 
 
-def list_message(t: Translator, page: PledgePage, number: int) -> tuple[Html, InlineKeyboardMarkup]:
-    """One page of the pledges awaiting review, a button to open each."""
+def list_message(
+    t: Translator, page: PledgePage, number: int, localities: Mapping[int, Locality]
+) -> tuple[Html, InlineKeyboardMarkup]:
+    """One page of the pledges awaiting review, each with its locality; a button to open each."""
     first = number * PER_PAGE + 1
     lines = [
         t.ngettext(
@@ -100,7 +104,18 @@ def list_message(t: Translator, page: PledgePage, number: int) -> tuple[Html, In
             page.total,
         )
     ]
-    lines += [pledge_line(t, p, first + i) for i, p in enumerate(page.pledges)]
+    lines += [
+        t.gettext(
+            "%(number)s. %(reference)s <b>%(title)s</b> — %(locality)s",
+            number=t.number(first + i),
+            reference=p.reference or "—",
+            title=p.title,
+            locality=locality_text(t, localities[p.locality_id])
+            if p.locality_id in localities
+            else "—",
+        )
+        for i, p in enumerate(page.pledges)
+    ]
     buttons = [
         button(f"{t.number(first + i)}. {p.reference or '—'}", OpenReview(pledge=p.id or 0))
         for i, p in enumerate(page.pledges)
@@ -117,7 +132,12 @@ def list_message(t: Translator, page: PledgePage, number: int) -> tuple[Html, In
     return Html("\n".join(lines)), InlineKeyboardMarkup(keyboard)
 
 
-async def _waiting(ctx: PledgeContext, number: int) -> tuple[PledgePage, int]:
+def _where(t: Translator, localities: Mapping[int, Locality], pledge: Pledge) -> str:
+    found = localities.get(pledge.locality_id or 0)
+    return locality_text(t, found) if found is not None else "—"
+
+
+async def _waiting(ctx: PledgeContext, number: int) -> tuple[PledgePage, int, dict[int, Locality]]:
     async with ctx.db() as session:
         page = await list_awaiting_review(session=session, offset=number * PER_PAGE, limit=PER_PAGE)
         last = page_count(page.total, PER_PAGE) - 1
@@ -126,27 +146,30 @@ async def _waiting(ctx: PledgeContext, number: int) -> tuple[PledgePage, int]:
             page = await list_awaiting_review(
                 session=session, offset=number * PER_PAGE, limit=PER_PAGE
             )
-    return page, number
+        ids = sorted({p.locality_id for p in page.pledges if p.locality_id is not None})
+        found = await get_localities(session=session, ids=ids)
+        localities = {loc.id: loc for loc in found if loc.id is not None}
+    return page, number, localities
 
 
 async def review(update: Update, ctx: PledgeContext) -> None:
     """/review: the pledges awaiting a decision, longest waiting first."""
-    page, number = await _waiting(ctx, 0)
+    page, number, localities = await _waiting(ctx, 0)
     if page.total == 0:
         say(ctx, ctx.t.gettext("No pledge is awaiting review just now."))
         return
-    text, keyboard = list_message(ctx.t, page, number)
+    text, keyboard = list_message(ctx.t, page, number, localities)
     say(ctx, text, keyboard)
 
 
 async def on_list(update: Update, ctx: PledgeContext, data: ReviewList) -> None:
     """Button: another page of the waiting list."""
-    page, number = await _waiting(ctx, max(data.page, 0))
+    page, number, localities = await _waiting(ctx, max(data.page, 0))
     ack(ctx)
     if page.total == 0:
         replace(ctx, ctx.t.gettext("No pledge is awaiting review just now."))
         return
-    text, keyboard = list_message(ctx.t, page, number)
+    text, keyboard = list_message(ctx.t, page, number, localities)
     replace(ctx, text, keyboard)
 
 
@@ -160,6 +183,15 @@ async def on_open(update: Update, ctx: PledgeContext, data: OpenReview) -> None:
         view = await load_pledge_view(session=session, pledge=pledge)
     ack(ctx)
     say(ctx, review_card(ctx.t, view), decision_keyboard(ctx.t, pledge))
+
+
+async def on_next(update: Update, ctx: PledgeContext, _data: NextReview) -> None:
+    """Button: the next pledge awaiting review, the one that has waited longest."""
+    page, _number, _localities = await _waiting(ctx, 0)
+    if not page.pledges:
+        ack(ctx, ctx.t.plain("No pledge is awaiting review just now."), alert=True)
+        return
+    await on_open(update, ctx, OpenReview(pledge=page.pledges[0].id or 0))
 
 
 # ------------------------------------------------------------------ decisions
@@ -362,6 +394,7 @@ FLOW = Flow(
     buttons=(
         Button(ReviewList, on_list, COORDINATORS, ONLY_COORDINATORS),
         Button(OpenReview, on_open, COORDINATORS, ONLY_COORDINATORS),
+        Button(NextReview, on_next, COORDINATORS, ONLY_COORDINATORS),
         Button(Approve, on_approve, COORDINATORS, ONLY_COORDINATORS),
         Button(SendBack, on_send_back, COORDINATORS, ONLY_COORDINATORS),
         Button(Deliver, on_deliver, COORDINATORS, ONLY_COORDINATORS),

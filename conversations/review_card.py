@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup
 
-from conversations.buttons import Approve, Deliver, OpenHistory, SendBack
+from conversations.buttons import Approve, Deliver, NextReview, OpenHistory, SendBack
 from conversations.cards import pledge_card
 from conversations.i18n import Html, Translator
 from conversations.keyboards import button
@@ -17,7 +17,8 @@ from storage.pledges import PledgeView
 
 
 def decision_keyboard(t: Translator, pledge: Pledge) -> InlineKeyboardMarkup:
-    """Approve / Request changes for a submitted pledge, Mark delivered for an approved one."""
+    """Approve / Request changes for a submitted pledge, Mark delivered for an approved one;
+    once decided, the way on to the next pledge awaiting review."""
     assert pledge.id is not None
     rows = []
     if pledge.state == WorkflowState.SUBMITTED.value:
@@ -29,7 +30,11 @@ def decision_keyboard(t: Translator, pledge: Pledge) -> InlineKeyboardMarkup:
         )
     if pledge.state == WorkflowState.APPROVED.value:
         rows.append([button(t.plain("📦 Mark delivered"), Deliver(pledge=pledge.id))])
-    rows.append([button(t.plain("📜 History"), OpenHistory(pledge=pledge.id))])
+    history = button(t.plain("📜 History"), OpenHistory(pledge=pledge.id))
+    if pledge.state == WorkflowState.SUBMITTED.value:
+        rows.append([history])
+    else:
+        rows.append([history, button(t.plain("⏭ Next awaiting review"), NextReview())])
     return InlineKeyboardMarkup(rows)
 
 

@@ -96,6 +96,7 @@ async def test_send_back_resubmit_approve_deliver(
     # /review lists it and opens the same card.
     replies = await cast.coordinator.send("/review")
     assert "Awaiting review" in texts(replies) and reference in texts(replies)
+    assert "Lyon, France" in texts(replies)  # whose pledge it is, at a glance
     replies = await cast.coordinator.press(reference)
     assert "Approve" in str(replies[-1].buttons()) and reference in replies[-1].text
 
@@ -153,7 +154,18 @@ async def test_send_back_resubmit_approve_deliver(
     assert "approved" in last(standin, cast.official).text
     assert "approuvé" in last(standin, cast.french_official).text  # in French
     approved_card = standin.stored_message(resubmitted.chat_id, resubmitted.message_id)
-    assert [b.text for b in approved_card.buttons()] == ["📦 Mark delivered", "📜 History"]
+    assert [b.text for b in approved_card.buttons()] == [
+        "📦 Mark delivered",
+        "📜 History",
+        "⏭ Next awaiting review",
+    ]
+    # Nothing else waits: the way on says so.
+    await cast.coordinator.press("⏭ Next awaiting review", message=approved_card)
+    assert cast.coordinator.last_answer == "No pledge is awaiting review just now."
+    # Another pledge comes in: the way on opens it.
+    other_reference = await submit_pledge(cast.other_official)
+    replies = await cast.coordinator.press("⏭ Next awaiting review", message=approved_card)
+    assert other_reference in replies[-1].text and "✅ Approve" in str(replies[-1].buttons())
 
     await cast.coordinator.press("📦 Mark delivered", message=approved_card)
     assert await state_of(sessions, pledge.id) == WorkflowState.DELIVERED.value
