@@ -173,6 +173,33 @@ def revision_entry(
     return Html("\n".join(lines))
 
 
+def changes_since_sent_back(t: Translator, history: History) -> list[Html]:
+    """What the officials changed since the pledge was last sent back for changes, a line
+    per field (its value then → now); [] if it never was, or nothing changed."""
+    sent_back = [i for i, r in enumerate(history.revisions) if r.action == "changes_requested"]
+    if not sent_back:
+        return []
+    first: dict[str, Any] = {}
+    latest: dict[str, Any] = {}
+    for revision in history.revisions[sent_back[-1] + 1 :]:
+        if revision.action != "edited":
+            continue
+        for field, change in revision.changes.items():
+            if isinstance(change, list) and len(change) == 2:
+                first.setdefault(field, change[0])
+                latest[field] = change[1]
+    return [
+        t.gettext(
+            "• %(field)s: %(old)s → %(new)s",
+            field=t.plain(FIELD_LABELS[field]) if field in FIELD_LABELS else field,
+            old=shorten(value_text(t, history, field, first[field])),
+            new=shorten(value_text(t, history, field, new)),
+        )
+        for field, new in latest.items()
+        if new != first[field]
+    ]
+
+
 def report_entry(t: Translator, history: History, report: ProgressReport, time_zone: str) -> Html:
     """One progress report: stage and the start of its narrative."""
     return t.gettext(

@@ -11,7 +11,8 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conversations.cards import pledge_card
-from conversations.i18n import Translator
+from conversations.history import changes_since_sent_back, load_history
+from conversations.i18n import Html, Translator
 from conversations.onboarding import access_decision_notice, access_request_card
 from conversations.reminders import Message
 from conversations.review import changes_notice, decision_notice, open_keyboard
@@ -56,5 +57,9 @@ async def _pledge_notice(
             "🔁 <b>Pledge resubmitted after changes</b>: %(reference)s",
             reference=pledge.reference,
         )
+        changed = changes_since_sent_back(t, await load_history(session=session, pledge=pledge))
+        if changed:
+            what = t.gettext("<b>Changed since it was sent back:</b>")
+            heading = Html("\n".join([heading, what, *changed]))
         return Message(review_card(t, view, heading=heading), decision_keyboard(t, pledge))
     return None

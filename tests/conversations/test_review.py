@@ -147,6 +147,9 @@ async def test_send_back_resubmit_approve_deliver(
     assert await state_of(sessions, pledge.id) == WorkflowState.SUBMITTED.value
     resubmitted = last(standin, cast.coordinator)
     assert "resubmitted after changes" in resubmitted.text and NEW_TITLE in resubmitted.text
+    # What the officials changed since it was sent back, at the top of the card.
+    assert "Changed since it was sent back:" in resubmitted.text
+    assert f"Title: Welcome centre for newcomers → {NEW_TITLE}" in resubmitted.text
 
     # Approve: the officials hear of it; the card now offers Mark delivered.
     await cast.coordinator.press("✅ Approve", message=resubmitted)
