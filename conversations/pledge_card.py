@@ -12,10 +12,11 @@ from conversations.cards import pledge_card
 from conversations.common import say
 from conversations.context import PledgeContext
 from conversations.flow import ButtonData
-from conversations.i18n import Translator
+from conversations.i18n import Html, Translator
 from conversations.keyboards import button
 from storage.models import Member, Pledge, WorkflowState
 from storage.pledges import can_edit, can_report, load_pledge_view
+from storage.workflow import pending_comment
 
 # The card's own buttons, answered by conversations.my_pledges and conversations.review (which
 # import this module, so the data is declared here rather than there).
@@ -74,5 +75,20 @@ async def show_pledge_card(
     update: Update, ctx: PledgeContext, session: AsyncSession, pledge: Pledge, *, page: int = 0
 ) -> None:
     """Send the pledge card with the buttons the reader may use."""
+    say(
+        ctx,
+        await card_text(ctx.t, session, pledge),
+        card_keyboard(ctx.t, ctx.member, pledge, page=page),
+    )
+
+
+async def card_text(t: Translator, session: AsyncSession, pledge: Pledge) -> Html:
+    """The pledge card, headed by the coordinators' request while it waits for changes."""
     view = await load_pledge_view(session=session, pledge=pledge)
-    say(ctx, pledge_card(ctx.t, view), card_keyboard(ctx.t, ctx.member, pledge, page=page))
+    comment = await pending_comment(session=session, pledge=pledge)
+    heading = (
+        t.gettext("✏️ <b>The coordinators asked for changes:</b> %(comment)s", comment=comment)
+        if comment
+        else None
+    )
+    return pledge_card(t, view, heading=heading)

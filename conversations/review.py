@@ -10,7 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from conversations.buttons import Approve, Deliver, NextReview, OpenPledge, SendBack
 from conversations.cards import locality_text
-from conversations.common import ack, close_keyboard, notify, problem_text, replace, say, typed_text
+from conversations.common import ack, notify, problem_text, replace, say, typed_text
 from conversations.context import PledgeContext
 from conversations.flow import (
     COORDINATORS,
@@ -24,7 +24,7 @@ from conversations.flow import (
 from conversations.i18n import N_, Html, Translator, escape
 from conversations.keyboards import button, page_count, pager_row, rows
 from conversations.parsing import check_length
-from conversations.pledge_card import Resubmit, card_keyboard
+from conversations.pledge_card import Resubmit, card_keyboard, card_text
 from conversations.review_card import decision_keyboard, review_card
 from conversations.vocabulary import WORKFLOW_STATES, label
 from storage.conversation_state import clear_state, set_state
@@ -376,15 +376,16 @@ async def on_resubmit(update: Update, ctx: PledgeContext, data: Resubmit) -> Non
             return
         coordinators = await list_coordinators(session=session)
         await notify(ctx, session, coordinators, NoticeKind.RESUBMITTED, pledge=pledge.id)
+        card = await card_text(t, session, pledge)
     ack(ctx, t.plain("Resubmitted"))
-    close_keyboard(ctx)
+    # The pressed card said "Changes requested": it shows the pledge as it is now.
+    replace(ctx, card, card_keyboard(t, ctx.member, pledge))
     say(
         ctx,
         t.gettext(
             "📤 %(reference)s is resubmitted; the coordinators will review it again.",
             reference=pledge.reference,
         ),
-        card_keyboard(t, ctx.member, pledge),
     )
 
 

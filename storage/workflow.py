@@ -141,6 +141,26 @@ async def list_pledge_officials(*, session: AsyncSession, pledge: Pledge) -> Seq
     return (await session.exec(statement)).all()
 
 
+async def pending_comment(*, session: AsyncSession, pledge: Pledge) -> str | None:
+    """What the coordinators asked when they last sent the pledge back, while it waits for
+    the changes; None otherwise."""
+    if pledge.state != S.CHANGES_REQUESTED.value or pledge.id is None:
+        return None
+    revision = (
+        await session.exec(
+            select(PledgeRevision)
+            .where(
+                col(PledgeRevision.pledge_id) == pledge.id,
+                col(PledgeRevision.action) == ACTIONS[S.CHANGES_REQUESTED],
+            )
+            .order_by(col(PledgeRevision.id).desc())
+            .limit(1)
+        )
+    ).first()
+    comment = revision.changes.get("comment") if revision is not None else None
+    return str(comment) if comment else None
+
+
 async def list_awaiting_review(*, session: AsyncSession, offset: int, limit: int) -> PledgePage:
     """Submitted pledges, longest waiting first."""
     waiting = col(Pledge.state) == S.SUBMITTED.value

@@ -133,6 +133,8 @@ async def test_send_back_resubmit_approve_deliver(
     replies = await cast.french_official.press(0, message=notice)
     opened = replies[-1]
     assert "Référence" in opened.text  # the card is in French
+    assert "Les coordinateurs ont demandé des modifications" in opened.text
+    assert COMMENT in opened.text  # what they asked, on the card while it waits for changes
     replies = await cast.french_official.press_data(data_of(opened, "m.edit"), message=opened)
     replies = await cast.french_official.press_data(
         f"m.field:{pledge.id}:title", message=replies[-1]
@@ -144,6 +146,9 @@ async def test_send_back_resubmit_approve_deliver(
         data_of(edited_card, "r.resub"), message=edited_card
     )
     assert "soumis à nouveau" in texts(replies)  # told in French
+    pressed = standin.stored_message(edited_card.chat_id, edited_card.message_id)
+    assert "Modifications demandées" not in pressed.text  # the old card shows it as it is
+    assert "ont demandé des modifications" not in pressed.text
     assert await state_of(sessions, pledge.id) == WorkflowState.SUBMITTED.value
     resubmitted = last(standin, cast.coordinator)
     assert "resubmitted after changes" in resubmitted.text and NEW_TITLE in resubmitted.text
