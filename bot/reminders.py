@@ -500,7 +500,9 @@ class ReminderSender:
         zone = member.time_zone
         if kind in (ReminderKind.DIGEST, ReminderKind.CLOSING):
             since = await last_digest_sent(session=session, forum_id=forum.id, member_id=member.id)
-            status = await forum_status(session=session, forum_id=forum.id, failures_since=since)
+            status = await forum_status(
+                session=session, forum_id=forum.id, failures_since=since, now=now
+            )
             return texts.digest(
                 t, forum, status, now=now, time_zone=zone, closing=kind is ReminderKind.CLOSING
             )

@@ -368,23 +368,37 @@ def _pending_official_invites(now: datetime) -> Any:
     )
 
 
-async def missing_localities(
-    *, session: AsyncSession, forum_id: int, offset: int, limit: int
-) -> LocalityPage:
-    """Invited localities (an active official, or an official's invite still open) with no
-    pledge for the forum past the draft and not withdrawn; by name."""
+def not_pledged(forum_id: int, now: datetime) -> ColumnElement[bool]:
+    """Which localities have not pledged for the forum: invited (an active official, or an
+    official's invite still open), and neither leading nor partnering in a pledge for it past
+    the draft and not withdrawn. /missing and the coordinators' digest both count by this."""
     officials = select(Member.locality_id).where(
         Member.role == Role.OFFICIAL.value,
         col(Member.active).is_(True),
         col(Member.locality_id).is_not(None),
     )
-    invites = _pending_official_invites(utc_now())
-    pledged = exists().where(
-        col(Pledge.locality_id) == col(Locality.id),
-        col(Pledge.forum_id) == forum_id,
-        col(Pledge.state).not_in(NOT_PLEDGED),
+    invites = _pending_official_invites(now)
+    counted = and_(col(Pledge.forum_id) == forum_id, col(Pledge.state).not_in(NOT_PLEDGED))
+    leads = exists().where(col(Pledge.locality_id) == col(Locality.id), counted)
+    partners = exists().where(
+        col(PledgePartner.locality_id) == col(Locality.id),
+        col(PledgePartner.pledge_id) == col(Pledge.id),
+        counted,
     )
-    condition = and_(or_(col(Locality.id).in_(officials), col(Locality.id).in_(invites)), ~pledged)
+    invited = or_(col(Locality.id).in_(officials), col(Locality.id).in_(invites))
+    return and_(invited, ~leads, ~partners)
+
+
+async def missing_localities(
+    *, session: AsyncSession, forum_id: int, offset: int, limit: int
+) -> LocalityPage:
+    """The localities that have not pledged for the forum (`not_pledged`), by name."""
+    officials = select(Member.locality_id).where(
+        Member.role == Role.OFFICIAL.value,
+        col(Member.active).is_(True),
+        col(Member.locality_id).is_not(None),
+    )
+    condition = not_pledged(forum_id, utc_now())
     total = int(
         (await session.exec(select(func.count()).select_from(Locality).where(condition))).one()
     )

@@ -34,6 +34,7 @@ from storage.models import (
     SchedulerMark,
     WorkflowState,
 )
+from storage.queries import not_pledged
 from storage.zones import zone_or_utc
 
 PLANNER_MARK = "planner"
@@ -346,9 +347,15 @@ class ForumStatus:
 
 
 async def forum_status(
-    *, session: AsyncSession, forum_id: int, failures_since: datetime | None, listed: int = 15
+    *,
+    session: AsyncSession,
+    forum_id: int,
+    failures_since: datetime | None,
+    now: datetime,
+    listed: int = 15,
 ) -> ForumStatus:
-    """Pledges by state, and the invited localities (with an official) that have not pledged."""
+    """Pledges by state, and the invited localities that have not pledged (as /missing counts
+    them: `storage.queries.not_pledged`)."""
     counts = dict(
         (
             await session.exec(
@@ -358,16 +365,8 @@ async def forum_status(
             )
         ).all()
     )
-    pledged = select(Pledge.locality_id).where(
-        Pledge.forum_id == forum_id, Pledge.state != WorkflowState.WITHDRAWN.value
-    )
-    invited = select(Member.locality_id).where(
-        Member.role == Role.OFFICIAL.value, col(Member.locality_id).is_not(None)
-    )
     missing = (
-        select(Locality.name)
-        .where(col(Locality.id).in_(invited), col(Locality.id).not_in(pledged))
-        .order_by(col(Locality.name_key))
+        select(Locality.name).where(not_pledged(forum_id, now)).order_by(col(Locality.name_key))
     )
     total = int((await session.exec(select(func.count()).select_from(missing.subquery()))).one())
     names = (await session.exec(missing.limit(listed))).all()

@@ -29,6 +29,8 @@ from storage.queries import (
     objective_facet,
     search_words,
 )
+from storage.reminders import forum_status
+from storage.types import utc_now
 from tests.storage.helpers import make_locality, make_member
 
 
@@ -457,3 +459,25 @@ async def test_pledge_by_reference(sessions: SessionFactory, world: World) -> No
         found = await get_pledge_by_reference(session=session, reference=pledge.reference.lower())
         assert found is not None and found.id == pledge.id
         assert await get_pledge_by_reference(session=session, reference="CLA-1999-0001") is None
+
+
+async def test_missing_and_the_digest_agree_on_who_has_not_pledged(
+    sessions: SessionFactory, world: World
+) -> None:
+    """A partner in a joint pledge has pledged, its own draft notwithstanding; a draft alone
+    is no pledge. /missing and the coordinators' digest once counted these differently."""
+    await _pledge(
+        sessions,
+        world.lyon_official,
+        state=WorkflowState.SUBMITTED,
+        forum_id=world.grf,
+        title="Joint welcome with Beijing",
+        partner_ids=[world.beijing],
+    )
+    async with transaction(sessions) as session:
+        page = await missing_localities(session=session, forum_id=world.grf, offset=0, limit=10)
+        status = await forum_status(
+            session=session, forum_id=world.grf, failures_since=None, now=utc_now()
+        )
+    assert [loc.name for loc in page.localities] == ["Cairo", "Nice"]
+    assert list(status.not_pledged) == ["Cairo", "Nice"] and status.not_pledged_total == 2
