@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,6 +25,7 @@ from conversations.vocabulary import (
     TARGET_GROUPS,
     WORKFLOW_STATES,
     label,
+    objective_label,
 )
 from storage.forums import forum_name, get_forums
 from storage.localities import get_localities
@@ -36,6 +38,7 @@ from storage.pledges import (
     list_revisions,
 )
 
+SITTING = timedelta(minutes=30)  # changes by one person this close together are one change
 PAGE_LIMIT = 3800  # of Telegram's 4096, leaving room for the heading
 VALUE_LIMIT = 80
 NARRATIVE_LIMIT = 300
@@ -124,7 +127,8 @@ def value_text(t: Translator, history: History, field: str, value: Any) -> str:
         names = SUPPORT_TYPES if field == "support_types" else TARGET_GROUPS
         return ", ".join(label(t, names, str(v)) for v in value)
     if field in ("gcm_objectives", "gcr_objectives"):
-        return ", ".join(t.number(int(v)) for v in value)
+        compact = "gcm" if field == "gcm_objectives" else "gcr"
+        return "; ".join(objective_label(t, compact, int(v)) for v in value)
     if field == "partner_ids":
         return ", ".join(locality_text(t, history.localities.get(i)) for i in value)
     if field in ("starts_on", "ends_on"):
@@ -134,7 +138,43 @@ def value_text(t: Translator, history: History, field: str, value: Any) -> str:
             return str(value)
     if field == "ongoing":
         return t.plain("yes") if value else t.plain("no")
+    if field == "amount":
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            return str(value)
+        currency = history.pledge.currency
+        return t.money(amount, currency) if currency else t.number(amount)
     return str(value)
+
+
+def _old_and_new(
+    t: Translator, history: History, field: str, old: Any, new: Any
+) -> tuple[str, str]:
+    """Both values as the card shows them, cut to fit; a long text changed far from its start
+    is shown around the first difference, so the two sides never read the same."""
+    before, after = value_text(t, history, field, old), value_text(t, history, field, new)
+    if len(before) <= VALUE_LIMIT and len(after) <= VALUE_LIMIT:
+        return before, after
+    start = next(
+        (i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b),
+        min(len(before), len(after)),
+    )
+    if start < VALUE_LIMIT - 10:
+        return shorten(before), shorten(after)
+    around = max(start - 20, 0)
+    return shorten("…" + before[around:]), shorten("…" + after[around:])
+
+
+def change_line(t: Translator, history: History, field: str, old: Any, new: Any) -> Html:
+    """'• Title: old → new', both values as the card shows them."""
+    before, after = _old_and_new(t, history, field, old, new)
+    return t.gettext(
+        "• %(field)s: %(old)s → %(new)s",
+        field=t.plain(FIELD_LABELS[field]) if field in FIELD_LABELS else field,
+        old=before,
+        new=after,
+    )
 
 
 def _who(t: Translator, history: History, member_id: int | None) -> str:
@@ -162,14 +202,7 @@ def revision_entry(
             lines.append(t.gettext("💬 %(comment)s", comment=str(change)))
             continue
         old, new = change if isinstance(change, list) and len(change) == 2 else (None, change)
-        lines.append(
-            t.gettext(
-                "• %(field)s: %(old)s → %(new)s",
-                field=t.plain(FIELD_LABELS[field]) if field in FIELD_LABELS else field,
-                old=shorten(value_text(t, history, field, old)),
-                new=shorten(value_text(t, history, field, new)),
-            )
-        )
+        lines.append(change_line(t, history, field, old, new))
     return Html("\n".join(lines))
 
 
@@ -189,12 +222,7 @@ def changes_since_sent_back(t: Translator, history: History) -> list[Html]:
                 first.setdefault(field, change[0])
                 latest[field] = change[1]
     return [
-        t.gettext(
-            "• %(field)s: %(old)s → %(new)s",
-            field=t.plain(FIELD_LABELS[field]) if field in FIELD_LABELS else field,
-            old=shorten(value_text(t, history, field, first[field])),
-            new=shorten(value_text(t, history, field, new)),
-        )
+        change_line(t, history, field, first[field], new)
         for field, new in latest.items()
         if new != first[field]
     ]
@@ -211,10 +239,52 @@ def report_entry(t: Translator, history: History, report: ProgressReport, time_z
     )
 
 
+def told(revisions: Sequence[PledgeRevision]) -> list[PledgeRevision]:
+    """The revisions a history tells: from the submission on (a draft's every tap is the
+    drafting, not the pledge's history; a draft shows its creation), with what one person
+    changed in one sitting told as one change, and nothing that ends where it began."""
+    submitted = next((i for i, r in enumerate(revisions) if r.action == "submitted"), None)
+    kept = revisions[submitted:] if submitted is not None else revisions[:1]
+    merged: list[PledgeRevision] = []
+    last_at: datetime | None = None
+    for revision in kept:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and last_at is not None
+            and revision.action == previous.action == "edited"
+            and revision.member_id == previous.member_id
+            and revision.created_at - last_at <= SITTING
+        ):
+            for field, change in revision.changes.items():
+                if field in previous.changes and isinstance(change, list) and len(change) == 2:
+                    previous.changes[field] = [previous.changes[field][0], change[1]]
+                else:
+                    previous.changes[field] = change
+        else:
+            merged.append(
+                PledgeRevision(
+                    pledge_id=revision.pledge_id,
+                    member_id=revision.member_id,
+                    action=revision.action,
+                    changes=dict(revision.changes),
+                    created_at=revision.created_at,
+                )
+            )
+        last_at = revision.created_at
+    for revision in merged:
+        revision.changes = {
+            field: change
+            for field, change in revision.changes.items()
+            if not (isinstance(change, list) and len(change) == 2 and change[0] == change[1])
+        }
+    return [r for r in merged if r.action != "edited" or r.changes]
+
+
 def entries(t: Translator, history: History, time_zone: str) -> list[Html]:
-    """Revisions and reports interleaved, oldest first."""
+    """Revisions (as `told`) and reports interleaved, oldest first."""
     dated: list[tuple[datetime, int, Html]] = [
-        (r.created_at, 0, revision_entry(t, history, r, time_zone)) for r in history.revisions
+        (r.created_at, 0, revision_entry(t, history, r, time_zone)) for r in told(history.revisions)
     ]
     dated += [(r.created_at, 1, report_entry(t, history, r, time_zone)) for r in history.reports]
     dated.sort(key=lambda item: (item[0], item[1]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 
@@ -232,17 +233,17 @@ async def test_a_long_history_is_paginated(
     app: PledgeApplication, standin: BotApiStandIn, cast: Cast, sessions: SessionFactory
 ) -> None:
     reference = await submit_pledge(cast.official)
-    olga = await member(sessions, 21)
+    olga, pierre = await member(sessions, 21), await member(sessions, 22)
     async with transaction(sessions) as session:
         pledge = await latest_pledge(sessions, 21)
         pledge = await session.get(Pledge, pledge.id)
         assert pledge is not None
-        for n in range(40):
+        for n in range(40):  # two officials taking turns: forty changes to tell apart
             await update_pledge(
                 session=session,
                 pledge=pledge,
                 changes={"title": f"Title {n} " + "x" * 150, "description": "d" * 300 + str(n)},
-                member_id=olga.id or 0,
+                member_id=(olga if n % 2 else pierre).id or 0,
             )
         await add_progress_report(
             session=session,
@@ -268,3 +269,30 @@ async def test_a_long_history_is_paginated(
     assert "Title 39" in seen
     # Values are shortened so one change never fills a page.
     assert "x" * 100 not in seen
+
+
+async def test_history_tells_the_pledge_not_the_drafting(
+    app: PledgeApplication, standin: BotApiStandIn, cast: Cast, sessions: SessionFactory
+) -> None:
+    """Every tap while drafting once made 24 entries; amounts were raw and objectives bare
+    numbers. From the submission on, one sitting's changes are one entry, shown as on the card."""
+    reference = await submit_pledge(cast.official)
+    olga = await member(sessions, 21)
+    async with transaction(sessions) as session:
+        pledge = await session.get(Pledge, (await latest_pledge(sessions, 21)).id)
+        assert pledge is not None
+        for changes in (
+            {"amount": Decimal("1234.50")},
+            {"gcm_objectives": [1, 3]},
+            {"gcm_objectives": [1, 3, 7]},
+            {"title": "Welcome centre for newcomers"},  # back to what it was: no change
+        ):
+            await update_pledge(
+                session=session, pledge=pledge, changes=changes, member_id=olga.id or 0
+            )
+    replies = await cast.staff.send(f"/history {reference}")
+    history = texts(replies)
+    assert history.count("Edited · ") == 1 and "Created" not in history
+    assert "Amount: €250,000.00 → €1,234.50" in history
+    assert "GCM 1 · " in history and "GCM 7 · " in history
+    assert "Title:" not in history
