@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
@@ -13,10 +14,10 @@ from conversations.flow import ButtonData
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import SELECTED_MARK, button, page_count, pager_row, rows
 from conversations.pledge_steps import EARLIEST_YEAR, LATEST_YEAR
-from storage.forums import ForumError, forum_name
+from storage.forums import ForumError, fallback_language, forum_name
 from storage.models import Compact, Forum
 
-CODE, NEW_NAME = "code", "newname"
+CODE, NEW_NAME, NAME_IN = "code", "newname", "namein"
 NAME, LOCATION, STARTS, ENDS = "name", "location", "starts", "ends"
 DEADLINE, TIME_ZONE, OFFSETS, COMPACTS = "deadline", "tz", "offsets", "compacts"
 DATE_FIELDS = {STARTS: "starts_on", ENDS: "ends_on"}
@@ -110,6 +111,14 @@ class KeepZone(ButtonData, prefix="f.tz"):
     """The deadline typed is in the forum's current time zone."""
 
     forum: int
+
+
+@dataclass(frozen=True)
+class SkipName(ButtonData, prefix="f.skipname"):
+    """No name in this language for now: its readers see the fallback, marked."""
+
+    forum: int
+    language: str
 
 
 # ---------------------------------------------------------------- texts
@@ -224,9 +233,20 @@ def list_message(
     return Html("\n".join(lines)), InlineKeyboardMarkup(keyboard)
 
 
-def question(t: Translator, step: str, forum: Forum | None) -> Html:
+def question(
+    t: Translator, step: str, forum: Forum | None, data: Mapping[str, Any] | None = None
+) -> Html:
     """What a step asks, with the value it would replace."""
     code = forum.code if forum is not None else ""
+    if step == NAME_IN and forum is not None:
+        language = str((data or {}).get("languages", ["en"])[0])
+        return t.gettext(
+            "What is the name of %(code)s in %(language)s? Until it is given, readers in "
+            "%(language)s see its name in %(fallback)s.",
+            code=code,
+            language=t.language_name(language),
+            fallback=t.language_name(fallback_language(forum, language)),
+        )
     if step == CODE:
         return t.gettext(
             "➕ New forum. Send its code: 3 to 16 letters A–Z or digits, for example GRF2029."
@@ -286,9 +306,17 @@ def question(t: Translator, step: str, forum: Forum | None) -> Html:
     )
 
 
-def question_keyboard(t: Translator, step: str, forum: Forum | None) -> InlineKeyboardMarkup | None:
-    """The time zone step offers to keep the forum's current zone."""
-    if step != TIME_ZONE or forum is None or forum.id is None:
+def question_keyboard(
+    t: Translator, step: str, forum: Forum | None, data: Mapping[str, Any] | None = None
+) -> InlineKeyboardMarkup | None:
+    """The time zone step offers to keep the forum's current zone; a name in another
+    language can be skipped."""
+    if forum is None or forum.id is None:
+        return None
+    if step == NAME_IN:
+        language = str((data or {}).get("languages", ["en"])[0])
+        return InlineKeyboardMarkup([[button(t.plain("Skip"), SkipName(forum.id, language))]])
+    if step != TIME_ZONE:
         return None
     keep = t.plain("Keep %(zone)s", zone=forum.deadline_time_zone)
     return InlineKeyboardMarkup([[button(keep, KeepZone(forum.id))]])

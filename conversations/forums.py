@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from conversations.forum_cards import (
     EXAMPLE_DEADLINE,
     LOCATION,
     NAME,
+    NAME_IN,
     NEW_NAME,
     OFFSETS,
     STARTS,
@@ -35,6 +36,7 @@ from conversations.forum_cards import (
     KeepZone,
     NewForum,
     OpenForum,
+    SkipName,
     ToggleOpen,
     card_keyboard,
     compacts_keyboard,
@@ -69,6 +71,7 @@ from storage.forums import (
     normalize_offsets,
     update_forum,
 )
+from storage.members import member_languages
 from storage.models import ConversationState, Forum
 
 STATE = "forum"
@@ -270,8 +273,8 @@ async def reask(update: Update, ctx: PledgeContext, state: ConversationState) ->
         return False
     say(
         ctx,
-        question(ctx.t, state.step, forum),
-        question_keyboard(ctx.t, state.step, forum),
+        question(ctx.t, state.step, forum, state.data),
+        question_keyboard(ctx.t, state.step, forum, state.data),
     )
     return True
 
@@ -366,7 +369,81 @@ async def on_new_name(update: Update, ctx: PledgeContext) -> None:
             say(ctx, forum_problem(t, error))
             return
         await clear_state(session=session, member_id=ctx.member.id or 0)
-    say(ctx, t.gettext("✅ Forum %(code)s created.", code=forum.code))
+        say(ctx, t.gettext("✅ Forum %(code)s created.", code=forum.code))
+        languages = await member_languages(session=session)
+        if await _ask_next_name(ctx, session, forum, languages):
+            return
+    say(ctx, forum_card(t, forum), card_keyboard(t, forum))
+
+
+async def _ask_next_name(
+    ctx: PledgeContext, session: AsyncSession, forum: Forum, languages: Sequence[str]
+) -> bool:
+    """Ask for the forum's name in the next of `languages` it has none in (the languages its
+    readers use); False when none is left."""
+    left = [language for language in languages if not forum.names.get(language)]
+    if not left or forum.id is None:
+        await clear_state(session=session, member_id=ctx.member.id or 0)
+        return False
+    data = {"forum": forum.id, "languages": left}
+    await set_state(
+        session=session, member_id=ctx.member.id or 0, flow=STATE, step=NAME_IN, data=data
+    )
+    say(ctx, question(ctx.t, NAME_IN, forum, data), question_keyboard(ctx.t, NAME_IN, forum, data))
+    return True
+
+
+async def on_name_in(update: Update, ctx: PledgeContext) -> None:
+    """The new forum's name in one more of its readers' languages; then the next one."""
+    typed = await _typed(update, ctx)
+    if typed is None:
+        return
+    state, text = typed
+    text = " ".join(text.split())
+    problem = check_length(text, minimum=NAME_LIMITS[0], maximum=NAME_LIMITS[1])
+    if problem:
+        say(ctx, problem_text(ctx.t, problem))
+        return
+    await _next_name(ctx, state, name=text)
+
+
+async def on_skip_name(update: Update, ctx: PledgeContext, data: SkipName) -> None:
+    """Button: no name in this language for now."""
+    state = ctx.conversation
+    languages = state.data.get("languages") if state is not None else None
+    if (
+        state is None
+        or (state.flow, state.step) != (STATE, NAME_IN)
+        or state.data.get("forum") != data.forum
+        or not languages
+        or languages[0] != data.language
+    ):
+        ack(ctx, ctx.t.plain("That button is no longer valid."), alert=True)
+        return
+    ack(ctx)
+    close_keyboard(ctx)
+    await _next_name(ctx, state, name=None)
+
+
+async def _next_name(ctx: PledgeContext, state: ConversationState, *, name: str | None) -> None:
+    """Keep the name given (if any) in the language asked, then ask the next or show the card."""
+    languages = [str(language) for language in state.data.get("languages", [])]
+    t = ctx.t
+    async with ctx.db() as session:
+        forum = await get_forum(session=session, forum_id=_forum_id(state))
+        if forum is None or not languages:
+            await clear_state(session=session, member_id=ctx.member.id or 0)
+            say(ctx, t.gettext("That forum is not available. /forums lists them."))
+            return
+        if name is not None:
+            names = {**forum.names, languages[0]: name}
+            try:
+                await update_forum(session=session, forum=forum, changes={"names": names})
+            except ForumError as error:
+                say(ctx, forum_problem(t, error))
+                return
+        if await _ask_next_name(ctx, session, forum, languages[1:]):
+            return
     say(ctx, forum_card(t, forum), card_keyboard(t, forum))
 
 
@@ -556,6 +633,7 @@ TEXT_STEPS = {
     (STATE, CODE): on_code,
     (STATE, NEW_NAME): on_new_name,
     (STATE, NAME): on_name,
+    (STATE, NAME_IN): on_name_in,
     (STATE, LOCATION): on_location,
     (STATE, STARTS): on_date,
     (STATE, ENDS): on_date,
@@ -582,6 +660,7 @@ FLOW = Flow(
         Button(ChooseDate, on_date_choice, COORDINATORS, REFUSAL),
         Button(ChooseDeadlineDate, on_deadline_choice, COORDINATORS, REFUSAL),
         Button(KeepZone, on_keep_zone, COORDINATORS, REFUSAL),
+        Button(SkipName, on_skip_name, COORDINATORS, REFUSAL),
     ),
     states=(STATE,),
     text_steps={step: run for (_state, step), run in TEXT_STEPS.items()},

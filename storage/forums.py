@@ -248,14 +248,23 @@ async def get_forum_by_code(*, session: AsyncSession, code: str) -> Forum | None
 
 
 def forum_name(forum: Forum, language: str) -> str:
-    """The forum's name in `language` (zh_Hans finds zh), else in English, else any, else code."""
-    return (
-        forum.names.get(language)
-        or forum.names.get(language.split("_", 1)[0])
-        or forum.names.get("en")
-        or next((name for name in forum.names.values() if name), None)
-        or forum.code
-    )
+    """The forum's name in `language` (zh_Hans finds zh); else, marked with the language it is
+    in, its name in English or in any language ('Mayors Forum 2027 (EN)'); else its code."""
+    own = forum.names.get(language) or forum.names.get(language.split("_", 1)[0])
+    if own:
+        return own
+    other = fallback_language(forum, language)
+    name = forum.names.get(other)
+    return f"{name} ({other.upper()})" if name else forum.code
+
+
+def fallback_language(forum: Forum, language: str) -> str:
+    """The language of the name shown to readers of `language`: theirs, else English, else
+    the first the forum has."""
+    for candidate in (language, language.split("_", 1)[0], "en"):
+        if forum.names.get(candidate):
+            return candidate
+    return next((lang for lang, name in forum.names.items() if name), "en")
 
 
 async def get_forums(*, session: AsyncSession, ids: Collection[int]) -> Sequence[Forum]:

@@ -188,6 +188,12 @@ async def resume_member(*, session: AsyncSession, member: Member) -> bool:
     return changed
 
 
+async def member_languages(*, session: AsyncSession) -> list[str]:
+    """The languages the active members read, as forum names are kept (zh_Hans → zh)."""
+    rows = await session.exec(select(Member.language).where(col(Member.active).is_(True)))
+    return sorted({str(language).split("_", 1)[0] for language in rows.all() if language})
+
+
 async def get_members(*, session: AsyncSession, ids: Collection[int]) -> Sequence[Member]:
     """Members by id (for a batch of reminders)."""
     if not ids:

@@ -12,7 +12,7 @@ from bot.app import PledgeApplication, register_default_commands
 from bot.services import Services
 from bot.standin import BotApiStandIn, SentMessage, SimulatedPerson
 from storage.engine import SessionFactory, transaction
-from storage.forums import get_forum_by_code, update_forum
+from storage.forums import forum_name, get_forum_by_code, update_forum
 from storage.members import get_member_by_telegram_id
 from storage.models import Forum, Role
 from tests.conftest import Invitations, on_standin
@@ -346,3 +346,32 @@ async def test_deadlines_in_the_readers_time_zone_with_a_calendar_file(
     assert "You need an invitation to use /deadlines." in texts(replies)
     await stranger.press_data("d.ics", message=replies[-1])
     assert stranger.last_answer == "/deadlines is for registered members."
+
+
+async def test_a_new_forum_is_named_in_its_readers_languages_or_marked_where_not(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    """French readers once saw only the English name, unmarked, in the wizard and reminders."""
+    coordinator = await join(standin, app, invitations, user_id=11, role=Role.COORDINATOR)
+    for user_id, tag in ((21, "fr"), (22, "ar")):
+        reader = standin.person(app, user_id=user_id, first_name="Reader", language_code=tag)
+        await reader.send("/start " + await invitations.make(Role.OFFICIAL, locality="Lyon"))
+    replies = await new_forum(coordinator, "MMF2027", "Mayors Migration Forum 2027")
+    assert "✅ Forum MMF2027 created." in texts(replies)
+    asked = replies[-1]
+    assert "What is the name of MMF2027 in Arabic?" in asked.text
+    assert "readers in Arabic see its name in English" in asked.text
+    replies = await coordinator.press("Skip", message=asked)
+    assert "What is the name of MMF2027 in French?" in texts(replies)
+    replies = await coordinator.send("Forum des maires sur les migrations 2027")
+    assert "Mayors Migration Forum 2027 · MMF2027" in replies[-1].text  # the card, at last
+    stored = await forum(sessions, "MMF2027")
+    assert stored.names == {
+        "en": "Mayors Migration Forum 2027",
+        "fr": "Forum des maires sur les migrations 2027",
+    }
+    assert forum_name(stored, "fr") == "Forum des maires sur les migrations 2027"
+    assert forum_name(stored, "ar") == "Mayors Migration Forum 2027 (EN)"  # marked as English
