@@ -133,11 +133,11 @@ def _render(
         *(t.gettext("• %(objective)s", objective=o) for o in objectives),
         t.gettext(
             "<b>Support:</b> %(types)s",
-            types=", ".join(label(t, SUPPORT_TYPES, s) for s in p.support_types) or "—",
+            types=t.join(label(t, SUPPORT_TYPES, s) for s in p.support_types) or "—",
         ),
         t.gettext(
             "<b>Target groups:</b> %(groups)s",
-            groups=", ".join(label(t, TARGET_GROUPS, g) for g in p.target_groups) or "—",
+            groups=t.join(label(t, TARGET_GROUPS, g) for g in p.target_groups) or "—",
         ),
         t.gettext(
             "<b>Dates:</b> %(start)s – %(end)s",
@@ -172,9 +172,9 @@ def _partners_text(t: Translator, partners: Sequence[Locality], shown: int | Non
     if not partners:
         return "—"
     if shown is None:
-        return ", ".join(locality_text(t, loc) for loc in partners)
+        return t.join(locality_text(t, loc) for loc in partners)
     names = [_cut(locality_text(t, loc), SHORT_NAME) for loc in partners[:shown]]
     hidden = len(partners) - len(names)
     if hidden:
-        names.append(t.plain("and %(count)s more", count=t.number(hidden)))
-    return ", ".join(names)
+        names.append(t.plain("%(count)s more", count=t.number(hidden)))
+    return t.join(names)

@@ -151,9 +151,7 @@ def _day(t: Translator, value: date | None) -> str:
 def offsets_text(t: Translator, offsets: Sequence[int]) -> str:
     if not offsets:
         return t.plain("none")
-    return t.plain(
-        "%(days)s days before the deadline", days=", ".join(t.number(d) for d in offsets)
-    )
+    return t.plain("%(days)s days before the deadline", days=t.join(t.number(d) for d in offsets))
 
 
 def forum_card(t: Translator, forum: Forum) -> Html:

@@ -125,12 +125,12 @@ def value_text(t: Translator, history: History, field: str, value: Any) -> str:
         return compacts_text(t, list(value))
     if field in ("support_types", "target_groups"):
         names = SUPPORT_TYPES if field == "support_types" else TARGET_GROUPS
-        return ", ".join(label(t, names, str(v)) for v in value)
+        return t.join(label(t, names, str(v)) for v in value)
     if field in ("gcm_objectives", "gcr_objectives"):
         compact = "gcm" if field == "gcm_objectives" else "gcr"
         return "; ".join(objective_label(t, compact, int(v)) for v in value)
     if field == "partner_ids":
-        return ", ".join(locality_text(t, history.localities.get(i)) for i in value)
+        return t.join(locality_text(t, history.localities.get(i)) for i in value)
     if field in ("starts_on", "ends_on"):
         try:
             return t.date(date.fromisoformat(str(value)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_time, format_timedelta
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -138,6 +139,11 @@ class Translator:
         return str(
             format_timedelta(delta, threshold=threshold, add_direction=True, locale=self.locale)
         )
+
+    def join(self, items: Iterable[str]) -> str:
+        """Values listed the reader's way: 'A, B, and C', 'A وB وC', 'A、B和C'."""
+        values = [item for item in items if item]
+        return str(format_list(values, locale=self.locale)) if values else ""
 
     def days_until(self, deadline: datetime, now: datetime, *, time_zone: str) -> str:
         """'in 30 days' counted in calendar days where the reader is: a deadline tomorrow

@@ -391,7 +391,7 @@ def answered_line(t: Translator, pledge: Pledge, step: str, note: str | None) ->
     answer = note
     if answer is None and field.choices is not None:
         chosen = getattr(pledge, field.choices.attribute)
-        answer = ", ".join(
+        answer = t.join(
             o.label for o in field.choices.options(t) if field.choices.value(o.code) in chosen
         )
     if not answer:
@@ -607,9 +607,7 @@ async def on_submit(update: Update, ctx: PledgeContext, data: Submit) -> None:
         if gaps:
             ack(
                 ctx,
-                t.plain(
-                    "Still missing: %(fields)s", fields=", ".join(step_name(t, s) for s in gaps)
-                ),
+                t.plain("Still missing: %(fields)s", fields=t.join(step_name(t, s) for s in gaps)),
                 alert=True,
             )
             await go_to(update, ctx, session, pledge, gaps[0], flow=WIZARD, revisit=True)

@@ -69,7 +69,7 @@ def digest(
         ),
     ]
     if status.not_pledged:
-        shown = ", ".join(status.not_pledged)
+        shown = t.join(status.not_pledged)
         hidden = status.not_pledged_total - len(status.not_pledged)
         if hidden > 0:
             shown = t.plain("%(names)s and %(count)s more", names=shown, count=t.number(hidden))

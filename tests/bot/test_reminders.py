@@ -457,7 +457,7 @@ async def test_the_digest_matches_the_database(
     assert "Drafts in progress: 1" in digest  # Porto Alegre's draft
     # A draft is no pledge yet: Porto Alegre is listed, as /missing lists it.
     assert "Invited localities without a pledge: 2" in digest
-    assert "Porto Alegre, Sendai" in digest
+    assert "Porto Alegre and Sendai" in digest
     assert "Submitted, awaiting review: 0" in digest
 
 

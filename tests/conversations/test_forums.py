@@ -161,7 +161,7 @@ async def test_a_coordinator_adds_a_forum_and_edits_every_field(
         replies = await coordinator.send(bad)
         assert "Reminders go out 1 to 365 days before the deadline" in texts(replies), bad
     replies = await coordinator.send("1, 30, 7, 7")
-    assert "Reminders: 30, 7, 1 days before the deadline" in replies[-1].text
+    assert "Reminders: 30, 7, and 1 days before the deadline" in replies[-1].text
     assert (await forum(sessions, "GRF2031")).reminder_offsets == [30, 7, 1]
 
     # Open / closed.

@@ -84,7 +84,7 @@ async def test_invite_to_submitted_to_edit_to_progress_report(
     assert "Change: Target groups" in texts(replies)
     await official.press("Stateless persons")
     replies = await official.press("Done (2 chosen)")
-    assert "Target groups: Refugees, Stateless persons" in replies[-1].text
+    assert "Target groups: Refugees and Stateless persons" in replies[-1].text
 
     # Report progress: stage, then a narrative.
     replies = await official.press("📈 Report progress")
