@@ -126,7 +126,12 @@ def _render(
             "<b>Forum:</b> %(forum)s",
             forum=forum_name(view.forum, t.language) if view.forum else "—",
         ),
-        t.gettext("<b>Compacts:</b> %(compacts)s", compacts=compacts_text(t, p.compacts)),
+        t.ngettext(
+            "<b>Compact:</b> %(compacts)s",
+            "<b>Compacts:</b> %(compacts)s",
+            max(len(p.compacts), 1),
+            compacts=compacts_text(t, p.compacts),
+        ),
         t.gettext("<b>Title:</b> %(title)s", title=p.title or "—"),
         t.gettext("<b>Description:</b> %(description)s", description=description),
         t.gettext("<b>Objectives:</b>"),

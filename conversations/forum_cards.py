@@ -165,7 +165,12 @@ def forum_card(t: Translator, forum: Forum) -> Html:
         ),
         t.gettext("Names: %(names)s", names=names or "—"),
         t.gettext("Location: %(location)s", location=forum.location or "—"),
-        t.gettext("Compacts: %(compacts)s", compacts=compacts_text(t, forum.compacts)),
+        t.ngettext(
+            "Compact: %(compacts)s",
+            "Compacts: %(compacts)s",
+            max(len(forum.compacts), 1),
+            compacts=compacts_text(t, forum.compacts),
+        ),
         t.gettext(
             "Dates: %(start)s – %(end)s",
             start=_day(t, forum.starts_on),

@@ -114,7 +114,7 @@ async def test_a_coordinator_adds_a_forum_and_edits_every_field(
     assert "✅ Both, in unison" in [b.text for b in standin.last_message(11).buttons()]  # type: ignore[union-attr]
     replies = await coordinator.press("GCR")
     assert (await forum(sessions, "GRF2031")).compacts == ["gcr"]
-    assert "Compacts: GCR" in standin.last_message(11).text  # type: ignore[union-attr]
+    assert "Compact: GCR" in standin.last_message(11).text  # type: ignore[union-attr]
 
     # Start date: unreadable, then ambiguous (a button for each reading).
     await coordinator.press("✏️ Start date")

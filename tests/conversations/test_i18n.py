@@ -156,3 +156,23 @@ def test_days_left_are_counted_in_the_readers_own_days(
     assert [t.days_until(deadline, at, time_zone=zone) for at in read_at] == said
     same_day = local.replace(hour=9, minute=0)
     assert t.days_until(deadline, same_day, time_zone=zone) == t.relative(deadline - same_day)
+
+
+def test_one_compact_is_never_named_in_the_arabic_dual(catalogs: Catalogs) -> None:
+    """الاتفاقان (the two compacts) once headed a pledge serving only the GCM."""
+    t = catalogs.translator("ar")
+    one = t.ngettext(
+        "<b>Compact:</b> %(compacts)s", "<b>Compacts:</b> %(compacts)s", 1, compacts="x"
+    )
+    two = t.ngettext(
+        "<b>Compact:</b> %(compacts)s", "<b>Compacts:</b> %(compacts)s", 2, compacts="x"
+    )
+    assert "الاتفاقان" not in one and "الاتفاق العالمي" in one
+    assert "الاتفاقان" in two
+
+
+def test_lists_are_joined_the_readers_way(catalogs: Catalogs) -> None:
+    assert catalogs.translator("en").join(["A", "B", "C"]) == "A, B, and C"
+    assert catalogs.translator("zh_Hans").join(["甲", "乙", "丙"]) == "甲、乙和丙"
+    assert "،" not in catalogs.translator("ar").join(["أ", "ب"])  # two: joined by و alone
+    assert catalogs.translator("ar").join(["أ", "ب", "ج"]).count("و") == 2
