@@ -2,6 +2,9 @@
 
 The Application runs against the in-process Bot API stand-in and the configured database.
 Type a message to send it; a number presses that button of the last message with buttons.
+Everything the bot does is shown: its messages to every person of the session (each labelled
+with whom it went to), the pop-ups a button press raises, and the files and pictures it sends
+(saved to a folder, their paths printed).
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import re
 import shlex
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.app import PledgeApplication, build_application, register_default_commands, sender_of
 from bot.reminders import ReminderSender
@@ -71,6 +75,21 @@ class Simulation:
     clock: SimulatedClock
     people: dict[str, SimulatedPerson] = field(default_factory=dict)
     current: str = ""
+    files: Path | None = None  # where the files and pictures the bot sends are saved
+
+    async def act(self, action: Awaitable[list[SentMessage]]) -> None:
+        """Do what the person typed, then show everything the bot did: to them first, then to
+        the others of the session (a coordinator told of a new pledge, say)."""
+        mark = self.standin.history_mark()
+        mine = await action
+        self.show(mine)
+        answer = self.person.last_answer
+        if answer:
+            self.write(f"   (pop-up: {answer})")
+            self.person.last_answer = None
+        for key, other in self.people.items():
+            if key != self.current:
+                self.show(self.standin.messages_since(mark, other.chat_id))
 
     async def wait(self, duration: timedelta) -> None:
         """Move time on an hour at a time, showing every reminder that falls due."""
@@ -103,8 +122,23 @@ class Simulation:
     def show(self, messages: list[SentMessage]) -> None:
         for message in messages:
             self.write(render(message, self._name_of(message.chat_id)))
+            saved = self._save_media(message)
+            if saved is not None:
+                self.write(f"   (saved: {saved})")
         for violation in self.standin.drain_violations():
             self.write(f"!! Telegram would refuse this: {violation}")
+
+    def _save_media(self, message: SentMessage) -> Path | None:
+        """A file or a picture the bot sent, written to `files` (once per message)."""
+        media = message.document or message.photo
+        if media is None or self.files is None or not isinstance(media.get("content"), bytes):
+            return None
+        name = Path(str(media.get("file_name") or "picture.png")).name
+        path = self.files / f"{message.chat_id}-{message.message_id}-{name}"
+        if not path.exists():
+            self.files.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(media["content"])
+        return path
 
     def _name_of(self, chat_id: int) -> str:
         for person in self.people.values():
@@ -116,7 +150,8 @@ class Simulation:
 def render(message: SentMessage, recipient: str) -> str:
     """A bot message as text, its buttons numbered."""
     verb = "edited its message to" if message.edit_date else "→"
-    lines = [f"── bot {verb} {recipient} " + "─" * 20, message.text]
+    kind = " (file)" if message.document else " (picture)" if message.photo else ""
+    lines = [f"── bot {verb} {recipient}{kind} " + "─" * 20, message.text]
     for number, button in enumerate(message.buttons(), start=1):
         lines.append(f"   [{number}] {button.text}")
     return "\n".join(lines)
@@ -149,6 +184,7 @@ async def simulate(
         reminders = sender_of(application)
         await reminders.start()
         simulation = Simulation(standin, application, services, write, reminders, clock)
+        simulation.files = services.settings.data_dir / "simulator-files"
         simulation.become("Alice")
         write(HELP)
         write("You are Alice. Start with ':invite coordinator', then '/start <token>'.")
@@ -165,12 +201,12 @@ async def _handle(simulation: Simulation, line: str) -> None:
     person, write = simulation.person, simulation.write
     if line.isdigit():
         try:
-            simulation.show(await person.press(int(line) - 1))
+            await simulation.act(person.press(int(line) - 1))
         except (LookupError, IndexError) as error:
             write(f"(no such button: {error})")
         return
     if not line.startswith(":"):
-        simulation.show(await person.send(line))
+        await simulation.act(person.send(line))
         return
     try:
         words = shlex.split(line[1:])
@@ -200,7 +236,7 @@ async def _handle(simulation: Simulation, line: str) -> None:
             "photo": person.send_photo,
             "sticker": person.send_sticker,
         }[command]
-        simulation.show(await sender())
+        await simulation.act(sender())
     elif command == "time":
         write(f"(simulated time: {simulation.clock.now():%Y-%m-%d %H:%M} UTC)")
     elif command == "wait" and args and (match := WAIT.match(args[0])):

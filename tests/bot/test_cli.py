@@ -175,14 +175,22 @@ async def test_the_simulator_takes_a_new_user_from_invite_to_submitted_pledge(
             "12",
         ]:
             yield line
+        yield ":as Alice"
+        yield "/export"
+        yield "1"
         yield ":quit"
 
     await simulate(services, typed(), out.append)
     screen = "\n".join(out)
     assert "CLA-" in screen, screen[-3000:]
     assert "Telegram would refuse" not in screen
-    assert "(to Alice" not in screen  # the coordinator's notice is shown as addressed to Alice
     assert "bot → Alice" in screen and "bot → Olga" in screen
+    # What Olga's submission sent the coordinator shows too, addressed to her.
+    submitted = screen.index("CLA-")
+    assert "bot → Alice" in screen[submitted:] and "New pledge submitted" in screen[submitted:]
+    assert "(pop-up: " in screen  # a button press answered with a note
+    saved = [line.split("(saved: ")[1].rstrip(")") for line in out if "(saved: " in line]
+    assert len(saved) == 2 and all(Path(path).stat().st_size > 0 for path in saved)  # CSV, XLSX
 
 
 def _forum_rows(tmp_path: Path, code: str) -> list[tuple[object, ...]]:
