@@ -71,7 +71,20 @@ def isolate(text: str) -> str:
     return f"{FSI}{text}{PDI}"
 
 
+RLM = "\u200f"  # right-to-left mark: sets the direction of a line that starts with a value
+
+
+def _rtl_lines(template: str) -> str:
+    """A right-to-left template whose lines begin with a value (a number, a reference, a
+    name, each isolated) would be laid out left to right: each such line starts with RLM."""
+    return "\n".join(
+        RLM + line if line.lstrip().startswith("%(") else line for line in template.split("\n")
+    )
+
+
 def _interpolate(template: str, values: Mapping[str, object], *, rtl: bool) -> Html:
+    if rtl:
+        template = _rtl_lines(template)
     if not values:
         return Html(template)
     escaped = {key: escape(value) for key, value in values.items()}

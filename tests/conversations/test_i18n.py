@@ -176,3 +176,17 @@ def test_lists_are_joined_the_readers_way(catalogs: Catalogs) -> None:
     assert catalogs.translator("zh_Hans").join(["甲", "乙", "丙"]) == "甲、乙和丙"
     assert "،" not in catalogs.translator("ar").join(["أ", "ب"])  # two: joined by و alone
     assert catalogs.translator("ar").join(["أ", "ب", "ج"]).count("و") == 2
+
+
+def test_an_arabic_line_made_only_of_values_is_set_right_to_left(catalogs: Catalogs) -> None:
+    """'1. CLA-2027-0001 Title — Lyon' would otherwise be laid out left to right."""
+    t = catalogs.translator("ar")
+    line = t.gettext(
+        "%(number)s. %(reference)s <b>%(title)s</b> — %(locality)s",
+        number="١",
+        reference="CLA-2027-0001",
+        title="Welcome",
+        locality="Lyon",
+    )
+    assert line.startswith("\u200f")
+    assert not catalogs.translator("fr").gettext("%(count)s more", count=3).startswith("\u200f")
