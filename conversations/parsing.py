@@ -301,18 +301,38 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-TIME_AT_END = re.compile(r"(?:^|[\s,T])(\d{1,2})[:h](\d{2})\s*$")
+# A time at the end: 17:00, 17h00, or with a day period, as English (5:00 PM) and Arabic
+# (5:00 م) write it.
+TIME_AT_END = re.compile(r"(?:^|[\s,T])(\d{1,2})[:h](\d{2})(?:\s*([^\d\s,]{1,6}))?\s*$")
 
 
 def read_date_time(text: str, locale: Locale) -> tuple[date | AmbiguousDate | None, time | None]:
-    """A typed date followed by a 24-hour time ('2027-03-15 17:00'); None for a missing part."""
+    """A typed date followed by a time ('2027-03-15 17:00', '… 5:00 PM' as the bot shows it
+    in English); None for a missing part."""
     text = _plain(text)
     match = TIME_AT_END.search(text)
     if match is None:
         return read_date(text, locale), None
     hour, minute = int(match[1]), int(match[2])
+    period = _day_period(match[3], locale) if match[3] else None
+    if match[3] and period is None:
+        return read_date(text, locale), None  # not a time after all
+    if period is not None and 1 <= hour <= 12:
+        hour = hour % 12 + (12 if period == "pm" else 0)
     at = time(hour, minute) if hour < 24 and minute < 60 else None
     return read_date(text[: match.start()].strip(" ,T"), locale), at
+
+
+def _day_period(word: str, locale: Locale) -> str | None:
+    """'am' or 'pm' for a day period as the locale or English abbreviates it."""
+    wanted = _fold(word).replace(".", "").replace(" ", "")
+    for source in (locale, Locale.parse("en")):
+        for period in ("am", "pm"):
+            for width in ("abbreviated", "narrow", "wide"):
+                name = source.day_periods["format"][width].get(period)
+                if name and _fold(str(name)).replace(".", "").replace(" ", "") == wanted:
+                    return period
+    return None
 
 
 def read_offsets(text: str) -> list[int] | None:

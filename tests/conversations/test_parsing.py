@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 
 import pytest
 from babel import Locale
+from babel.dates import format_time
 from babel.numbers import get_currency_precision
 
 from conversations.i18n import Catalogs
-from conversations.parsing import AmbiguousDate, read_country, read_date, read_money
+from conversations.parsing import (
+    AmbiguousDate,
+    read_country,
+    read_date,
+    read_date_time,
+    read_money,
+)
+from conversations.pledge_steps import budget_example
 
 
 @pytest.mark.parametrize(
@@ -157,3 +165,18 @@ def test_every_amount_the_bot_shows_is_read_back_as_the_same_amount(
 )
 def test_countries_by_name_or_code(language: str, text: str, expected: str | None) -> None:
     assert read_country(text, Locale.parse(language)) == expected
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_examples_and_times_the_bot_shows_are_read_back(
+    catalogs: Catalogs, language: str
+) -> None:
+    """What the bot offers as an example is accepted when sent back, marks and all."""
+    t = catalogs.translator(language)
+    assert read_money(budget_example(t), t.locale) == (Decimal("250000.00"), "EUR")
+    sample = date(2028, 1, 31)
+    for shown in (t.date(sample, format="short"), sample.isoformat()):
+        assert read_date(shown, t.locale) == sample, shown
+    for at in (time(17, 0), time(9, 5)):
+        shown = format_time(at, format="short", locale=t.locale)
+        assert read_date_time(f"{sample.isoformat()} {shown}", t.locale) == (sample, at), shown
