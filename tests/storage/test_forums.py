@@ -184,5 +184,6 @@ def test_time_zones_are_iana_names() -> None:
 def test_a_forum_is_named_in_the_readers_language_or_the_best_there_is() -> None:
     forum = Forum(code="X2029", names={"fr": "Forum", "zh": "论坛"})
     assert forum_name(forum, "zh_Hans") == "论坛"
-    assert forum_name(forum, "en") == "Forum"  # no English name: any name beats the code
+    # No English name: any name beats the code, marked with the language it is in.
+    assert forum_name(forum, "en") == "Forum (FR)"
     assert forum_name(Forum(code="X2029", names={}), "en") == "X2029"
