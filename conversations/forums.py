@@ -345,18 +345,27 @@ async def on_code(update: Update, ctx: PledgeContext) -> None:
     say(ctx, question(t, NEW_NAME, None))
 
 
+async def _typed_name(update: Update, ctx: PledgeContext) -> tuple[ConversationState, str] | None:
+    """A forum name typed for a step, its spacing tidied; None (and why) if it cannot be one."""
+    typed = await _typed(update, ctx)
+    if typed is None:
+        return None
+    state, text = typed
+    text = " ".join(text.split())
+    problem = check_length(text, minimum=NAME_LIMITS[0], maximum=NAME_LIMITS[1])
+    if problem:
+        say(ctx, problem_text(ctx.t, problem))
+        return None
+    return state, text
+
+
 async def on_new_name(update: Update, ctx: PledgeContext) -> None:
     """The new forum's name in the coordinator's language: the forum is created."""
-    typed = await _typed(update, ctx)
+    typed = await _typed_name(update, ctx)
     if typed is None:
         return
     state, text = typed
     t = ctx.t
-    text = " ".join(text.split())
-    problem = check_length(text, minimum=NAME_LIMITS[0], maximum=NAME_LIMITS[1])
-    if problem:
-        say(ctx, problem_text(t, problem))
-        return
     async with ctx.db() as session:
         try:
             forum = await create_forum(
@@ -395,15 +404,10 @@ async def _ask_next_name(
 
 async def on_name_in(update: Update, ctx: PledgeContext) -> None:
     """The new forum's name in one more of its readers' languages; then the next one."""
-    typed = await _typed(update, ctx)
+    typed = await _typed_name(update, ctx)
     if typed is None:
         return
     state, text = typed
-    text = " ".join(text.split())
-    problem = check_length(text, minimum=NAME_LIMITS[0], maximum=NAME_LIMITS[1])
-    if problem:
-        say(ctx, problem_text(ctx.t, problem))
-        return
     await _next_name(ctx, state, name=text)
 
 
@@ -449,15 +453,10 @@ async def _next_name(ctx: PledgeContext, state: ConversationState, *, name: str 
 
 async def on_name(update: Update, ctx: PledgeContext) -> None:
     """The forum's name in the coordinator's language; other languages are kept."""
-    typed = await _typed(update, ctx)
+    typed = await _typed_name(update, ctx)
     if typed is None:
         return
     state, text = typed
-    text = " ".join(text.split())
-    problem = check_length(text, minimum=NAME_LIMITS[0], maximum=NAME_LIMITS[1])
-    if problem:
-        say(ctx, problem_text(ctx.t, problem))
-        return
     async with ctx.db() as session:
         forum = await get_forum(session=session, forum_id=_forum_id(state))
     names = {**(forum.names if forum is not None else {}), name_language(ctx.t): text}
