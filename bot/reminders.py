@@ -17,7 +17,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -67,6 +67,7 @@ from storage.reminders import (
     silent_pledges,
     superseded,
 )
+from storage.types import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return utc_now()
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)

@@ -25,6 +25,7 @@ from conversations.admin import deep_link
 from storage.engine import transaction
 from storage.invites import issue_invite
 from storage.models import Role
+from storage.types import clock_of
 
 HELP = """Commands of the simulator (everything else is sent to the bot as a message):
   <number>                     press that button of the last message with buttons
@@ -33,7 +34,7 @@ HELP = """Commands of the simulator (everything else is sent to the bot as a mes
   :doc  :photo  :sticker       send a file, a picture or a sticker instead of text
   :who                         list the people in this simulation
   :time                        the simulated time (reminders follow it)
-  :wait 7d | 12h | 30m         let time pass: due reminders arrive as it moves
+  :wait 7d | 12h | 30m         let time pass (one clock for all): due reminders arrive
   :help                        this text
   :quit                        leave"""
 
@@ -171,6 +172,18 @@ async def simulate(
     """Run the chat until the lines run out or `:quit`."""
     standin = BotApiStandIn()
     clock = SimulatedClock(standin.clock)
+    with clock_of(clock.now):
+        await _run(services, standin, clock, lines, write)
+
+
+async def _run(
+    services: Services,
+    standin: BotApiStandIn,
+    clock: SimulatedClock,
+    lines: AsyncIterator[str],
+    write: Callable[[str], None],
+) -> None:
+    """The session itself, every part of it reading the simulated clock."""
     application = build_application(
         services,
         token=standin.token,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +35,23 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+# A context variable, not a parameter threaded through every storage call: only the simulator
+# moves time, and everything it runs (handlers, history, file names, default columns) must
+# read the same clock. Tasks and threads started inside `clock_of` inherit it.
+_CLOCK: ContextVar[Callable[[], datetime] | None] = ContextVar("pledgebot_clock", default=None)
+
+
 def utc_now() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
+    """The current time, aware, in UTC (the simulated time inside `clock_of`)."""
+    clock = _CLOCK.get()
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+@contextmanager
+def clock_of(now: Callable[[], datetime]) -> Iterator[None]:
+    """Make `now` the time of everything run inside, so a simulated `:wait` moves it all."""
+    token = _CLOCK.set(now)
+    try:
+        yield
+    finally:
+        _CLOCK.reset(token)

@@ -368,6 +368,32 @@ async def test_reminders_arrive_in_the_simulator_as_time_passes(services: Servic
     assert "Invited localities without a pledge: 0" in screen
 
 
+async def test_waiting_in_the_simulator_moves_every_clock_not_only_the_reminders(
+    services: Services,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    out: list[str] = []
+
+    def last_token() -> str:
+        return next(line for line in reversed(out) if "/start " in line).split("/start ")[-1]
+
+    async def typed() -> AsyncIterator[str]:
+        yield ":invite coordinator"
+        yield f"/start {last_token()}"
+        yield ":wait 40d"
+        yield "/export"
+        yield "1"
+        yield ":quit"
+
+    await simulate(services, typed(), out.append)
+    later = (datetime.now(UTC) + timedelta(days=40)).date().isoformat()
+    saved = [line.split("(saved: ")[1].rstrip(")") for line in out if "(saved: " in line]
+    # The export is named after the simulated day, as it would be forty days from now.
+    assert saved and all(later in Path(path).name for path in saved), saved
+    assert f"(simulated time: {later}" in "\n".join(out)
+
+
 def test_export_to_a_path_and_import_with_dry_run(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
