@@ -41,7 +41,7 @@ async def load_member(update: Update, ctx: PledgeContext) -> bool:
         return False
     catalogs = ctx.services.catalogs
     async with ctx.db() as session:
-        language = catalogs.negotiate(user.language_code) or catalogs.default_language
+        language = catalogs.regional(user.language_code) or catalogs.default_language
         member, _created, state = await get_or_create_member(
             session=session, telegram_id=user.id, display_name=user.full_name, language=language
         )

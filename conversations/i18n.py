@@ -201,6 +201,23 @@ class Translator:
         return str(format_currency(amount, currency, locale=self.locale))
 
 
+def _formats_locale(tag: str | None, code: str) -> Locale | None:
+    """The reader's regional locale when it writes the catalog's language in the catalog's
+    script: `es-419` for the `es` catalog, but not `zh-hant` for `zh_Hans`, whose month names
+    would then be in another script than the messages around them."""
+    if not tag:
+        return None
+    try:
+        regional, catalog = Locale.parse(tag.strip().replace("-", "_")), Locale.parse(code)
+    except (ValueError, UnknownLocaleError):
+        return None
+    if regional.territory is None or regional.language != catalog.language:
+        return None
+    if regional.script not in (None, catalog.script):
+        return None
+    return regional
+
+
 def compile_catalog(po_path: Path) -> Translations:
     """Compile a .po file in memory, so what runs is never older than the catalog."""
     with po_path.open("rb") as po_file:
@@ -240,11 +257,22 @@ class Catalogs:
         same_language = sorted(c for c in self._translations if c.split("_", 1)[0] == base)
         return same_language[0] if same_language else None
 
+    def regional(self, tag: str | None) -> str | None:
+        """What a reader's language is kept as: the catalog, narrowed to their region where
+        that region writes numbers and dates its own way (`es-419` → `es_419`, which reads
+        1,234.50 where Spain writes 1.234,50), or None when there is no catalog for it."""
+        code = self.negotiate(tag)
+        if code is None or tag is None:
+            return code
+        formats = _formats_locale(tag, code)
+        return str(formats) if formats is not None else code
+
     def translator(self, language: str | None) -> Translator:
-        """A translator for `language`, or for the default language if it is not available."""
+        """A translator for `language`, or for the default language if it is not available;
+        its messages come from the catalog, its numbers and dates from the reader's region."""
         code = self.negotiate(language) or self.default_language
         try:
-            locale = Locale.parse(code)
+            locale = _formats_locale(language, code) or Locale.parse(code)
         except (ValueError, UnknownLocaleError):
             code, locale = SOURCE_LANGUAGE, Locale.parse(SOURCE_LANGUAGE)
         return Translator(code, locale, self._translations[code])

@@ -224,6 +224,9 @@ async def on_language(update: Update, ctx: PledgeContext, data: ChooseLanguage) 
     if code not in catalogs.languages:
         ack(ctx, ctx.t.plain("That language is not available."), alert=True)
         return
+    # A reader in Mexico who picks Español again keeps writing amounts as Mexico does.
+    if catalogs.negotiate(ctx.member.language) == code:
+        code = ctx.member.language
     async with ctx.db() as session:
         await set_member_language(session=session, member=ctx.member, language=code)
     t = catalogs.translator(code)

@@ -301,9 +301,9 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-# A time at the end: 17:00, 17h00, or with a day period, as English (5:00 PM) and Arabic
-# (5:00 م) write it.
-TIME_AT_END = re.compile(r"(?:^|[\s,T])(\d{1,2})[:h](\d{2})(?:\s*([^\d\s,]{1,6}))?\s*$")
+# A time at the end: 17:00, 17h00, 17 h 00 (Canadian French), or with a day period, as English
+# (5:00 PM) and Arabic (5:00 م) write it.
+TIME_AT_END = re.compile(r"(?:^|[\s,T])(\d{1,2})\s*[:h]\s*(\d{2})(?:\s*([^\d\s,]{1,6}))?\s*$")
 
 
 def read_date_time(text: str, locale: Locale) -> tuple[date | AmbiguousDate | None, time | None]:

@@ -121,9 +121,11 @@ def test_dates_with_ordinals_and_direction_marks(language: str, text: str, expec
 
 
 LANGUAGES = ("ar", "en", "es", "fr", "pt", "ru", "zh_Hans")
+# Readers whose region writes numbers or dates unlike the catalog's own locale does.
+REGIONS = ("es-419", "es-MX", "pt-PT", "fr-CA", "en-GB", "ar-MA", "zh-TW")
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("language", LANGUAGES + REGIONS)
 def test_every_date_the_bot_shows_is_read_back_as_the_same_date(
     catalogs: Catalogs, language: str
 ) -> None:
@@ -138,7 +140,7 @@ def test_every_date_the_bot_shows_is_read_back_as_the_same_date(
                 assert read == day, (text, read)
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("language", LANGUAGES + REGIONS)
 def test_every_amount_the_bot_shows_is_read_back_as_the_same_amount(
     catalogs: Catalogs, language: str
 ) -> None:
@@ -167,7 +169,7 @@ def test_countries_by_name_or_code(language: str, text: str, expected: str | Non
     assert read_country(text, Locale.parse(language)) == expected
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("language", LANGUAGES + REGIONS)
 def test_the_examples_and_times_the_bot_shows_are_read_back(
     catalogs: Catalogs, language: str
 ) -> None:
@@ -180,3 +182,16 @@ def test_the_examples_and_times_the_bot_shows_are_read_back(
     for at in (time(17, 0), time(9, 5)):
         shown = format_time(at, format="short", locale=t.locale)
         assert read_date_time(f"{sample.isoformat()} {shown}", t.locale) == (sample, at), shown
+
+
+def test_a_regional_reader_sees_and_is_read_in_their_regions_numbers(catalogs: Catalogs) -> None:
+    """es-419 writes 1,234.50 where Spain writes 1.234,50; the words stay the Spanish catalog's,
+    and a script the catalog is not written in (zh-TW) is not taken for its dates."""
+    mexico, spain = catalogs.translator("es-MX"), catalogs.translator("es")
+    assert mexico.language == spain.language == "es"
+    assert mexico.number(Decimal("1234.5")) == "1,234.5"
+    assert spain.number(Decimal("1234.5")) == "1.234,5"
+    assert read_money("$1,234.50", mexico.locale) == (Decimal("1234.50"), "MXN")
+    assert catalogs.regional("es-419") == "es_419" and catalogs.regional("es") == "es"
+    assert catalogs.regional("zh-TW") == "zh_Hans" and catalogs.regional("xx-YY") is None
+    assert str(catalogs.translator("zh-TW").locale) == "zh_Hans"
