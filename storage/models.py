@@ -40,6 +40,25 @@ class Compact(StrEnum):
     GCR = "gcr"
 
 
+class PledgeType(StrEnum):
+    """As the UN forms ask: one government's, one text for several, with partners, or matching
+    another pledge."""
+
+    INDIVIDUAL = "individual"
+    COMMON = "common"
+    PARTNERSHIP = "partnership"
+    MATCHING = "matching"
+
+
+class Scope(StrEnum):
+    """Where the pledge acts."""
+
+    LOCAL = "local"
+    REGIONAL = "regional"
+    NATIONAL = "national"
+    INTERNATIONAL = "international"
+
+
 class WorkflowState(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
@@ -205,6 +224,9 @@ class Forum(SQLModel, table=True):
     )
     is_open: bool = Field(default=True)
     progress_review: bool = Field(default=False)
+    # The description's length as this forum's pledge form asks (UNN: 300–3,000); None: ours.
+    description_min: int | None = None
+    description_max: int | None = None
     created_at: datetime = _created()
 
 
@@ -247,6 +269,15 @@ class Pledge(SQLModel, table=True):
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
     currency: str | None = Field(default=None, max_length=3)
     partner_ids: list[int] = _json_list()
+    pledge_type: str = Field(default=PledgeType.INDIVIDUAL.value, max_length=16)
+    matching_reference: str = Field(default="", max_length=40)
+    # Who the UN forms name as the pledge's contact; "" until asked.
+    contact_name: str = Field(default="", max_length=200)
+    contact_title: str = Field(default="", max_length=200)
+    contact_email: str = Field(default="", max_length=254)
+    contact_phone: str = Field(default="", max_length=32)
+    scope: str = Field(default="", max_length=16)
+    beneficiary_countries: list[str] = _json_list()
     language: str = Field(default="en", max_length=16)
     state: str = Field(default=WorkflowState.DRAFT.value, max_length=20, index=True)
     draft_step: str | None = Field(default=None, max_length=16)

@@ -15,7 +15,7 @@ import storage.models  # noqa: F401  (registers the tables)
 from storage.engine import SessionFactory, transaction
 from storage.forums import forum_name, list_open_forums
 from storage.migrate import alembic_config, upgrade
-from storage.models import Forum
+from storage.models import Forum, Pledge
 
 SEEDED = {
     "IMRF2022": False,
@@ -113,3 +113,49 @@ async def test_downgrade_of_the_seed_removes_only_the_forums(engine: AsyncEngine
     await upgrade(engine)
     async with engine.connect() as connection:
         assert (await connection.execute(text("SELECT COUNT(*) FROM forum"))).scalar_one() == 5
+
+
+async def test_a_database_filled_before_the_un_form_fields_upgrades_with_its_pledges(
+    engine: AsyncEngine, sessions: SessionFactory
+) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(_downgrade, "0008")
+        # Filled as 0008 knew it: the columns 0009 adds do not exist yet.
+        await connection.execute(
+            text(
+                "INSERT INTO locality (name, name_key, country, kind, created_at) "
+                "VALUES ('Lyon', 'lyon', 'FR', 'municipality', '2026-01-01 00:00:00')"
+            )
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO member (telegram_id, display_name, role, locality_id, language, "
+                "time_zone, reminder_hour, muted_kinds, active, created_at, last_seen_at) "
+                "VALUES (7, 'Ana', 'official', 1, 'fr', 'UTC', 9, '[]', true, "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO pledge (reference, locality_id, compacts, title, description, "
+                "search_text, gcm_objectives, gcr_objectives, support_types, target_groups, "
+                "ongoing, partner_ids, language, state, stage, created_by_id, created_at, "
+                "updated_at) VALUES ('CLA-2026-0001', 1, '[\"gcm\"]', 'Logements', "
+                "'Des logements pour les familles', '', '[5]', '[]', '[]', '[\"migrants\"]', "
+                "false, '[]', 'fr', 'submitted', 'planning', 1, '2026-01-01 00:00:00', "
+                "'2026-01-01 00:00:00')"
+            )
+        )
+    await upgrade(engine)
+    async with transaction(sessions) as session:
+        pledge = (await session.exec(select(Pledge))).one()
+        forum = (await session.exec(select(Forum).where(Forum.code == "GRF2027"))).one()
+    assert (pledge.reference, pledge.title, pledge.gcm_objectives) == (
+        "CLA-2026-0001",
+        "Logements",
+        [5],
+    )
+    # The new answers read as not given, so the card shows "—" and an edit can add them.
+    assert pledge.pledge_type == "individual" and pledge.beneficiary_countries == []
+    assert (pledge.contact_name, pledge.contact_email, pledge.scope) == ("", "", "")
+    assert forum.description_min is None and forum.description_max is None

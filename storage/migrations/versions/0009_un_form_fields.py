@@ -1,0 +1,57 @@
+"""What the UN pledge forms ask: contact, pledge type, scope; a forum's description limits
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-01 15:00:00
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0009'
+down_revision: str | None = '0008'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# Existing pledges get the values a pledge made today starts with, so they upgrade in place.
+TEXT_COLUMNS = (
+    ('matching_reference', 40, ''),
+    ('contact_name', 200, ''),
+    ('contact_title', 200, ''),
+    ('contact_email', 254, ''),
+    ('contact_phone', 32, ''),
+    ('scope', 16, ''),
+)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('pledge') as batch:
+        batch.add_column(
+            sa.Column(
+                'pledge_type', sa.String(length=16), nullable=False, server_default='individual'
+            )
+        )
+        for name, length, default in TEXT_COLUMNS:
+            batch.add_column(
+                sa.Column(name, sa.String(length=length), nullable=False, server_default=default)
+            )
+        batch.add_column(
+            sa.Column(
+                'beneficiary_countries', sa.JSON(), nullable=False, server_default=sa.text("'[]'")
+            )
+        )
+    with op.batch_alter_table('forum') as batch:
+        batch.add_column(sa.Column('description_min', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('description_max', sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('forum') as batch:
+        batch.drop_column('description_max')
+        batch.drop_column('description_min')
+    with op.batch_alter_table('pledge') as batch:
+        batch.drop_column('beneficiary_countries')
+        for name, _length, _default in reversed(TEXT_COLUMNS):
+            batch.drop_column(name)
+        batch.drop_column('pledge_type')
