@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime, timedelta
@@ -236,6 +237,12 @@ def _forum_options(command: argparse.ArgumentParser) -> None:
         "keeps its local time",
     )
     command.add_argument("--offsets", metavar="30,14,7,3,1", help="reminder days before it")
+    command.add_argument(
+        "--description-limits",
+        metavar="MIN-MAX",
+        help="the description's length the forum's pledge form asks, e.g. 300-3000 (none: "
+        "pledgebot's own)",
+    )
     state = command.add_mutually_exclusive_group()
     state.add_argument("--open", dest="is_open", action="store_true", default=None)
     state.add_argument("--closed", dest="is_open", action="store_false")
@@ -300,9 +307,20 @@ def _forum_changes(args: argparse.Namespace, forum: Forum | None) -> dict[str, A
             raise CommandError(
                 f"--offsets takes whole days like 30,14,7, not {args.offsets!r}"
             ) from None
+    if args.description_limits is not None:
+        changes["description_min"], changes["description_max"] = _limits(args.description_limits)
     if args.is_open is not None:
         changes["is_open"] = args.is_open
     return changes
+
+
+def _limits(text: str) -> tuple[int | None, int | None]:
+    if text.strip().lower() == "none":
+        return None, None
+    found = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", text)
+    if found is None:
+        raise CommandError(f"--description-limits takes MIN-MAX like 300-3000, not {text!r}")
+    return int(found[1]), int(found[2])
 
 
 def _forum_names(args: argparse.Namespace) -> dict[str, str]:

@@ -10,6 +10,8 @@ from conversations.i18n import Html, Translator
 from conversations.parsing import country_name
 from conversations.vocabulary import (
     COMPACT_SHORT,
+    PLEDGE_TYPES,
+    SCOPES,
     STAGES,
     SUPPORT_TYPES,
     TARGET_GROUPS,
@@ -154,8 +156,29 @@ def _render(
             "<b>Partners:</b> %(partners)s",
             partners=_partners_text(t, view.partners, fit.partners_shown),
         ),
+        t.gettext("<b>Pledge type:</b> %(type)s", type=label(t, PLEDGE_TYPES, p.pledge_type)),
+        t.gettext("<b>Scope:</b> %(scope)s", scope=scope_text(t, p)),
+        t.gettext("<b>Contact:</b> %(contact)s", contact=contact_text(t, p)),
     ]
     return Html("\n".join(lines))
+
+
+def scope_text(t: Translator, pledge: Pledge) -> str:
+    """'International · Lebanon, Jordan', as the card and history show a pledge's reach."""
+    if not pledge.scope:
+        return "—"
+    countries = t.join(country_name(c, t.locale) for c in pledge.beneficiary_countries)
+    scope = label(t, SCOPES, pledge.scope)
+    return f"{scope} · {countries}" if countries else scope
+
+
+def contact_text(t: Translator, pledge: Pledge) -> str:
+    """'Ana Silva · Deputy Mayor · ana@lyon.fr · +33 4 72 10 30 30' (a middle dot reads the
+    same in every language, where a list pattern would read 'Ana Silva and Deputy Mayor')."""
+    if not pledge.contact_email:
+        return "—"
+    parts = (pledge.contact_name, pledge.contact_title, pledge.contact_email, pledge.contact_phone)
+    return " · ".join(p for p in parts if p)
 
 
 def pledge_line(t: Translator, pledge: Pledge, number: int) -> Html:

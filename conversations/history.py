@@ -18,8 +18,11 @@ from conversations.context import PledgeContext
 from conversations.flow import MEMBERS, Button, ButtonData, Command, Flow
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import pager_row
+from conversations.parsing import country_name
 from conversations.vocabulary import (
     FIELD_LABELS,
+    PLEDGE_TYPES,
+    SCOPES,
     STAGES,
     SUPPORT_TYPES,
     TARGET_GROUPS,
@@ -123,6 +126,12 @@ def value_text(t: Translator, history: History, field: str, value: Any) -> str:
         return forum_name(forum, t.language) if forum else "—"
     if field == "compacts":
         return compacts_text(t, list(value))
+    if field == "pledge_type":
+        return label(t, PLEDGE_TYPES, str(value))
+    if field == "scope":
+        return label(t, SCOPES, str(value))
+    if field == "beneficiary_countries":
+        return t.join(country_name(str(code), t.locale) for code in value)
     if field in ("support_types", "target_groups"):
         names = SUPPORT_TYPES if field == "support_types" else TARGET_GROUPS
         return t.join(label(t, names, str(v)) for v in value)

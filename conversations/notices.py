@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from conversations.cards import pledge_card
+from conversations.form_rules import late_line
 from conversations.history import changes_since_sent_back, load_history
 from conversations.i18n import Html, Translator
 from conversations.onboarding import access_decision_notice, access_request_card
@@ -51,6 +52,9 @@ async def _pledge_notice(
         heading = t.gettext(
             "📥 <b>New pledge submitted</b>: %(reference)s", reference=pledge.reference
         )
+        late = late_line(t, pledge, view.forum)
+        if late:
+            heading = Html("\n".join([heading, late]))
         return Message(pledge_card(t, view, heading=heading), decision_keyboard(t, pledge))
     if kind == NoticeKind.RESUBMITTED.value:
         heading = t.gettext(

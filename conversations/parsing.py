@@ -1,4 +1,4 @@
-"""Reading what people type: dates, amounts with currencies, countries, free text."""
+"""Reading what people type: dates, amounts with currencies, countries, contacts, free text."""
 
 from __future__ import annotations
 
@@ -341,3 +341,64 @@ def read_offsets(text: str) -> list[int] | None:
     if not parts or not all(p.isascii() and p.isdigit() for p in parts):
         return None
     return [int(p) for p in parts]
+
+
+# An address as the UN forms accept it: no spaces, one @, a dot in the domain.
+EMAIL = re.compile(r"[^@\s,;<>()]+@[^@\s,;<>()]+\.[^@\s,;<>().]{2,}")
+PHONE = re.compile(r"\+?[\d\s().\-]{6,32}")
+MAX_EMAIL, MAX_PHONE, MAX_CONTACT_TEXT = 254, 32, 200
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A pledge's contact person as typed: name, title, e-mail and (optional) phone."""
+
+    name: str
+    title: str
+    email: str
+    phone: str = ""
+
+
+def read_contact(text: str) -> Contact | list[str]:
+    """A contact from lines (or, on one line, parts between commas) in any order: the part with
+    an @ is the e-mail, a run of digits the phone, the first other part the name and the rest
+    the title. Otherwise the parts still missing: 'name', 'title', 'email'."""
+    plain = _plain(clean_text(text))
+    lines = [line.strip() for line in plain.splitlines() if line.strip()]
+    parts = lines if len(lines) > 1 else [p.strip() for p in re.split(r"[,;،]", plain) if p.strip()]
+    email = phone = ""
+    words: list[str] = []
+    for part in parts:
+        if "@" in part and not email:
+            email = part
+        elif PHONE.fullmatch(part) and sum(c.isdigit() for c in part) >= 6 and not phone:
+            phone = " ".join(part.split())
+        else:
+            words.append(" ".join(part.split()))
+    missing = []
+    if not words or len(words[0]) > MAX_CONTACT_TEXT:
+        missing.append("name")
+    title = ", ".join(words[1:])
+    if not title or len(title) > MAX_CONTACT_TEXT:
+        missing.append("title")
+    if not EMAIL.fullmatch(email) or len(email) > MAX_EMAIL:
+        missing.append("email")
+    if missing:
+        return missing
+    return Contact(words[0], title, email.lower(), phone[:MAX_PHONE])
+
+
+def read_countries(text: str, locale: Locale) -> tuple[list[str], list[str]]:
+    """Countries named or coded, separated by commas or lines: their codes, in the order typed
+    and once each, and the parts that are no country."""
+    codes: list[str] = []
+    unknown: list[str] = []
+    for part in re.split(r"[,;،、\n]+", _plain(text)):
+        if not part.strip():
+            continue
+        code = read_country(part.strip(), locale)
+        if code is None:
+            unknown.append(part.strip())
+        elif code not in codes:
+            codes.append(code)
+    return codes, unknown

@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
-from conversations.cards import compacts_text, locality_text
+from conversations.cards import compacts_text, contact_text, locality_text, scope_text
 from conversations.common import problem_text
 from conversations.flow import ButtonData
 from conversations.i18n import N_, Html, Translator
@@ -33,17 +33,27 @@ from conversations.keyboards import (
     rows,
     which_date,
 )
-from conversations.parsing import AmbiguousDate, check_length, read_date, read_money
+from conversations.parsing import (
+    AmbiguousDate,
+    check_length,
+    country_name,
+    read_contact,
+    read_countries,
+    read_date,
+    read_money,
+)
 from conversations.vocabulary import (
     OBJECTIVES,
+    SCOPES,
     SUPPORT_TYPES,
     TARGET_GROUPS,
     label,
     objective_label,
 )
-from storage.forums import forum_name, list_open_forums
+from storage.forums import forum_name, get_forum, list_open_forums
 from storage.localities import get_localities, search_localities
-from storage.models import Compact, Pledge
+from storage.models import MAX_DESCRIPTION, Compact, Pledge, PledgeType, Scope
+from storage.pledges import last_contact
 
 WIZARD = "wizard"
 EDIT = "edit"
@@ -53,13 +63,15 @@ DISCARD = "discard"
 FORUM, COMPACTS, TITLE, DESCRIPTION = "forum", "compacts", "title", "description"
 GCM, GCR, SUPPORT, GROUPS = "gcm", "gcr", "support", "groups"
 START, END, BUDGET, PARTNERS = "start", "end", "budget", "partners"
+SCOPE, COUNTRIES, CONTACT = "scope", "countries", "contact"
 
 # Steps whose answer can be kept with a button (a multi-select step's Done already keeps).
-KEEPABLE = (FORUM, COMPACTS, TITLE, DESCRIPTION, START, END, BUDGET)
+KEEPABLE = (FORUM, COMPACTS, TITLE, DESCRIPTION, START, END, BUDGET, SCOPE, COUNTRIES, CONTACT)
 TITLE_LIMITS = (3, 200)
 DESCRIPTION_LIMITS = (20, 2000)
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 MAX_PARTNERS = 20
+MAX_COUNTRIES = 60
 OBJECTIVES_PER_PAGE = 8
 
 
@@ -145,6 +157,29 @@ class TogglePartner(ButtonData, prefix="w.partner"):
 @dataclass(frozen=True)
 class PartnersDone(ButtonData, prefix="w.pdone"):
     """No more partners."""
+
+    pledge: int
+
+
+@dataclass(frozen=True)
+class PartnersDoneAs(ButtonData, prefix="w.pdone2"):
+    """No more partners, and how the pledge is shared: `common` (one text) or `partnership`."""
+
+    pledge: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class ChooseScope(ButtonData, prefix="w.scope"):
+    """Where the pledge acts: local, regional, national or international."""
+
+    pledge: int
+    scope: str
+
+
+@dataclass(frozen=True)
+class UseContact(ButtonData, prefix="w.contact"):
+    """The contact of the person's previous pledge, for this one too."""
 
     pledge: int
 
@@ -363,27 +398,67 @@ async def _read_title(c: FieldContext, text: str) -> Reading:
     return Accept({"title": " ".join(text.split())})
 
 
+@dataclass(frozen=True)
+class DescriptionLimits:
+    """How long a description may be, and the forum whose pledge form set it (None: ours)."""
+
+    minimum: int
+    maximum: int
+    forum: str | None
+
+
+async def description_limits(c: FieldContext) -> DescriptionLimits:
+    """The pledge's forum's limits where it sets them (UNN's form asks 300–3,000), else ours."""
+    forum = await get_forum(session=c.session, forum_id=c.pledge.forum_id or 0)
+    if forum is None or (forum.description_min is None and forum.description_max is None):
+        return DescriptionLimits(*DESCRIPTION_LIMITS, None)
+    return DescriptionLimits(
+        forum.description_min or DESCRIPTION_LIMITS[0],
+        min(forum.description_max or MAX_DESCRIPTION, MAX_DESCRIPTION),
+        forum_name(forum, c.t.language),
+    )
+
+
 async def _ask_description(c: FieldContext) -> Prompt:
     """What the government will do, for whom and how."""
     t, description = c.t, c.pledge.description
+    limits = await description_limits(c)
+    if limits.forum is None:
+        question = t.gettext(
+            "Describe the pledge: what your government will do, for whom and how "
+            "(up to %(limit)s characters).",
+            limit=t.number(limits.maximum),
+        )
+    else:
+        question = t.gettext(
+            "Describe the pledge: what your government will do, for whom and how, in "
+            "%(minimum)s to %(limit)s characters: the pledge form of %(forum)s asks for that.",
+            minimum=t.number(limits.minimum),
+            limit=t.number(limits.maximum),
+            forum=limits.forum,
+        )
     return Prompt(
-        _join(
-            t.gettext(
-                "Describe the pledge: what your government will do, for whom and how "
-                "(up to %(limit)s characters).",
-                limit=t.number(DESCRIPTION_LIMITS[1]),
-            ),
-            _now_line(t, description[:300] + ("…" if len(description) > 300 else "")),
-        ),
+        _join(question, _now_line(t, description[:300] + ("…" if len(description) > 300 else ""))),
         None,
     )
 
 
 async def _read_description(c: FieldContext, text: str) -> Reading:
     """A description within its limits, kept as typed (line breaks and all)."""
-    problem = check_length(text, minimum=DESCRIPTION_LIMITS[0], maximum=DESCRIPTION_LIMITS[1])
+    limits = await description_limits(c)
+    problem = check_length(text, minimum=limits.minimum, maximum=limits.maximum)
     if problem:
-        return Refuse(problem_text(c.t, problem))
+        refused = problem_text(c.t, problem)
+        if limits.forum is not None and problem.code == "short":
+            refused = _join(
+                refused,
+                c.t.gettext(
+                    "The pledge form of %(forum)s asks for at least this much, so that the "
+                    "secretariat does not have to ask you for more.",
+                    forum=limits.forum,
+                ),
+            )
+        return Refuse(refused)
     return Accept({"description": text})
 
 
@@ -614,17 +689,35 @@ async def _ask_partners(c: FieldContext) -> Prompt:
         )
         for loc in shown
     ]
-    done = button(partners_done_label(t, pledge), PartnersDone(pid))
     body = t.gettext(
         "Is this a joint pledge with other local governments? Send part of a "
         "partner's name to find it, then tap it to add or remove it."
     )
-    return Prompt(body, InlineKeyboardMarkup([*rows(buttons, 1), [done]]))
+    return Prompt(body, InlineKeyboardMarkup([*rows(buttons, 1), partners_done_row(t, pledge)]))
 
 
 def partners_done_label(t: Translator, pledge: Pledge) -> str:
     """The button that ends the partners step, as it reads now (texts name it by this)."""
     return t.plain("Done") if pledge.partner_ids else t.plain("No partners")
+
+
+def partners_done_row(t: Translator, pledge: Pledge) -> list[Any]:
+    """'No partners'; once there are partners, two ways to finish that also say how the pledge
+    is shared, as the UN forms ask: one common text, or each government's part."""
+    pid = pledge.id or 0
+    if not pledge.partner_ids:
+        return [button(partners_done_label(t, pledge), PartnersDone(pid))]
+    marks = {pledge.pledge_type: "✅ "}
+    return [
+        button(
+            marks.get(PledgeType.COMMON.value, "") + t.plain("Done · one common text"),
+            PartnersDoneAs(pid, PledgeType.COMMON.value),
+        ),
+        button(
+            marks.get(PledgeType.PARTNERSHIP.value, "") + t.plain("Done · in partnership"),
+            PartnersDoneAs(pid, PledgeType.PARTNERSHIP.value),
+        ),
+    ]
 
 
 async def _search_partners(c: FieldContext, text: str) -> Reading:
@@ -640,6 +733,119 @@ async def _search_partners(c: FieldContext, text: str) -> Reading:
             )
         )
     return AskAgain({**c.data, "results": [loc.id for loc in found]})
+
+
+async def _ask_scope(c: FieldContext) -> Prompt:
+    """Where the pledge acts, one tap; the countries that benefit follow from it."""
+    t, pid = c.t, c.pledge_id
+    options = [Option(code, label(t, SCOPES, code)) for code in SCOPES]
+    return Prompt(
+        _join(
+            t.gettext(
+                "Where will the pledge make a difference? Local, regional and national "
+                "pledges benefit your own country; for an international one I will ask which "
+                "countries."
+            ),
+            _now_line(t, scope_text(t, c.pledge) if c.pledge.scope else None),
+        ),
+        choice_keyboard(options, action=lambda code: ChooseScope(pid, code), columns=2),
+    )
+
+
+def scope_changes(pledge: Pledge, scope: str, home: str) -> dict[str, Any]:
+    """A new scope and the countries that go with it: the home country within it, the list
+    already given (but not the home country alone) for an international pledge."""
+    if scope != Scope.INTERNATIONAL.value:
+        return {"scope": scope, "beneficiary_countries": [home]}
+    kept = [] if pledge.beneficiary_countries == [home] else pledge.beneficiary_countries
+    return {"scope": scope, "beneficiary_countries": kept}
+
+
+async def _ask_countries(c: FieldContext) -> Prompt:
+    """Which countries an international pledge benefits."""
+    t = c.t
+    now = t.join(country_name(code, t.locale) for code in c.pledge.beneficiary_countries)
+    return Prompt(
+        _join(
+            t.gettext(
+                "Which countries or refugee situations will benefit? Send their names or "
+                "two-letter codes, separated by commas, like %(example)s.",
+                example=t.join(country_name(code, t.locale) for code in ("LB", "JO")),
+            ),
+            _now_line(t, now or None),
+        ),
+        None,
+    )
+
+
+async def _read_countries(c: FieldContext, text: str) -> Reading:
+    """Countries by name or code; any that is not one is named back."""
+    t = c.t
+    codes, unknown = read_countries(text, t.locale)
+    if unknown:
+        return Refuse(
+            t.gettext(
+                "I do not know these as countries: %(unknown)s. Please write each as a "
+                "country's name or two-letter code (LB, JO), separated by commas.",
+                unknown=t.join(u[:60] for u in unknown[:5]),
+            )
+        )
+    if not codes:
+        return Refuse(t.gettext("Please name at least one country."))
+    if len(codes) > MAX_COUNTRIES:
+        return Refuse(
+            t.gettext("Please name up to %(limit)s countries.", limit=t.number(MAX_COUNTRIES))
+        )
+    return Accept({"beneficiary_countries": codes})
+
+
+async def _ask_contact(c: FieldContext) -> Prompt:
+    """Who the UN forms name as the contact: typed once, then offered from the last pledge."""
+    t, pid = c.t, c.pledge_id
+    previous = await last_contact(session=c.session, member_id=c.pledge.created_by_id)
+    keyboard = None
+    if previous is not None and previous.id != c.pledge.id:
+        text = "👤 " + contact_text(t, previous)
+        keyboard = InlineKeyboardMarkup([[button(text[:60], UseContact(pid))]])
+    return Prompt(
+        _join(
+            t.gettext(
+                "Who is the contact person for this pledge? Send their name, title and "
+                "e-mail, one per line, and a phone number if you wish."
+            ),
+            t.gettext("Like: %(example)s", example="Ana Silva, Deputy Mayor, ana@lyon.fr")
+            if keyboard is None
+            else Html(""),
+            _now_line(t, contact_text(t, c.pledge) if c.pledge.contact_email else None),
+        ),
+        keyboard,
+    )
+
+
+async def _read_contact(c: FieldContext, text: str) -> Reading:
+    """A name, a title and a valid e-mail address (a phone if given), in any order."""
+    t = c.t
+    contact = read_contact(text)
+    if isinstance(contact, list):
+        names = {
+            "name": t.plain("a name"),
+            "title": t.plain("a title (Mayor, Head of Social Affairs…)"),
+            "email": t.plain("a valid e-mail address"),
+        }
+        return Refuse(
+            t.gettext(
+                "I still need %(missing)s, each on its own line.",
+                missing=t.join(names[m] for m in contact),
+            )
+        )
+    return Accept(
+        {
+            "contact_name": contact.name,
+            "contact_title": contact.title,
+            "contact_email": contact.email,
+            "contact_phone": contact.phone,
+        }
+    )
 
 
 # ---------------------------------------------------------------- the fields, in order
@@ -689,6 +895,18 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(BUDGET, N_("Budget"), _ask_budget, _read_budget),  # optional
     Field(PARTNERS, N_("Partners"), _ask_partners, _search_partners),  # optional
+    Field(SCOPE, N_("Scope"), _ask_scope, missing=lambda p: not p.scope),
+    Field(
+        COUNTRIES,
+        N_("Countries that benefit"),
+        _ask_countries,
+        _read_countries,
+        applies=lambda p: p.scope == Scope.INTERNATIONAL.value,
+        missing=lambda p: not p.beneficiary_countries,
+    ),
+    Field(
+        CONTACT, N_("Contact"), _ask_contact, _read_contact, missing=lambda p: not p.contact_email
+    ),
 )
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 STEPS = tuple(FIELDS_BY_NAME)

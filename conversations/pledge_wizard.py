@@ -29,12 +29,14 @@ from conversations.common import (
 )
 from conversations.context import PledgeContext
 from conversations.flow import OFFICIALS, Button, Flow
+from conversations.form_rules import form_notes, late_line
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import Option, button, choice_keyboard
 from conversations.pledge_card import show_pledge_card
 from conversations.pledge_steps import (
     BUDGET,
     COMPACTS,
+    CONTACT,
     DISCARD,
     EDIT,
     END,
@@ -44,6 +46,7 @@ from conversations.pledge_steps import (
     MAX_PARTNERS,
     PARTNERS,
     REVIEW,
+    SCOPE,
     STEPS,
     WIZARD,
     Accept,
@@ -51,6 +54,7 @@ from conversations.pledge_steps import (
     BackToReview,
     ChooseCompacts,
     ChooseForum,
+    ChooseScope,
     ConfirmDiscard,
     Discard,
     DoneChoosing,
@@ -60,12 +64,14 @@ from conversations.pledge_steps import (
     NoBudget,
     Ongoing,
     PartnersDone,
+    PartnersDoneAs,
     PickDate,
     SaveDraft,
     Submit,
     ToggleOption,
     TogglePartner,
     TurnPage,
+    UseContact,
     applies,
     build_prompt,
     choices_keyboard,
@@ -74,28 +80,41 @@ from conversations.pledge_steps import (
     missing_steps,
     next_step,
     review_keyboard,
+    scope_changes,
     step_name,
 )
+from conversations.vocabulary import SCOPES, label
 from storage.conversation_state import clear_state, set_state
 from storage.forums import forum_name, get_forum, list_open_forums
 from storage.localities import get_locality
 from storage.members import list_coordinators
-from storage.models import ConversationState, NoticeKind, Pledge, Role, WorkflowState
+from storage.models import (
+    ConversationState,
+    NoticeKind,
+    Pledge,
+    PledgeType,
+    Role,
+    WorkflowState,
+)
 from storage.pledges import (
     can_edit,
     create_draft,
     get_pledge,
+    last_contact,
     list_member_drafts,
     load_pledge_view,
     submit_pledge,
     update_pledge,
     withdraw_pledge,
 )
+from storage.types import utc_now
 
 # What anyone but an official of the pledge's locality is told of a wizard button: the
 # engine says it to other roles, `_target` to officials of another locality, so both read alike.
 NOT_AVAILABLE = N_("That pledge is not available.")
 ONLY_OFFICIALS = N_("Only officials of a local government write pledges.")
+COMMON_NOTE = N_("one common text")
+SHARED_NOTE = N_("in partnership")
 
 # ---------------------------------------------------------------- showing steps
 
@@ -214,6 +233,8 @@ async def show_review(
     t = ctx.t
     view = await load_pledge_view(session=session, pledge=pledge)
     heading = t.gettext("<b>Please check your pledge</b> before you submit it.")
+    notes = form_notes(t, pledge, view.forum, utc_now())
+    heading = Html("\n".join([heading, *notes]))
     say(ctx, pledge_card(t, view, heading=heading), review_keyboard(t, pledge))
 
 
@@ -560,7 +581,14 @@ async def on_partner(update: Update, ctx: PledgeContext, data: TogglePartner) ->
             return
         else:
             partners.append(locality.id or 0)
-        await _save(ctx, session, pledge, partner_ids=partners)
+        changes: dict[str, Any] = {"partner_ids": partners}
+        # A pledge shared with partners is, until they say it is one common text, in partnership.
+        shared = (PledgeType.COMMON.value, PledgeType.PARTNERSHIP.value)
+        if partners and pledge.pledge_type == PledgeType.INDIVIDUAL.value:
+            changes["pledge_type"] = PledgeType.PARTNERSHIP.value
+        elif not partners and pledge.pledge_type in shared:
+            changes["pledge_type"] = PledgeType.INDIVIDUAL.value
+        await _save(ctx, session, pledge, **changes)
         ack(ctx)
         prompt = await build_prompt(ctx.t, session, pledge, PARTNERS, state.flow, state.data)
         replace(ctx, prompt.text, prompt.keyboard)
@@ -574,6 +602,60 @@ async def on_partners_done(update: Update, ctx: PledgeContext, data: PartnersDon
             return
         pledge, state = found
         await _answered(update, ctx, session, pledge, state)
+
+
+async def on_partners_done_as(update: Update, ctx: PledgeContext, data: PartnersDoneAs) -> None:
+    """Button: no more partners, and the pledge is one common text or in partnership."""
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, data.pledge, (PARTNERS,))
+        if found is None:
+            return
+        pledge, state = found
+        kinds = {PledgeType.COMMON.value: COMMON_NOTE, PledgeType.PARTNERSHIP.value: SHARED_NOTE}
+        if data.kind not in kinds or not pledge.partner_ids:
+            ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
+            return
+        await _save(ctx, session, pledge, pledge_type=data.kind)
+        await _answered(update, ctx, session, pledge, state, ctx.t.plain(kinds[data.kind]))
+
+
+async def on_scope(update: Update, ctx: PledgeContext, data: ChooseScope) -> None:
+    """Button: where the pledge acts; within the home country, that country benefits."""
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, data.pledge, (SCOPE,))
+        if found is None:
+            return
+        pledge, state = found
+        if data.scope not in SCOPES:
+            ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
+            return
+        locality = await get_locality(session=session, locality_id=pledge.locality_id)
+        home = locality.country if locality else ""
+        await _save(ctx, session, pledge, **scope_changes(pledge, data.scope, home))
+        await _answered(update, ctx, session, pledge, state, label(ctx.t, SCOPES, data.scope))
+
+
+async def on_use_contact(update: Update, ctx: PledgeContext, data: UseContact) -> None:
+    """Button: the contact of the person's previous pledge."""
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, data.pledge, (CONTACT,))
+        if found is None:
+            return
+        pledge, state = found
+        previous = await last_contact(session=session, member_id=ctx.member.id or 0)
+        if previous is None:
+            ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
+            return
+        await _save(
+            ctx,
+            session,
+            pledge,
+            contact_name=previous.contact_name,
+            contact_title=previous.contact_title,
+            contact_email=previous.contact_email,
+            contact_phone=previous.contact_phone,
+        )
+        await _answered(update, ctx, session, pledge, state, previous.contact_name)
 
 
 # ---------------------------------------------------------------- review card
@@ -625,15 +707,14 @@ async def on_submit(update: Update, ctx: PledgeContext, data: Submit) -> None:
         await clear_state(session=session, member_id=ctx.member.id or 0)
         ack(ctx, t.plain("Submitted"))
         close_keyboard(ctx)
-        say(
-            ctx,
-            t.gettext(
-                "✅ <b>Your pledge is submitted.</b> Its reference is <b>%(reference)s</b>. "
-                "Coordinators will review it; you can still edit it and report progress with "
-                "/mypledges.",
-                reference=pledge.reference,
-            ),
+        submitted = t.gettext(
+            "✅ <b>Your pledge is submitted.</b> Its reference is <b>%(reference)s</b>. "
+            "Coordinators will review it; you can still edit it and report progress with "
+            "/mypledges.",
+            reference=pledge.reference,
         )
+        late = late_line(t, pledge, forum)
+        say(ctx, Html("\n".join([submitted, late])) if late else submitted)
         coordinators = await list_coordinators(session=session)
         await notify(ctx, session, coordinators, NoticeKind.NEW_PLEDGE, pledge=pledge.id)
 
@@ -827,6 +908,9 @@ FLOW = Flow(
         Button(KeepAnswer, on_keep, OFFICIALS, NOT_AVAILABLE),
         Button(TogglePartner, on_partner, OFFICIALS, NOT_AVAILABLE),
         Button(PartnersDone, on_partners_done, OFFICIALS, NOT_AVAILABLE),
+        Button(PartnersDoneAs, on_partners_done_as, OFFICIALS, NOT_AVAILABLE),
+        Button(ChooseScope, on_scope, OFFICIALS, NOT_AVAILABLE),
+        Button(UseContact, on_use_contact, OFFICIALS, NOT_AVAILABLE),
         Button(EditField, on_edit, OFFICIALS, NOT_AVAILABLE),
         Button(Submit, on_submit, OFFICIALS, NOT_AVAILABLE),
         Button(SaveDraft, on_save, OFFICIALS, NOT_AVAILABLE),

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from conversations.i18n import N_, Translator
-from storage.models import Compact, Role, Stage, SupportType, TargetGroup, WorkflowState
+from storage.models import (
+    Compact,
+    PledgeType,
+    Role,
+    Scope,
+    Stage,
+    SupportType,
+    TargetGroup,
+    WorkflowState,
+)
 
 COMPACT_NAMES = {
     Compact.GCM.value: N_("Global Compact for Safe, Orderly and Regular Migration"),
@@ -15,6 +24,20 @@ STAGES = {
     Stage.PLANNING.value: N_("Planning stage"),
     Stage.IN_PROGRESS.value: N_("In progress"),
     Stage.FULFILLED.value: N_("Fulfilled"),
+}
+
+PLEDGE_TYPES = {
+    PledgeType.INDIVIDUAL.value: N_("Individual pledge"),
+    PledgeType.COMMON.value: N_("Common pledge (one text for several governments)"),
+    PledgeType.PARTNERSHIP.value: N_("Pledge in partnership"),
+    PledgeType.MATCHING.value: N_("Matching another pledge"),
+}
+
+SCOPES = {
+    Scope.LOCAL.value: N_("Local"),
+    Scope.REGIONAL.value: N_("Regional"),
+    Scope.NATIONAL.value: N_("National"),
+    Scope.INTERNATIONAL.value: N_("International"),
 }
 
 WORKFLOW_STATES = {
@@ -78,6 +101,13 @@ FIELD_LABELS = {
     "language": N_("Language"),
     "partners": N_("Partners"),
     "partner_ids": N_("Partners"),
+    "pledge_type": N_("Pledge type"),
+    "scope": N_("Scope"),
+    "beneficiary_countries": N_("Countries that benefit"),
+    "contact_name": N_("Contact name"),
+    "contact_title": N_("Contact title"),
+    "contact_email": N_("Contact e-mail"),
+    "contact_phone": N_("Contact phone"),
     "reported_at": N_("Reported at"),
     "narrative": N_("Narrative"),
     "figures": N_("Figures"),

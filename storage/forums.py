@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Compact, Forum
+from storage.models import MAX_DESCRIPTION, Compact, Forum
 from storage.zones import is_time_zone
 
 FORUM_CODE = re.compile(r"^[A-Z0-9]{3,16}$")
@@ -31,6 +31,8 @@ EDITABLE = frozenset(
         "reminder_offsets",
         "is_open",
         "progress_review",
+        "description_min",
+        "description_max",
     }
 )
 
@@ -131,9 +133,27 @@ def _check(changes: Mapping[str, Any]) -> dict[str, Any]:
             checked[field] = str(value)
         elif field == "reminder_offsets":
             checked[field] = normalize_offsets(value)
+        elif field in ("description_min", "description_max"):
+            checked[field] = _description_limit(value)
         else:  # is_open, progress_review
             checked[field] = bool(value)
     return checked
+
+
+def _description_limit(value: Any) -> int | None:
+    """A description length a forum's form asks, within what a pledge can hold."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or not 1 <= value <= MAX_DESCRIPTION:
+        raise ForumError(
+            "description", f"a description limit is a whole number from 1 to {MAX_DESCRIPTION}"
+        )
+    return value
+
+
+def _check_description_limits(minimum: int | None, maximum: int | None) -> None:
+    if minimum is not None and maximum is not None and maximum < minimum:
+        raise ForumError("description", "the longest description cannot be under the shortest")
 
 
 async def _code_taken(session: AsyncSession, code: str, forum_id: int | None) -> bool:
@@ -162,6 +182,8 @@ async def create_forum(
     reminder_offsets: Sequence[int] = (30, 14, 7, 3, 1),
     is_open: bool = True,
     progress_review: bool = False,
+    description_min: int | None = None,
+    description_max: int | None = None,
 ) -> Forum:
     """A new forum, every value checked; the code must be new."""
     values = _check(
@@ -177,9 +199,12 @@ async def create_forum(
             "reminder_offsets": reminder_offsets,
             "is_open": is_open,
             "progress_review": progress_review,
+            "description_min": description_min,
+            "description_max": description_max,
         }
     )
     _check_dates(values["starts_on"], values["ends_on"])
+    _check_description_limits(values["description_min"], values["description_max"])
     if await _code_taken(session, values["code"], None):
         raise ForumError("code_taken", f"there is already a forum {values['code']}")
     forum = Forum(**values)
@@ -192,6 +217,10 @@ async def update_forum(*, session: AsyncSession, forum: Forum, changes: Mapping[
     """Change some of a forum's values, each checked; nothing changes if one is refused."""
     values = _check(changes)
     _check_dates(values.get("starts_on", forum.starts_on), values.get("ends_on", forum.ends_on))
+    _check_description_limits(
+        values.get("description_min", forum.description_min),
+        values.get("description_max", forum.description_max),
+    )
     if "code" in values and await _code_taken(session, values["code"], forum.id):
         raise ForumError("code_taken", f"there is already a forum {values['code']}")
     for field, value in values.items():

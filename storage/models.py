@@ -22,6 +22,8 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UtcDateTime, utc_now
 
+MAX_DESCRIPTION = 3000  # the longest pledge description kept (UNN's form asks up to 3,000)
+
 
 class Role(StrEnum):
     OFFICIAL = "official"
@@ -255,7 +257,7 @@ class Pledge(SQLModel, table=True):
     forum_id: int | None = _fk("forum.id")
     compacts: list[str] = _json_list()
     title: str = Field(default="", max_length=200)
-    description: str = Field(default="", max_length=3000)
+    description: str = Field(default="", max_length=MAX_DESCRIPTION)
     # Title and description folded (case, accents, spacing) for searches in any language;
     # kept in step by storage.pledges, which is the only writer of those two fields.
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))

@@ -48,6 +48,14 @@ EDITABLE_FIELDS = frozenset(
         "amount",
         "currency",
         "partner_ids",
+        "pledge_type",
+        "matching_reference",
+        "scope",
+        "beneficiary_countries",
+        "contact_name",
+        "contact_title",
+        "contact_email",
+        "contact_phone",
     }
 )
 CLOSED_STATES = frozenset({WorkflowState.WITHDRAWN.value, WorkflowState.DELIVERED.value})
@@ -372,3 +380,14 @@ async def list_member_drafts(
         .limit(limit)
     )
     return (await session.exec(statement)).all()
+
+
+async def last_contact(*, session: AsyncSession, member_id: int) -> Pledge | None:
+    """The member's latest pledge that names a contact: its contact is offered for the next."""
+    statement = (
+        select(Pledge)
+        .where(Pledge.created_by_id == member_id, Pledge.contact_email != "")
+        .order_by(col(Pledge.updated_at).desc(), col(Pledge.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(statement)).first()

@@ -62,6 +62,8 @@ def wizard_steps(token: str, title: str = "Welcome centre for newcomers") -> lis
         say("2028-12-31"),
         say("250000 EUR"),
         press("No partners"),
+        press("Local"),
+        say("Ana Silva\nDeputy Mayor\nana@example.org"),
         press("✅ Submit"),
     ]
 

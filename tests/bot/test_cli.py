@@ -172,7 +172,9 @@ async def test_the_simulator_takes_a_new_user_from_invite_to_submitted_pledge(
             "2028-12-31",
             "1",
             "1",
-            "12",
+            "1",
+            "Olga Souza, Secretária de Direitos Humanos, olga@portoalegre.example.org",
+            "14",
         ]:
             yield line
         yield ":as Alice"

@@ -145,6 +145,8 @@ async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: P
         await official.send("2028-12-31")
         await official.press("No budget")
         await official.press("No partners")
+        await official.press("Local")
+        await official.send("Olga Souza, Deputy Mayor, olga@lyon.example.org")
         replies = await official.press("Submit")
         assert any("CLA-" in m.text for m in replies)
         last = standin.last_message(501)
@@ -155,7 +157,7 @@ async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: P
             c["command"] for c in standin.commands(scope={"type": "chat", "chat_id": 502})
         ]
         assert "pledge" in official_menu and "invite" not in official_menu
-        await _scrape_while_running(log_path, presses=11)
+        await _scrape_while_running(log_path, presses=12)
     finally:
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), TIMEOUT)

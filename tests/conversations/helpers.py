@@ -17,6 +17,7 @@ GOOD_TITLE = "Welcome centre for newcomers"
 GOOD_DESCRIPTION = (
     "We will open a one-stop centre for newcomers, with language classes and legal advice."
 )
+GOOD_CONTACT = "Ana Silva\nDeputy Mayor\nana@example.org"
 
 # The wizard's steps for a pledge serving both compacts, in order.
 STEP_ORDER = (
@@ -32,6 +33,8 @@ STEP_ORDER = (
     "end",
     "budget",
     "partners",
+    "scope",
+    "contact",
     "review",
 )
 
@@ -100,6 +103,10 @@ async def answer(person: SimulatedPerson, step: str) -> list[SentMessage]:
         return await person.send("250000 EUR")
     if step == "partners":
         return await person.press("No partners")
+    if step == "scope":
+        return await person.press("Local")
+    if step == "contact":
+        return await person.send(GOOD_CONTACT)
     raise ValueError(step)
 
 

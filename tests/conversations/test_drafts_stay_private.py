@@ -7,7 +7,7 @@ from bot.standin import BotApiStandIn
 from storage.engine import SessionFactory
 from storage.models import Role
 from tests.conftest import Invitations
-from tests.conversations.helpers import GOOD_TITLE, join, latest_pledge, texts, walk_to
+from tests.conversations.helpers import GOOD_TITLE, answer, join, latest_pledge, texts, walk_to
 
 
 async def test_a_stale_draft_button_on_a_submitted_pledge_shows_the_pledge(
@@ -65,7 +65,9 @@ async def test_a_partner_does_not_see_another_localitys_draft(
     await walk_to(lyon, "partners")
     await lyon.send("Paris")
     await lyon.press("Paris, France")
-    await lyon.press("Done")
+    await lyon.press("Done · in partnership")
+    await answer(lyon, "scope")
+    await answer(lyon, "contact")
     draft = await latest_pledge(sessions, 22)
     assert draft.state == "draft" and draft.partner_ids
     assert GOOD_TITLE not in texts(await paris.send("/mypledges"))

@@ -40,6 +40,8 @@ async def test_invite_to_submitted_pledge(
     replies = await official.press("Ongoing")
     replies = await official.send("250000 EUR")
     replies = await official.press("No partners")
+    replies = await official.press("Local")
+    replies = await official.send("Ana Silva, Deputy Mayor, ana@lyon.example.org")
     for r in replies:
         print(r.text)
     replies = await official.press("Submit")

@@ -157,6 +157,9 @@ async def test_pledge_edit_and_progress_in_each_language(
     said += await official.send("2028-12-31")
     said += await official.send("250000 EUR")
     said += await _press(official, "w.pdone")
+    said += await _press(official, "w.scope", 3)  # international: the countries are asked
+    said += await official.send("LB, JO")
+    said += await official.send("Olga Petrova\nAdjointe au maire\nolga@lyon.example.org")
     said += await _press(official, "w.submit")
     assert any("CLA-" in m.text for m in said)
     said += await official.send("/mypledges")

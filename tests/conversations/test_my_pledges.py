@@ -12,6 +12,7 @@ from storage.pledges import create_draft, update_pledge
 from tests.conftest import Invitations
 from tests.conversations.helpers import (
     GOOD_TITLE,
+    answer,
     assert_no_error,
     join,
     latest_pledge,
@@ -275,7 +276,12 @@ async def test_joint_pledge_with_a_partner_locality(
     assert "Saint-Étienne, France" in [b.text for b in replies[-1].buttons()]
     await official.press("Saint-Étienne, France")
     labels = [b.text for b in standin.stored_message(22, replies[-1].message_id).buttons()]
-    assert labels == ["✅ Saint-Étienne, France", "Done"]
+    # Two ways to finish, each saying how the pledge is shared; in partnership until told.
+    assert labels == [
+        "✅ Saint-Étienne, France",
+        "Done · one common text",
+        "✅ Done · in partnership",
+    ]
     await official.press("✅ Saint-Étienne, France")  # off
     await official.press("Saint-Étienne, France")  # and on again
     pledge = await latest_pledge(sessions, 22)
@@ -284,8 +290,12 @@ async def test_joint_pledge_with_a_partner_locality(
     assert official.last_answer == "That button is not valid."
     await official.press_data(f"w.partner:{pledge.id}:99999")
     assert official.last_answer == "That button is not valid."
-    replies = await official.press("Done")
+    replies = await official.press("Done · one common text")
+    assert "Scope" in replies[-1].text
+    await answer(official, "scope")
+    replies = await answer(official, "contact")
     assert "Partners: Saint-Étienne, France" in replies[-1].text
+    assert "Pledge type: Common pledge (one text for several governments)" in replies[-1].text
     replies = await official.press("✅ Submit")
     assert "Your pledge is submitted" in texts(replies)
     pledge = await latest_pledge(sessions, 22)

@@ -459,7 +459,7 @@ async def test_cancel_mid_wizard_keeps_the_draft_and_pledge_offers_it(
     assert "You have saved drafts. Continue one, or start a new pledge?" in texts(replies)
     assert [b.text for b in replies[-1].buttons()] == [GOOD_TITLE, "➕ Start a new pledge"]
     replies = await official.press(GOOD_TITLE)
-    assert "Step 4 of 12 · Description" in texts(replies)
+    assert "Step 4 of 14 · Description" in texts(replies)
     pledge = await latest_pledge(sessions, 22)
     assert pledge.title == GOOD_TITLE and pledge.compacts == ["gcm", "gcr"]
     assert pledge.forum_id is not None
@@ -471,6 +471,9 @@ async def test_cancel_mid_wizard_keeps_the_draft_and_pledge_offers_it(
     replies = await answer(official, "budget")
     assert "joint pledge" in texts(replies)
     replies = await answer(official, "partners")
+    assert "Where will the pledge make a difference" in texts(replies)
+    await answer(official, "scope")
+    replies = await answer(official, "contact")
     assert "Please check your pledge" in texts(replies)
 
     # A second pledge can be started beside the draft.

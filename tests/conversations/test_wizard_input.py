@@ -42,6 +42,8 @@ QUESTIONS = {
     "end": "When does it end",
     "budget": "Does the pledge have a budget",
     "partners": "joint pledge",
+    "scope": "Where will the pledge make a difference",
+    "contact": "Who is the contact person",
     "review": "Please check your pledge",
 }
 # A button each step's own action would carry, aimed at another person's pledge.
@@ -58,9 +60,11 @@ FORGED = {
     "end": "w.ongoing:{pid}",
     "budget": "w.nobudget:{pid}",
     "partners": "w.pdone:{pid}",
+    "scope": "w.scope:{pid}:local",
+    "contact": "w.contact:{pid}",
     "review": "w.submit:{pid}",
 }
-BUTTON_STEPS = ("forum", "compacts", "gcm", "gcr", "support", "groups", "review")
+BUTTON_STEPS = ("forum", "compacts", "gcm", "gcr", "support", "groups", "scope", "review")
 
 
 async def forum_id(sessions: SessionFactory, code: str) -> int:
@@ -197,7 +201,7 @@ async def test_one_compact_skips_the_other_compacts_objectives(
     await person.press_data(f"w.compact:{pid}:everything")
     assert person.last_answer == "That button is not valid."
     replies = await person.press("Global Compact on Refugees (GCR)")
-    assert "Step 3 of 11 · Title" in texts(replies)
+    assert "Step 3 of 13 · Title" in texts(replies)
     await answer(person, "title")
     replies = await answer(person, "description")
     assert "Global Compact on Refugees does" in texts(replies)
@@ -424,7 +428,9 @@ async def test_budget_with_thousands_and_cents_and_no_budget(
     assert "joint pledge" in texts(replies)
     pledge = await latest_pledge(sessions, 22)
     assert (str(pledge.amount), pledge.currency) == ("1500.50", "USD")
-    replies = await person.press("No partners")
+    await person.press("No partners")
+    await answer(person, "scope")
+    replies = await answer(person, "contact")
     assert "Budget: $1,500.50" in replies[-1].text
     await person.press("✏️ Budget")
     replies = await person.press("No budget to state")

@@ -1,0 +1,203 @@
+"""What the UN pledge forms ask, through the wizard: scope, countries, contact, pledge type,
+a forum's description limits, and the notes a form would otherwise send back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from bot.app import PledgeApplication
+from bot.standin import BotApiStandIn
+from storage.engine import SessionFactory, transaction
+from storage.forums import update_forum
+from storage.models import Forum, Member, Role
+from tests.conftest import Invitations
+from tests.conversations.helpers import (
+    FORUM,
+    STEP_ORDER,
+    answer,
+    assert_no_error,
+    join,
+    latest_pledge,
+    start_pledge,
+    texts,
+    walk_to,
+)
+
+
+async def _change_forum(sessions: SessionFactory, **changes: object) -> None:
+    async with transaction(sessions) as session:
+        forum = (await session.exec(select(Forum).where(Forum.code == "GRF2027"))).one()
+        await update_forum(session=session, forum=forum, changes=changes)
+
+
+async def test_an_international_pledge_names_its_countries_in_the_readers_words(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "scope")
+    async with transaction(sessions) as session:  # she reads French from here on
+        member = (await session.exec(select(Member).where(Member.telegram_id == 22))).one()
+        member.language = "fr"
+        session.add(member)
+    pid = (await latest_pledge(sessions, 22)).id
+    replies = await person.press_data(f"w.scope:{pid}:international")
+    assert "Liban" in texts(replies)  # the example, in French
+    replies = await person.send("Liban, Narnia")
+    assert "Narnia" in texts(replies)  # named back, in French
+    assert (await latest_pledge(sessions, 22)).beneficiary_countries == []
+    await person.send("Liban, Jordanie, LB")
+    pledge = await latest_pledge(sessions, 22)
+    assert (pledge.scope, pledge.beneficiary_countries) == ("international", ["LB", "JO"])
+    replies = await answer(person, "contact")
+    card = replies[-1].text
+    assert "International · Liban et Jordanie" in card
+
+
+async def test_a_local_pledge_benefits_the_home_country_in_one_tap(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "scope")
+    replies = await person.press("Regional")
+    assert "Who is the contact person" in texts(replies)  # no countries step
+    pledge = await latest_pledge(sessions, 22)
+    assert (pledge.scope, pledge.beneficiary_countries) == ("regional", ["FR"])
+    replies = await answer(person, "contact")
+    assert "Scope: Regional · France" in replies[-1].text
+    # Changed to international from the review card: the countries are asked, then the card.
+    await person.press("✏️ Scope")
+    replies = await person.press("International")
+    assert "Which countries" in texts(replies)
+    replies = await person.send("Lebanon")
+    assert "Scope: International · Lebanon" in replies[-1].text
+
+
+async def test_the_contact_is_checked_and_offered_again_for_the_next_pledge(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "contact")
+    replies = await person.send("Ana Silva, ana@lyon")
+    assert "I still need a title (Mayor, Head of Social Affairs…) and a valid e-mail" in texts(
+        replies
+    )
+    assert (await latest_pledge(sessions, 22)).contact_email == ""
+    replies = await person.send("Ana Silva\n+33 4 72 10 30 30\nDeputy Mayor\nAna@Lyon.example.org")
+    assert_no_error(replies)
+    card = replies[-1].text
+    assert "Contact: Ana Silva · Deputy Mayor · ana@lyon.example.org · +33 4 72 10 30 30" in card
+    await person.press("✅ Submit")
+
+    # The next pledge offers the same contact as one button.
+    await start_pledge(person)
+    for step in STEP_ORDER[: STEP_ORDER.index("contact")]:
+        replies = await answer(person, step)
+    buttons = [b.text for b in replies[-1].buttons()]
+    assert any(b.startswith("👤 Ana Silva") for b in buttons), buttons
+    replies = await person.press("👤 Ana Silva")
+    assert "Please check your pledge" in texts(replies)
+    pledge = await latest_pledge(sessions, 22)
+    assert (pledge.contact_name, pledge.contact_title, pledge.contact_email) == (
+        "Ana Silva",
+        "Deputy Mayor",
+        "ana@lyon.example.org",
+    )
+
+
+async def test_the_wizard_asks_at_most_two_more_things_than_before_the_un_fields(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+) -> None:
+    """Forum to review card, both compacts, no partners: 16 interactions before scope and
+    contact, 18 now; with the contact offered from the last pledge it stays 18."""
+    person = await join(standin, app, invitations, user_id=22)
+    await start_pledge(person)
+    interactions = 0
+    counting = person.send, person.press
+
+    async def send(*args: object, **kwargs: object) -> object:
+        nonlocal interactions
+        interactions += 1
+        return await counting[0](*args, **kwargs)  # type: ignore[arg-type]
+
+    async def press(*args: object, **kwargs: object) -> object:
+        nonlocal interactions
+        interactions += 1
+        return await counting[1](*args, **kwargs)  # type: ignore[arg-type]
+
+    person.send, person.press = send, press  # type: ignore[method-assign]
+    for step in STEP_ORDER[:-1]:
+        await answer(person, step)
+    assert interactions == 18
+
+
+async def test_a_forums_description_limits_are_asked_and_explained(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    await _change_forum(sessions, description_min=300, description_max=3000)
+    person = await join(standin, app, invitations, user_id=22)
+    replies = await walk_to(person, "description")
+    assert f"in 300 to 3,000 characters: the pledge form of {FORUM} asks for that" in texts(replies)
+    replies = await person.send("A centre for newcomers with language classes.")
+    assert "please write at least 300" in texts(replies)
+    assert f"The pledge form of {FORUM} asks for at least this much" in texts(replies)
+    assert (await latest_pledge(sessions, 22)).description == ""
+    long_enough = "A one-stop centre for newcomers, with language classes. " * 6
+    replies = await person.send(long_enough)
+    assert "Global Compact for Migration does" in texts(replies)
+
+
+async def test_a_gcm_pledge_only_for_refugees_is_told_the_form_would_send_it_back(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "compacts")
+    await person.press("Global Compact for Migration (GCM)")
+    for step in ("title", "description", "gcm", "support", "groups"):  # groups: refugees
+        await answer(person, step)
+    for step in ("start", "end", "budget", "partners", "scope"):
+        await answer(person, step)
+    replies = await answer(person, "contact")
+    assert "The GCM pledge form is for pledges that serve migrants" in replies[-1].text
+    # A note, not a wall: it can be submitted as it is.
+    replies = await person.press("✅ Submit")
+    assert "Your pledge is submitted" in texts(replies)
+
+
+async def test_a_late_pledge_is_taken_and_marked_late_for_everyone(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    await join(standin, app, invitations, user_id=11, role=Role.COORDINATOR, first_name="Coco")
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "review")
+    await _change_forum(sessions, pledge_deadline=datetime.now(UTC) - timedelta(hours=2))
+    await person.send("/pledge")  # the card again, read now
+    card = standin.last_message(22)
+    assert card is not None and "The pledge deadline of this forum" in card.text
+    replies = await person.press("✅ Submit")
+    assert "Your pledge is submitted" in texts(replies)
+    assert "Submitted after the pledge deadline" in texts(replies)
+    notice = standin.last_message(11)
+    assert notice is not None and "New pledge submitted" in notice.text
+    assert "Submitted after the pledge deadline" in notice.text
