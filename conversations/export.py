@@ -18,6 +18,8 @@ from conversations.parsing import country_name
 from conversations.vocabulary import (
     COMPACT_SHORT,
     FIELD_LABELS,
+    PLEDGE_TYPES,
+    SCOPES,
     STAGES,
     SUPPORT_TYPES,
     TARGET_GROUPS,
@@ -112,6 +114,13 @@ class LabelFormat:
             r.contact,
             t.language_name(r.language),
             partners_code(r.partners),
+            label(t, PLEDGE_TYPES, r.pledge_type),
+            label(t, SCOPES, r.scope) if r.scope else "",
+            LIST_JOIN.join(country_name(c, t.locale) for c in r.beneficiary_countries),
+            r.contact_name,
+            r.contact_title,
+            r.contact_email,
+            r.contact_phone,
         ]
 
     def report_row(self, r: ReportRecord) -> list[Cell]:

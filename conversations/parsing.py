@@ -13,6 +13,8 @@ from babel import Locale
 from babel.core import get_global
 from babel.numbers import get_currency_name, get_territory_currencies, is_currency
 
+from storage.pledges import EMAIL
+
 # Marks and isolates that set the direction of text around them; they mean nothing to a reader.
 BIDI_CONTROLS = frozenset(
     "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -343,8 +345,6 @@ def read_offsets(text: str) -> list[int] | None:
     return [int(p) for p in parts]
 
 
-# An address as the UN forms accept it: no spaces, one @, a dot in the domain.
-EMAIL = re.compile(r"[^@\s,;<>()]+@[^@\s,;<>()]+\.[^@\s,;<>().]{2,}")
 PHONE = re.compile(r"\+?[\d\s().\-]{6,32}")
 MAX_EMAIL, MAX_PHONE, MAX_CONTACT_TEXT = 254, 32, 200
 

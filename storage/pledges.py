@@ -137,6 +137,8 @@ async def get_pledge(*, session: AsyncSession, pledge_id: int) -> Pledge | None:
 
 # A public reference: CLA, the year it was issued, a number within that year.
 REFERENCE = re.compile(r"^CLA-(\d{4})-(\d{4,6})$")
+# A contact's address as the UN forms accept it: no spaces, one @, a dot in the domain.
+EMAIL = re.compile(r"[^@\s,;<>()]+@[^@\s,;<>()]+\.[^@\s,;<>().]{2,}")
 
 
 def looks_like_reference(text: str) -> bool:

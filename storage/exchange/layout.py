@@ -40,6 +40,25 @@ PLEDGE_COLUMNS = (
     "contact",
     "language",
     "partners",
+    "pledge_type",
+    "scope",
+    "beneficiary_countries",
+    "contact_name",
+    "contact_title",
+    "contact_email",
+    "contact_phone",
+)
+# Added with the UN forms' fields: a file exported before them still imports without them.
+OPTIONAL_COLUMNS = frozenset(
+    {
+        "pledge_type",
+        "scope",
+        "beneficiary_countries",
+        "contact_name",
+        "contact_title",
+        "contact_email",
+        "contact_phone",
+    }
 )
 REPORT_COLUMNS = ("reference", "reported_at", "stage", "narrative", "figures", "reported_by")
 # Worked out from the progress reports, so an import reads it from the second sheet instead.
@@ -79,6 +98,13 @@ class PledgeRecord:
     contact: str
     language: str
     partners: tuple[tuple[str, str], ...]
+    pledge_type: str = "individual"
+    scope: str = ""
+    beneficiary_countries: tuple[str, ...] = ()
+    contact_name: str = ""
+    contact_title: str = ""
+    contact_email: str = ""
+    contact_phone: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +203,13 @@ class CodeFormat:
             r.contact,
             r.language,
             partners_code(r.partners),
+            r.pledge_type,
+            r.scope,
+            _joined(r.beneficiary_countries),
+            r.contact_name,
+            r.contact_title,
+            r.contact_email,
+            r.contact_phone,
         ]
 
     def report_header(self) -> list[str]:

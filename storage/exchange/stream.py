@@ -98,6 +98,13 @@ async def iter_pledges(
             col(Member.display_name),
             col(Pledge.language),
             col(Pledge.partner_ids),
+            col(Pledge.pledge_type),
+            col(Pledge.scope),
+            col(Pledge.beneficiary_countries),
+            col(Pledge.contact_name),
+            col(Pledge.contact_title),
+            col(Pledge.contact_email),
+            col(Pledge.contact_phone),
         )
         .join(Locality, col(Locality.id) == col(Pledge.locality_id))
         .join(Member, col(Member.id) == col(Pledge.created_by_id))
@@ -142,6 +149,13 @@ async def iter_pledges(
                 contact=row[20],
                 language=row[21],
                 partners=tuple(partners[i] for i in row[22] if i in partners),
+                pledge_type=row[23],
+                scope=row[24],
+                beneficiary_countries=tuple(row[25]),
+                contact_name=row[26],
+                contact_title=row[27],
+                contact_email=row[28],
+                contact_phone=row[29],
             )
 
 

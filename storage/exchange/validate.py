@@ -22,6 +22,7 @@ from storage.exchange.layout import (
     MAX_DESCRIPTION,
     MAX_NAME,
     MAX_TITLE,
+    OPTIONAL_COLUMNS,
     PARTNER,
     PLEDGE_COLUMNS,
     REPORT_COLUMNS,
@@ -35,12 +36,14 @@ from storage.models import (
     Compact,
     Forum,
     Pledge,
+    PledgeType,
+    Scope,
     Stage,
     SupportType,
     TargetGroup,
     WorkflowState,
 )
-from storage.pledges import REFERENCE
+from storage.pledges import EMAIL, REFERENCE
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,7 @@ def _check_header(table: Table, columns: Sequence[str]) -> list[Problem]:
     problems = [
         Problem(table.sheet, 1, c, "missing column")
         for c in columns
-        if c not in table.header and c not in DERIVED_COLUMNS
+        if c not in table.header and c not in DERIVED_COLUMNS and c not in OPTIONAL_COLUMNS
     ]
     problems += [
         Problem(table.sheet, 1, c or "?", "unknown column: headers must be the column codes")
@@ -228,6 +231,7 @@ def _check_pledge(
     if language and not LANGUAGE_KEY.match(language):
         cells.problem("language", f"{language!r} is not a language code like en or pt_BR")
     partners = _partners(cells, locality, country)
+    un_form = _un_form_fields(cells)
     if cells.problems or matched is None:
         return None, cells.problems
     return (
@@ -255,6 +259,7 @@ def _check_pledge(
                 "state": state,
                 "stage": stage,
                 "language": language,
+                **un_form,
             },
             contact=contact,
             partners=partners,
@@ -264,6 +269,29 @@ def _check_pledge(
         ),
         [],
     )
+
+
+def _un_form_fields(cells: _Cells) -> dict[str, Any]:
+    """Pledge type, scope, countries and contact; absent columns read as a new pledge's."""
+    pledge_type = cells.values.get("pledge_type", "").strip() or PledgeType.INDIVIDUAL.value
+    if pledge_type not in {t.value for t in PledgeType}:
+        cells.choice("pledge_type", [t.value for t in PledgeType])
+    scope = cells.values.get("scope", "").strip()
+    if scope:
+        cells.choice("scope", [s.value for s in Scope])
+    countries = cells.codes("beneficiary_countries", COUNTRIES)
+    email = cells.text("contact_email", maximum=254).lower()
+    if email and not EMAIL.fullmatch(email):
+        cells.problem("contact_email", f"{email!r} is not an e-mail address")
+    return {
+        "pledge_type": pledge_type,
+        "scope": scope,
+        "beneficiary_countries": countries,
+        "contact_name": cells.text("contact_name"),
+        "contact_title": cells.text("contact_title"),
+        "contact_email": email,
+        "contact_phone": cells.text("contact_phone", maximum=32),
+    }
 
 
 def _amount(cells: _Cells) -> Decimal | None:

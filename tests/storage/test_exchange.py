@@ -76,6 +76,13 @@ async def seed(sessions: SessionFactory) -> None:
                     "amount": Decimal("250000.50"),
                     "currency": "EUR",
                     "partner_ids": [porto.id],
+                    "pledge_type": "partnership",
+                    "scope": "international",
+                    "beneficiary_countries": ["LB", "JO"],
+                    "contact_name": "Ana Silva",
+                    "contact_title": "Deputy Mayor",
+                    "contact_email": "ana@lyon.example.org",
+                    "contact_phone": "+33 4 72 10 30 30",
                 },
             ),
             (
@@ -188,6 +195,13 @@ async def test_export_in_codes(sessions: SessionFactory) -> None:
         "contact": "Ana",
         "language": "en",
         "partners": "Porto Alegre (BR)",
+        "pledge_type": "partnership",
+        "scope": "international",
+        "beneficiary_countries": "LB;JO",
+        "contact_name": "Ana Silva",
+        "contact_title": "Deputy Mayor",
+        "contact_email": "ana@lyon.example.org",
+        "contact_phone": "'+33 4 72 10 30 30",  # guarded: a spreadsheet reads + as a formula
     }
     assert first["reference"].startswith("CLA-")
     assert [r[PLEDGE_COLUMNS.index("ongoing")] for r in rows] == ["false", "true", "false"]
