@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,6 +26,11 @@ class Services:
     @property
     def database_url(self) -> str:
         return self.settings.effective_database_url
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the project keeps its files (pledges' documents among them)."""
+        return self.settings.data_dir
 
     @property
     def engine(self) -> AsyncEngine:

@@ -159,6 +159,11 @@ def _render(
         t.gettext("<b>Pledge type:</b> %(type)s", type=label(t, PLEDGE_TYPES, p.pledge_type)),
         t.gettext("<b>Scope:</b> %(scope)s", scope=scope_text(t, p)),
         t.gettext("<b>Contact:</b> %(contact)s", contact=contact_text(t, p)),
+        t.gettext("<b>Web page:</b> %(address)s", address=p.project_url or "—"),
+        t.gettext(
+            "<b>Documents:</b> %(names)s",
+            names=_cut(t.join(view.attachments), fit.description_limit) or "—",
+        ),
     ]
     return Html("\n".join(lines))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,6 +34,11 @@ class FlowServices(Protocol):
     @property
     def database_url(self) -> str:
         """For work done off the event loop on a connection of its own (exports)."""
+        ...
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the project keeps its files (pledges' documents)."""
         ...
 
 

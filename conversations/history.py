@@ -130,6 +130,8 @@ def value_text(t: Translator, history: History, field: str, value: Any) -> str:
         return label(t, PLEDGE_TYPES, str(value))
     if field == "scope":
         return label(t, SCOPES, str(value))
+    if field == "attachments":
+        return t.join(str(name) for name in value)
     if field == "beneficiary_countries":
         return t.join(country_name(str(code), t.locale) for code in value)
     if field in ("support_types", "target_groups"):

@@ -11,6 +11,7 @@ what to save; conversations/pledge_wizard.py decides when to show it and saves t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -50,6 +51,7 @@ from conversations.vocabulary import (
     label,
     objective_label,
 )
+from storage.attachments import MAX_ATTACHMENTS, list_attachments
 from storage.forums import forum_name, get_forum, list_open_forums
 from storage.localities import get_localities, search_localities
 from storage.models import MAX_DESCRIPTION, Compact, Pledge, PledgeType, Scope
@@ -63,7 +65,7 @@ DISCARD = "discard"
 FORUM, COMPACTS, TITLE, DESCRIPTION = "forum", "compacts", "title", "description"
 GCM, GCR, SUPPORT, GROUPS = "gcm", "gcr", "support", "groups"
 START, END, BUDGET, PARTNERS = "start", "end", "budget", "partners"
-SCOPE, COUNTRIES, CONTACT = "scope", "countries", "contact"
+SCOPE, COUNTRIES, CONTACT, FILES = "scope", "countries", "contact", "files"
 
 # Steps whose answer can be kept with a button (a multi-select step's Done already keeps).
 KEEPABLE = (FORUM, COMPACTS, TITLE, DESCRIPTION, START, END, BUDGET, SCOPE, COUNTRIES, CONTACT)
@@ -72,6 +74,7 @@ DESCRIPTION_LIMITS = (20, 2000)
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 MAX_PARTNERS = 20
 MAX_COUNTRIES = 60
+MAX_DOWNLOAD_MB = 20  # what the Bot API lets a bot download
 OBJECTIVES_PER_PAGE = 8
 
 
@@ -229,6 +232,29 @@ class BackToReview(ButtonData, prefix="w.back"):
     pledge: int
 
 
+@dataclass(frozen=True)
+class FilesDone(ButtonData, prefix="w.fdone"):
+    """No more documents: back to the review card."""
+
+    pledge: int
+
+
+@dataclass(frozen=True)
+class SendAttachment(ButtonData, prefix="w.fget"):
+    """Send one of the pledge's documents back."""
+
+    pledge: int
+    attachment: int
+
+
+@dataclass(frozen=True)
+class RemoveAttachment(ButtonData, prefix="w.fdel"):
+    """Take one document off the pledge."""
+
+    pledge: int
+    attachment: int
+
+
 # ---------------------------------------------------------------- what a field is
 
 
@@ -319,6 +345,9 @@ class Field:
     choices: Choices | None = None  # a multi-select field's options
     # Its answer is a date, so the buttons offered for a date with two readings answer it too.
     reads_date: bool = False
+    # Asked on the first walk through the wizard; False: only from the review card (documents
+    # and a link, which most pledges add later or never).
+    first_pass: bool = True
 
     def is_missing(self, pledge: Pledge) -> bool:
         """Whether the pledge still lacks an answer it needs here."""
@@ -848,6 +877,54 @@ async def _read_contact(c: FieldContext, text: str) -> Reading:
     )
 
 
+# A project page: a web address with a host that has a dot in it, nothing in between spaces.
+WEB_ADDRESS = re.compile(r"(?i)(https?://)?([a-z0-9-]+\.)+[a-z]{2,}(:\d+)?([/?#]\S*)?")
+MAX_URL = 500
+
+
+async def _ask_files(c: FieldContext) -> Prompt:
+    """A link to the project's page and documents sent from the phone, each listed with a
+    button to get it back and one to take it off."""
+    t, pid = c.t, c.pledge_id
+    attachments = await list_attachments(session=c.session, pledge_id=pid)
+    buttons: list[list[Any]] = [
+        [
+            button("📄 " + a.file_name[:40], SendAttachment(pid, a.id or 0)),
+            button("🗑", RemoveAttachment(pid, a.id or 0)),
+        ]
+        for a in attachments
+    ]
+    buttons.append([button(t.plain("✅ Done"), FilesDone(pid))])
+    return Prompt(
+        _join(
+            t.gettext(
+                "Send the address of the project's web page, or documents from your phone "
+                "(PDF, Word, Excel, pictures), up to %(size)s MB and %(count)s documents.",
+                size=t.number(MAX_DOWNLOAD_MB),
+                count=t.number(MAX_ATTACHMENTS),
+            ),
+            _now_line(t, c.pledge.project_url or None),
+        ),
+        InlineKeyboardMarkup(buttons),
+    )
+
+
+async def _read_link(c: FieldContext, text: str) -> Reading:
+    """A web address; one without its scheme is taken as https."""
+    address = text.strip()
+    if not WEB_ADDRESS.fullmatch(address) or len(address) > MAX_URL:
+        return Refuse(
+            c.t.gettext(
+                "That does not look like a web address. Send one like %(example)s, or send a "
+                "document.",
+                example="https://www.lyon.fr/accueil",
+            )
+        )
+    if not address.lower().startswith(("http://", "https://")):
+        address = "https://" + address
+    return Accept({"project_url": address})
+
+
 # ---------------------------------------------------------------- the fields, in order
 
 FIELDS: tuple[Field, ...] = (
@@ -907,6 +984,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         CONTACT, N_("Contact"), _ask_contact, _read_contact, missing=lambda p: not p.contact_email
     ),
+    Field(FILES, N_("Link and documents"), _ask_files, _read_link, first_pass=False),
 )
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 STEPS = tuple(FIELDS_BY_NAME)
@@ -939,7 +1017,9 @@ def missing_steps(pledge: Pledge) -> list[str]:
 def next_step(pledge: Pledge, current: str, *, revisit: bool) -> str:
     """The step after `current`: the next one on a first pass, the next gap on a revisit."""
     for field in FIELDS[STEPS.index(current) + 1 :]:
-        if field.applies(pledge) and (not revisit or field.is_missing(pledge)):
+        if not field.applies(pledge) or not field.first_pass:
+            continue
+        if not revisit or field.is_missing(pledge):
             return field.name
     if revisit:
         gaps = missing_steps(pledge)
@@ -949,13 +1029,13 @@ def next_step(pledge: Pledge, current: str, *, revisit: bool) -> str:
 
 def step_position(pledge: Pledge, step: str) -> tuple[int, int]:
     # Until the compacts are chosen, count both objective steps: the total only ever shrinks.
-    shown = [f.name for f in FIELDS if f.applies(pledge) or not pledge.compacts]
+    shown = [f.name for f in FIELDS if f.first_pass and (f.applies(pledge) or not pledge.compacts)]
     return (shown.index(step) + 1 if step in shown else len(shown)), len(shown)
 
 
 def header(t: Translator, pledge: Pledge, step: str, flow: str) -> Html:
     """'Step n of m · Field' in the wizard, 'Change: Field' when editing a submitted pledge."""
-    if flow == EDIT:
+    if flow == EDIT or not FIELDS_BY_NAME[step].first_pass:  # not one of the numbered steps
         return t.gettext("<b>Change: %(field)s</b>", field=step_name(t, step))
     number, total = step_position(pledge, step)
     return t.gettext(

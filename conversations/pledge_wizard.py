@@ -9,11 +9,14 @@ conversations/pledge_steps.py; this module runs them and saves the answers.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Collection
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 
 from conversations.buttons import NewPledge, ResumeDraft
 from conversations.cards import compacts_text, pledge_card
@@ -26,11 +29,12 @@ from conversations.common import (
     say,
     typed_text,
     update_keyboard,
+    upload,
 )
 from conversations.context import PledgeContext
 from conversations.flow import OFFICIALS, Button, Flow
 from conversations.form_rules import form_notes, late_line
-from conversations.i18n import N_, Html, Translator
+from conversations.i18n import N_, Html, Translator, escape
 from conversations.keyboards import Option, button, choice_keyboard
 from conversations.pledge_card import show_pledge_card
 from conversations.pledge_steps import (
@@ -42,7 +46,9 @@ from conversations.pledge_steps import (
     END,
     FIELDS,
     FIELDS_BY_NAME,
+    FILES,
     FORUM,
+    MAX_DOWNLOAD_MB,
     MAX_PARTNERS,
     PARTNERS,
     REVIEW,
@@ -60,13 +66,16 @@ from conversations.pledge_steps import (
     DoneChoosing,
     EditField,
     FieldContext,
+    FilesDone,
     KeepAnswer,
     NoBudget,
     Ongoing,
     PartnersDone,
     PartnersDoneAs,
     PickDate,
+    RemoveAttachment,
     SaveDraft,
+    SendAttachment,
     Submit,
     ToggleOption,
     TogglePartner,
@@ -84,11 +93,23 @@ from conversations.pledge_steps import (
     step_name,
 )
 from conversations.vocabulary import SCOPES, label
+from storage.attachments import (
+    MAX_ATTACHMENTS,
+    add_attachment,
+    get_attachment,
+    is_kept_type,
+    keep_copy,
+    list_attachments,
+    read_copy,
+    remove_attachment,
+    safe_file_name,
+)
 from storage.conversation_state import clear_state, set_state
 from storage.forums import forum_name, get_forum, list_open_forums
 from storage.localities import get_locality
 from storage.members import list_coordinators
 from storage.models import (
+    Attachment,
     ConversationState,
     NoticeKind,
     Pledge,
@@ -108,6 +129,8 @@ from storage.pledges import (
     withdraw_pledge,
 )
 from storage.types import utc_now
+
+log = logging.getLogger(__name__)
 
 # What anyone but an official of the pledge's locality is told of a wizard button: the
 # engine says it to other roles, `_target` to officials of another locality, so both read alike.
@@ -658,6 +681,156 @@ async def on_use_contact(update: Update, ctx: PledgeContext, data: UseContact) -
         await _answered(update, ctx, session, pledge, state, previous.contact_name)
 
 
+async def on_files_done(update: Update, ctx: PledgeContext, data: FilesDone) -> None:
+    """Button: no more documents; back to the review card."""
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, data.pledge, (FILES,))
+        if found is None:
+            return
+        pledge, state = found
+        await _answered(update, ctx, session, pledge, state)
+
+
+async def on_remove_attachment(update: Update, ctx: PledgeContext, data: RemoveAttachment) -> None:
+    """Button: take one document off the pledge; the list is shown again."""
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, data.pledge, (FILES,))
+        if found is None:
+            return
+        pledge, state = found
+        attachment = await get_attachment(
+            session=session, pledge_id=data.pledge, attachment_id=data.attachment
+        )
+        if attachment is None:
+            ack(ctx, ctx.t.plain("That document is no longer attached."), alert=True)
+        else:
+            await remove_attachment(
+                session=session, pledge=pledge, attachment=attachment, member_id=ctx.member.id or 0
+            )
+            ack(ctx, attachment.file_name)
+        prompt = await build_prompt(ctx.t, session, pledge, FILES, state.flow, state.data)
+        replace(ctx, prompt.text, prompt.keyboard)
+
+
+async def on_send_attachment(update: Update, ctx: PledgeContext, data: SendAttachment) -> None:
+    """Button: one of the pledge's documents, sent back from the project's own copy."""
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, data.pledge, (FILES,))
+        if found is None:
+            return
+        attachment = await get_attachment(
+            session=session, pledge_id=data.pledge, attachment_id=data.attachment
+        )
+    if attachment is None:
+        ack(ctx, ctx.t.plain("That document is no longer attached."), alert=True)
+        return
+    content = await read_copy(ctx.services.data_dir, attachment)
+    if content is None:
+        log.error("the copy of attachment %s is missing", attachment.id)
+        ack(ctx, ctx.t.plain("That document's copy is missing; please send it again."), alert=True)
+        return
+    ack(ctx)
+    upload(ctx, content, attachment.file_name, escape(attachment.file_name))
+
+
+def _sent_file(message: Message) -> tuple[str, str, str, int] | None:
+    """A document or picture in a message: Telegram's file id, a name, its type, its size."""
+    if message.document is not None:
+        d = message.document
+        name = d.file_name or "document"
+        return d.file_id, name, d.mime_type or "application/octet-stream", d.file_size or 0
+    if message.photo:
+        largest = message.photo[-1]
+        name = f"picture-{message.message_id}.jpg"
+        return largest.file_id, name, "image/jpeg", largest.file_size or 0
+    return None
+
+
+async def _receive_file(
+    update: Update, ctx: PledgeContext, sent: tuple[str, str, str, int]
+) -> None:
+    """A document for the pledge: checked, fetched from Telegram outside any transaction, kept
+    on disk, then attached in a transaction of its own."""
+    t = ctx.t
+    file_id, name, mime_type, size = sent
+    async with ctx.db() as session:
+        found = await _text_target(ctx, session)
+        if found is None:
+            return
+        pledge, _state = found
+        assert pledge.id is not None
+        count = len(await list_attachments(session=session, pledge_id=pledge.id))
+    if not is_kept_type(name):
+        say(
+            ctx,
+            t.gettext(
+                "I keep PDF, Word, Excel, PowerPoint and picture files; please send "
+                "the document in one of those."
+            ),
+        )
+        return
+    if size > MAX_DOWNLOAD_MB * 1024 * 1024:
+        say(ctx, file_too_big(t))
+        return
+    if count >= MAX_ATTACHMENTS:
+        say(
+            ctx,
+            t.gettext(
+                "A pledge keeps up to %(count)s documents; take one off first.",
+                count=t.number(MAX_ATTACHMENTS),
+            ),
+        )
+        return
+    try:
+        telegram_file = await ctx.bot.get_file(file_id)
+        content = bytes(await telegram_file.download_as_bytearray())
+    except BadRequest as error:
+        if "too big" in error.message.lower():
+            say(ctx, file_too_big(t))
+            return
+        raise
+    stored_as, digest = await asyncio.to_thread(
+        keep_copy, ctx.services.data_dir, pledge.id, name, content
+    )
+    async with ctx.db() as session:
+        found = await _text_target(ctx, session)
+        if found is None or found[0].id != pledge.id:
+            say(
+                ctx, t.gettext("That pledge is no longer available. /mypledges shows your pledges.")
+            )
+            return
+        pledge = found[0]
+        assert pledge.id is not None
+        added = await add_attachment(
+            session=session,
+            pledge=pledge,
+            attachment=Attachment(
+                pledge_id=pledge.id,
+                file_name=safe_file_name(name),
+                mime_type=mime_type[:100],
+                size=len(content),
+                sha256=digest,
+                stored_as=stored_as,
+                telegram_file_id=file_id[:200],
+                member_id=ctx.member.id,
+            ),
+            member_id=ctx.member.id or 0,
+        )
+        if added:
+            say(ctx, t.gettext("📎 Attached: %(name)s", name=safe_file_name(name)))
+        else:
+            say(ctx, t.gettext("That document is already attached."))
+        await resend_current(update, ctx, session)
+
+
+def file_too_big(t: Translator) -> Html:
+    return t.gettext(
+        "That file is over %(size)s MB, more than Telegram lets me fetch. Please send a smaller "
+        "version, or put it online and send its address.",
+        size=t.number(MAX_DOWNLOAD_MB),
+    )
+
+
 # ---------------------------------------------------------------- review card
 
 
@@ -876,14 +1049,19 @@ async def on_message(update: Update, ctx: PledgeContext) -> None:
         pledge, state = found
         if state.flow == WIZARD and await _no_longer_a_draft(update, ctx, session, pledge):
             return
+        # A document on the documents step or the review card is fetched below, outside
+        # this transaction: nothing waits on Telegram while the database is held.
+        sent = _sent_file(message) if state.step in (FILES, REVIEW) else None
         field = field_of(state.step)
-        if field is None or field.read is None:
+        if sent is None and (field is None or field.read is None):
             say(ctx, t.gettext("Please answer with the buttons below."))
             await resend_current(update, ctx, session)
             return
-        typed = typed_text(update, ctx)
+        typed = None if sent is not None else typed_text(update, ctx)
         if typed is not None:
             await _answer_text(update, ctx, session, pledge, state, typed)
+    if sent is not None:
+        await _receive_file(update, ctx, sent)
 
 
 FLOWS = (WIZARD, EDIT)
@@ -911,6 +1089,9 @@ FLOW = Flow(
         Button(PartnersDoneAs, on_partners_done_as, OFFICIALS, NOT_AVAILABLE),
         Button(ChooseScope, on_scope, OFFICIALS, NOT_AVAILABLE),
         Button(UseContact, on_use_contact, OFFICIALS, NOT_AVAILABLE),
+        Button(FilesDone, on_files_done, OFFICIALS, NOT_AVAILABLE),
+        Button(SendAttachment, on_send_attachment, OFFICIALS, NOT_AVAILABLE),
+        Button(RemoveAttachment, on_remove_attachment, OFFICIALS, NOT_AVAILABLE),
         Button(EditField, on_edit, OFFICIALS, NOT_AVAILABLE),
         Button(Submit, on_submit, OFFICIALS, NOT_AVAILABLE),
         Button(SaveDraft, on_save, OFFICIALS, NOT_AVAILABLE),

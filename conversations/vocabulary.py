@@ -108,6 +108,8 @@ FIELD_LABELS = {
     "contact_title": N_("Contact title"),
     "contact_email": N_("Contact e-mail"),
     "contact_phone": N_("Contact phone"),
+    "project_url": N_("Web page"),
+    "attachments": N_("Documents"),
     "reported_at": N_("Reported at"),
     "narrative": N_("Narrative"),
     "figures": N_("Figures"),

@@ -280,6 +280,7 @@ class Pledge(SQLModel, table=True):
     contact_phone: str = Field(default="", max_length=32)
     scope: str = Field(default="", max_length=16)
     beneficiary_countries: list[str] = _json_list()
+    project_url: str = Field(default="", max_length=500)
     language: str = Field(default="en", max_length=16)
     state: str = Field(default=WorkflowState.DRAFT.value, max_length=20, index=True)
     draft_step: str | None = Field(default=None, max_length=16)
@@ -301,6 +302,22 @@ class PledgePartner(SQLModel, table=True):
     locality_id: int = Field(
         sa_column=Column(Integer, ForeignKey("locality.id"), primary_key=True, index=True)
     )
+
+
+class Attachment(SQLModel, table=True):
+    """A document sent for a pledge. The project keeps its own copy (`stored_as`, under the
+    data directory): Telegram's file id alone may stop working, and exports need the bytes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    pledge_id: int = _fk("pledge.id", nullable=False)
+    file_name: str = Field(max_length=255)
+    mime_type: str = Field(default="application/octet-stream", max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    stored_as: str = Field(max_length=300)
+    telegram_file_id: str = Field(default="", max_length=200)
+    member_id: int | None = _fk("member.id", index=False)
+    created_at: datetime = _created()
 
 
 class PledgeRevision(SQLModel, table=True):

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.localities import get_localities
 from storage.models import (
+    Attachment,
     Forum,
     Locality,
     Member,
@@ -56,6 +57,7 @@ EDITABLE_FIELDS = frozenset(
         "contact_title",
         "contact_email",
         "contact_phone",
+        "project_url",
     }
 )
 CLOSED_STATES = frozenset({WorkflowState.WITHDRAWN.value, WorkflowState.DELIVERED.value})
@@ -69,6 +71,7 @@ class PledgeView:
     locality: Locality | None
     forum: Forum | None
     partners: Sequence[Locality]
+    attachments: Sequence[str] = ()  # the documents' names
 
 
 @dataclass(frozen=True)
@@ -331,6 +334,15 @@ async def list_progress_reports(
     return (await session.exec(statement)).all()
 
 
+async def record_revision(
+    *, session: AsyncSession, pledge: Pledge, member_id: int | None, changes: dict[str, Any]
+) -> None:
+    """An edit made outside the pledge's own columns (its documents), in its history."""
+    pledge.updated_at = utc_now()
+    session.add(pledge)
+    await _record(session, pledge, member_id, "edited", changes)
+
+
 async def _record(
     session: AsyncSession,
     pledge: Pledge,
@@ -351,6 +363,13 @@ async def load_pledge_view(*, session: AsyncSession, pledge: Pledge) -> PledgeVi
         locality=await session.get(Locality, pledge.locality_id),
         forum=await session.get(Forum, pledge.forum_id) if pledge.forum_id else None,
         partners=await get_localities(session=session, ids=pledge.partner_ids),
+        attachments=(
+            await session.exec(
+                select(Attachment.file_name)
+                .where(Attachment.pledge_id == pledge.id)
+                .order_by(col(Attachment.id))
+            )
+        ).all(),
     )
 
 

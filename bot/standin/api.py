@@ -12,8 +12,9 @@ import mimetypes
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final, Literal, TypeAlias
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from bot.standin.aliases import AnyApplication, JsonDict
 from bot.standin.clock import EPOCH, VirtualClock
@@ -24,6 +25,7 @@ from bot.standin.limits import (
     CAPTION_LIMIT,
     DELETE_WINDOW,
     DOCUMENT_SIZE_LIMIT,
+    DOWNLOAD_SIZE_LIMIT,
     PHOTO_SIZE_LIMIT,
     TEXT_LIMIT,
     _TokenBucket,
@@ -140,6 +142,7 @@ class BotApiStandIn:
         self._query_ids = itertools.count(4_000_000_000_000_000_001)
         self._file_ids = itertools.count(1)
         self._files: dict[str, UploadedFile] = {}
+        self._downloads: dict[str, UploadedFile] = {}  # file_path from getFile → the file
         self._queries: dict[str, _CallbackQuery] = {}
         self._events: list[tuple[int, int]] = []  # (chat_id, message_id) per send or edit
         self._handlers: dict[str, _Handler] = {
@@ -166,6 +169,7 @@ class BotApiStandIn:
             "sendDocument": lambda call: self._send_media(call, "document"),
             "sendPhoto": lambda call: self._send_media(call, "photo"),
             "sendChatAction": self._send_chat_action,
+            "getFile": self._get_file,
         }
 
     # ------------------------------------------------------------------ transport entry
@@ -181,6 +185,8 @@ class BotApiStandIn:
         files: Mapping[str, UploadedFile] | None = None,
     ) -> tuple[int, bytes]:
         """Route ``/bot<token>/<method>``; shared by the in-process request and the HTTP server."""
+        if path.startswith("/file/bot"):
+            return self._download(path)
         segments = path.rstrip("/").split("/")
         if len(segments) < 2 or not segments[-2].startswith("bot"):
             return 404, _dump({"ok": False, "error_code": 404, "description": "Not Found"})
@@ -385,19 +391,29 @@ class BotApiStandIn:
         }
         return self._wrap_update({"callback_query": query})
 
-    def document_content(self, file_name: str = "notes.pdf", size: int = 12_345) -> JsonDict:
+    def document_content(
+        self, file_name: str = "notes.pdf", size: int = 12_345, data: bytes | None = None
+    ) -> JsonDict:
+        """A document as a person sends it; its bytes can be fetched with getFile (`data`, or
+        `size` bytes made up)."""
         mime_type = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
-        document = {"file_name": file_name, "mime_type": mime_type, "file_size": size}
-        return {"document": {**self._new_file_ref(), **document}}
+        content = data if data is not None else bytes(i % 251 for i in range(size))
+        document = {"file_name": file_name, "mime_type": mime_type, "file_size": len(content)}
+        ref = self._new_file_ref()
+        self._files[ref["file_id"]] = UploadedFile(file_name, content, mime_type)
+        return {"document": {**ref, **document}}
 
     def photo_content(self) -> JsonDict:
+        """A picture in three sizes, each one fetchable with getFile."""
         sizes = [(90, 67, 1_234), (320, 240, 14_567), (1280, 960, 123_456)]
-        return {
-            "photo": [
-                {**self._new_file_ref(), "width": w, "height": h, "file_size": size}
-                for w, h, size in sizes
-            ]
-        }
+        photo = []
+        for w, h, size in sizes:
+            ref = self._new_file_ref()
+            self._files[ref["file_id"]] = UploadedFile(
+                f"{ref['file_id']}.jpg", bytes(i % 251 for i in range(size)), "image/jpeg"
+            )
+            photo.append({**ref, "width": w, "height": h, "file_size": size})
+        return {"photo": photo}
 
     def sticker_content(self) -> JsonDict:
         sticker = {
@@ -782,6 +798,34 @@ class BotApiStandIn:
             photo=media if kind == "photo" else None,
         )
         return self._message_json(self._store(chat_id, message))
+
+    def _get_file(self, call: _Call) -> JsonDict:
+        """A file's path for download, as Telegram gives it for files up to 20 MB."""
+        file_id = call.params.get("file_id")
+        upload = self._files.get(file_id) if isinstance(file_id, str) else None
+        if upload is None or not isinstance(file_id, str):
+            raise _bad_request("invalid file_id")
+        if len(upload.content) > DOWNLOAD_SIZE_LIMIT:
+            raise _bad_request("file is too big")
+        suffix = Path(upload.file_name).suffix
+        file_path = f"documents/{file_id}{suffix}"
+        self._downloads[file_path] = upload
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id.replace("SIMFILE", "SIMUNIQ"),
+            "file_size": len(upload.content),
+            "file_path": file_path,
+        }
+
+    def _download(self, path: str) -> tuple[int, bytes]:
+        """`/file/bot<token>/<file_path>`: the bytes of a file getFile gave a path for."""
+        # PTB percent-encodes the path (the token's colon arrives as %3A), as URLs are.
+        token, _, file_path = unquote(path).removeprefix("/file/bot").partition("/")
+        if token != self.token:
+            self.violations.append("file download with a wrong bot token")
+            return 401, b""
+        upload = self._downloads.get(file_path)
+        return (200, upload.content) if upload is not None else (404, b"")
 
     def _resolve_upload(self, call: _Call, field_name: str) -> UploadedFile:
         if field_name in call.files:

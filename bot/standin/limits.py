@@ -18,6 +18,8 @@ CALLBACK_ANSWER_WINDOW: Final = 15.0
 DELETE_WINDOW: Final = 48 * 3600.0
 DOCUMENT_SIZE_LIMIT: Final = 50 * 1024 * 1024
 PHOTO_SIZE_LIMIT: Final = 10 * 1024 * 1024
+# getFile answers "file is too big" above this: a bot can download files up to 20 MB.
+DOWNLOAD_SIZE_LIMIT: Final = 20 * 1024 * 1024
 
 
 class _TokenBucket:

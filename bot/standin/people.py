@@ -44,8 +44,12 @@ class SimulatedPerson:
     async def send(self, text: str) -> list[SentMessage]:
         return await self._act(lambda: self._standin.message_update(self.user, text))
 
-    async def send_document(self, file_name: str = "notes.pdf") -> list[SentMessage]:
-        return await self._send_content(lambda: self._standin.document_content(file_name))
+    async def send_document(
+        self, file_name: str = "notes.pdf", *, size: int = 12_345, data: bytes | None = None
+    ) -> list[SentMessage]:
+        return await self._send_content(
+            lambda: self._standin.document_content(file_name, size, data)
+        )
 
     async def send_photo(self) -> list[SentMessage]:
         return await self._send_content(self._standin.photo_content)

@@ -201,3 +201,44 @@ async def test_a_late_pledge_is_taken_and_marked_late_for_everyone(
     notice = standin.last_message(11)
     assert notice is not None and "New pledge submitted" in notice.text
     assert "Submitted after the pledge deadline" in notice.text
+
+
+async def test_documents_and_a_link_are_kept_listed_sent_back_and_taken_off(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "review")
+    replies = await person.press("✏️ Link and documents")
+    assert "Send the address of the project's web page, or documents" in texts(replies)
+    replies = await person.send("not a link")
+    assert "That does not look like a web address" in texts(replies)
+    replies = await person.send("www.lyon.fr/accueil")
+    assert "Web page: https://www.lyon.fr/accueil" in replies[-1].text  # back on the card
+
+    # A document sent on the review card is fetched, kept and listed.
+    report = b"%PDF-1.7 the welcome centre's plan" * 100
+    replies = await person.send_document("plan centre.pdf", data=report)
+    assert "Attached: plan centre.pdf" in texts(replies)
+    assert "Documents: plan centre.pdf" in replies[-1].text
+    replies = await person.send_document("plan centre.pdf", data=report)  # the same again
+    assert "That document is already attached." in texts(replies)
+    replies = await person.send_document("virus.exe")
+    assert "I keep PDF, Word, Excel, PowerPoint and picture files" in texts(replies)
+    replies = await person.send_document("huge.pdf", size=21 * 1024 * 1024)
+    assert "That file is over 20 MB" in texts(replies)
+
+    # From the documents step it comes back as the file it was, and can be taken off.
+    replies = await person.press("✏️ Link and documents")
+    replies = await person.press("📄 plan centre.pdf")
+    sent = standin.last_message(22)
+    assert sent is not None and sent.document is not None
+    assert sent.document["content"] == report and sent.document["file_name"] == "plan centre.pdf"
+    await person.press("🗑")
+    replies = await person.press("✅ Done")
+    assert "Documents: —" in replies[-1].text
+    replies = await person.send("/history")
+    pledge = await latest_pledge(sessions, 22)
+    assert pledge.project_url == "https://www.lyon.fr/accueil"

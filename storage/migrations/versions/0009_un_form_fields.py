@@ -1,4 +1,5 @@
-"""What the UN pledge forms ask: contact, pledge type, scope; a forum's description limits
+"""What the UN pledge forms ask: contact, pledge type, scope, link and documents; a forum's
+description limits
 
 Revision ID: 0009
 Revises: 0008
@@ -8,6 +9,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+import storage.types
 
 revision: str = '0009'
 down_revision: str | None = '0008'
@@ -22,6 +25,7 @@ TEXT_COLUMNS = (
     ('contact_email', 254, ''),
     ('contact_phone', 32, ''),
     ('scope', 16, ''),
+    ('project_url', 500, ''),
 )
 
 
@@ -41,12 +45,31 @@ def upgrade() -> None:
                 'beneficiary_countries', sa.JSON(), nullable=False, server_default=sa.text("'[]'")
             )
         )
+    op.create_table(
+        'attachment',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('pledge_id', sa.Integer(), nullable=False),
+        sa.Column('file_name', sa.String(length=255), nullable=False),
+        sa.Column('mime_type', sa.String(length=100), nullable=False),
+        sa.Column('size', sa.Integer(), nullable=False),
+        sa.Column('sha256', sa.String(length=64), nullable=False),
+        sa.Column('stored_as', sa.String(length=300), nullable=False),
+        sa.Column('telegram_file_id', sa.String(length=200), nullable=False),
+        sa.Column('member_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['member_id'], ['member.id']),
+        sa.ForeignKeyConstraint(['pledge_id'], ['pledge.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_attachment_pledge_id', 'attachment', ['pledge_id'])
     with op.batch_alter_table('forum') as batch:
         batch.add_column(sa.Column('description_min', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('description_max', sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_index('ix_attachment_pledge_id', table_name='attachment')
+    op.drop_table('attachment')
     with op.batch_alter_table('forum') as batch:
         batch.drop_column('description_max')
         batch.drop_column('description_min')

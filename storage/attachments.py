@@ -1,0 +1,109 @@
+"""Documents sent for a pledge: the project's own copy on disk, and the rows that list them."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Attachment, Pledge
+from storage.pledges import record_revision
+
+ATTACHMENTS_DIR = "attachments"
+MAX_ATTACHMENTS = 10
+# What the UN forms take: documents, spreadsheets, presentations and pictures.
+KEPT_TYPES = frozenset(
+    {".pdf", ".doc", ".docx", ".odt", ".xls", ".xlsx", ".ods", ".ppt", ".pptx", ".png", ".jpg"}
+    | {".jpeg", ".webp", ".txt", ".csv"}
+)
+
+
+def safe_file_name(name: str) -> str:
+    """A name that is safe on any disk and in a ZIP: no folders, no control characters."""
+    plain = unicodedata.normalize("NFC", Path(name.replace("\\", "/")).name)
+    plain = re.sub(r'[\x00-\x1f\x7f<>:"/\\|?*]+', "_", plain).strip(" .")
+    return plain[:120] or "document"
+
+
+def is_kept_type(file_name: str) -> bool:
+    return Path(file_name).suffix.lower() in KEPT_TYPES
+
+
+def keep_copy(data_dir: Path, pledge_id: int, file_name: str, content: bytes) -> tuple[str, str]:
+    """Write the bytes under the data directory (blocking: run it in a thread); returns the
+    path kept, relative to `data_dir`, and the content's SHA-256."""
+    digest = hashlib.sha256(content).hexdigest()
+    relative = Path(ATTACHMENTS_DIR) / str(pledge_id) / f"{digest[:16]}-{safe_file_name(file_name)}"
+    target = data_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        partial = target.with_suffix(target.suffix + ".part")
+        partial.write_bytes(content)
+        partial.replace(target)  # a crash mid-write never leaves a half file under its name
+    return relative.as_posix(), digest
+
+
+async def read_copy(data_dir: Path, attachment: Attachment) -> bytes | None:
+    """The kept bytes of a document, or None if its copy is gone."""
+    path = data_dir / attachment.stored_as
+    try:
+        return await asyncio.to_thread(path.read_bytes)
+    except FileNotFoundError:
+        return None
+
+
+async def list_attachments(*, session: AsyncSession, pledge_id: int) -> Sequence[Attachment]:
+    """A pledge's documents, in the order they were sent."""
+    statement = (
+        select(Attachment).where(Attachment.pledge_id == pledge_id).order_by(col(Attachment.id))
+    )
+    return (await session.exec(statement)).all()
+
+
+async def get_attachment(
+    *, session: AsyncSession, pledge_id: int, attachment_id: int
+) -> Attachment | None:
+    """One document of a pledge (None when it is another pledge's, or gone)."""
+    found = await session.get(Attachment, attachment_id)
+    return found if found is not None and found.pledge_id == pledge_id else None
+
+
+async def add_attachment(
+    *, session: AsyncSession, pledge: Pledge, attachment: Attachment, member_id: int
+) -> bool:
+    """Attach a document, recorded in the pledge's history; False if the same content is
+    already attached."""
+    assert pledge.id is not None
+    before = await list_attachments(session=session, pledge_id=pledge.id)
+    if any(a.sha256 == attachment.sha256 for a in before):
+        return False
+    session.add(attachment)
+    names = [a.file_name for a in before]
+    await record_revision(
+        session=session,
+        pledge=pledge,
+        member_id=member_id,
+        changes={"attachments": [names, [*names, attachment.file_name]]},
+    )
+    await session.flush()
+    return True
+
+
+async def remove_attachment(
+    *, session: AsyncSession, pledge: Pledge, attachment: Attachment, member_id: int
+) -> None:
+    """Take a document off the pledge (its copy stays on disk: history still names it)."""
+    assert pledge.id is not None
+    before = await list_attachments(session=session, pledge_id=pledge.id)
+    names = [a.file_name for a in before]
+    after = [a.file_name for a in before if a.id != attachment.id]
+    await session.delete(attachment)
+    await record_revision(
+        session=session, pledge=pledge, member_id=member_id, changes={"attachments": [names, after]}
+    )
