@@ -95,6 +95,17 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--codes", action="store_true", help="stable codes, as import reads them (the default)"
     )
+    export.add_argument(
+        "--layout",
+        choices=["codes", "unn-gcm", "unhcr-grf"],
+        help="the columns of the UN Network on Migration's GCM pledge form or of UNHCR's GRF "
+        "pledge form, in their order and English (docs/un-form-layouts.md)",
+    )
+    export.add_argument(
+        "--documents",
+        metavar="FOLDER",
+        help="also copy each pledge's documents into FOLDER/<reference>/",
+    )
     export.add_argument("--output", help="file to write (default pledges-[FORUM-]DATE.EXT)")
 
     load = commands.add_parser("import", help="load pledges from an export in the codes layout")
@@ -397,6 +408,8 @@ async def _bot_username(settings: Settings) -> str | None:
 
 async def _export(settings: Settings, args: argparse.Namespace) -> str:
     from conversations.export import LabelFormat, file_name
+    from conversations.un_forms import LAYOUTS
+    from storage.attachments import copy_documents
     from storage.exchange import (
         CODES,
         ExportError,
@@ -406,8 +419,8 @@ async def _export(settings: Settings, args: argparse.Namespace) -> str:
         export_xlsx,
     )
 
-    if args.codes and args.language:
-        raise CommandError("--codes and --language exclude each other")
+    if sum(bool(x) for x in (args.codes, args.language, args.layout)) > 1:
+        raise CommandError("--codes, --language and --layout exclude each other")
     forum = args.forum.strip().upper() if args.forum else None
     path = Path(args.output or file_name(forum, args.format))
     async with open_services(settings) as services, transaction(services.sessions) as session:
@@ -416,7 +429,19 @@ async def _export(settings: Settings, args: argparse.Namespace) -> str:
             if services.catalogs.negotiate(args.language) is None:
                 raise CommandError(f"no catalog for language {args.language!r}")
             row_format = LabelFormat(services.catalogs.translator(args.language))
+        if args.layout and args.layout != "codes":
+            row_format = LAYOUTS[args.layout]
         filters = ExportFilter(forum=forum)
+        if args.documents:
+            copied = await copy_documents(
+                session=session,
+                data_dir=services.data_dir,
+                to=Path(args.documents),
+                filters=filters,
+            )
+            documents = f"; copied {copied} documents to {args.documents}"
+        else:
+            documents = ""
         try:
             # A one-shot command: nothing else waits on this event loop.
             with path.open("wb") as out:  # noqa: ASYNC230
@@ -424,12 +449,13 @@ async def _export(settings: Settings, args: argparse.Namespace) -> str:
                     count = await export_csv(
                         session=session, out=out, filters=filters, row_format=row_format
                     )
-                    return f"wrote {count} pledges to {path}"
+                    return f"wrote {count} pledges to {path}{documents}"
                 counts = await export_xlsx(
                     session=session, out=out, filters=filters, row_format=row_format
                 )
                 return (
                     f"wrote {counts.pledges} pledges, {counts.reports} progress reports to {path}"
+                    f"{documents}"
                 )
         except ExportError as error:
             path.unlink(missing_ok=True)  # noqa: ASYNC240

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import shutil
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Attachment, Pledge
+from storage.exchange.stream import ExportFilter, export_conditions
+from storage.models import Attachment, Locality, Pledge
 from storage.pledges import record_revision
 
 ATTACHMENTS_DIR = "attachments"
@@ -39,7 +41,8 @@ def keep_copy(data_dir: Path, pledge_id: int, file_name: str, content: bytes) ->
     """Write the bytes under the data directory (blocking: run it in a thread); returns the
     path kept, relative to `data_dir`, and the content's SHA-256."""
     digest = hashlib.sha256(content).hexdigest()
-    relative = Path(ATTACHMENTS_DIR) / str(pledge_id) / f"{digest[:16]}-{safe_file_name(file_name)}"
+    kept_name = digest[:16] + "-" + safe_file_name(file_name)  # two names never collide
+    relative = Path(ATTACHMENTS_DIR) / str(pledge_id) / kept_name
     target = data_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
@@ -107,3 +110,36 @@ async def remove_attachment(
     await record_revision(
         session=session, pledge=pledge, member_id=member_id, changes={"attachments": [names, after]}
     )
+
+
+async def iter_documents(
+    *, session: AsyncSession, filters: ExportFilter
+) -> AsyncIterator[tuple[str, Attachment]]:
+    """The documents of the pledges an export holds, with each pledge's reference."""
+    statement = (
+        select(Pledge.reference, Attachment)
+        .join(Pledge, col(Pledge.id) == col(Attachment.pledge_id))
+        .join(Locality, col(Locality.id) == col(Pledge.locality_id))
+        .where(*await export_conditions(session, filters))
+        .order_by(col(Attachment.id))
+    )
+    for reference, attachment in (await session.exec(statement)).all():
+        yield reference or "", attachment
+
+
+async def copy_documents(
+    *, session: AsyncSession, data_dir: Path, to: Path, filters: ExportFilter
+) -> int:
+    """Copy the exported pledges' documents into `to/<reference>/`; returns how many."""
+    copied = 0
+    async for reference, attachment in iter_documents(session=session, filters=filters):
+        source = data_dir / attachment.stored_as
+        target = to / reference / attachment.file_name
+        await asyncio.to_thread(_copy, source, target)
+        copied += 1
+    return copied
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)

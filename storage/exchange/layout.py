@@ -105,6 +105,11 @@ class PledgeRecord:
     contact_title: str = ""
     contact_email: str = ""
     contact_phone: str = ""
+    # For the UN forms' layouts; the codes layout does not carry them.
+    matching_reference: str = ""
+    project_url: str = ""
+    attachments: tuple[str, ...] = ()
+    locality_kind: str = "municipality"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.exchange.layout import PledgeRecord, ReportRecord
-from storage.models import Forum, Locality, Member, Pledge, ProgressReport
+from storage.models import Attachment, Forum, Locality, Member, Pledge, ProgressReport
 
 BATCH = 1000  # rows fetched from the server-side cursor at a time
 
@@ -37,7 +37,8 @@ async def _forums(session: AsyncSession) -> dict[int, Forum]:
     return {f.id: f for f in (await session.exec(select(Forum))).all() if f.id is not None}
 
 
-async def _conditions(session: AsyncSession, filters: ExportFilter) -> list[Any]:
+async def export_conditions(session: AsyncSession, filters: ExportFilter) -> list[Any]:
+    """The WHERE of an export (pledges joined with their locality): documents use it too."""
     conditions: list[Any] = [col(Pledge.reference).is_not(None)]
     if filters.forum is not None:
         forum_id = (
@@ -105,11 +106,15 @@ async def iter_pledges(
             col(Pledge.contact_title),
             col(Pledge.contact_email),
             col(Pledge.contact_phone),
+            col(Pledge.matching_reference),
+            col(Pledge.project_url),
+            col(Locality.kind),
+            col(Pledge.id),
         )
         .join(Locality, col(Locality.id) == col(Pledge.locality_id))
         .join(Member, col(Member.id) == col(Pledge.created_by_id))
         .outerjoin(last, last.c.pledge_id == col(Pledge.id))
-        .where(*await _conditions(session, filters))
+        .where(*await export_conditions(session, filters))
         .order_by(col(Pledge.id))
         .execution_options(yield_per=BATCH)
     )
@@ -124,6 +129,14 @@ async def iter_pledges(
                 )
             )
             partners.update({i: (name, country) for i, name, country in found if i is not None})
+        documents: dict[int, list[str]] = {}
+        attached = await session.exec(
+            select(Attachment.pledge_id, col(Attachment.file_name))
+            .where(col(Attachment.pledge_id).in_([row[33] for row in rows]))
+            .order_by(col(Attachment.id))
+        )
+        for pledge_id, name in attached:
+            documents.setdefault(pledge_id, []).append(name)
         for row in rows:
             yield PledgeRecord(
                 reference=row[0] or "",
@@ -156,6 +169,10 @@ async def iter_pledges(
                 contact_title=row[27],
                 contact_email=row[28],
                 contact_phone=row[29],
+                matching_reference=row[30],
+                project_url=row[31],
+                locality_kind=row[32],
+                attachments=tuple(documents.get(row[33], ())),
             )
 
 
@@ -175,7 +192,7 @@ async def iter_reports(
         .join(Pledge, col(Pledge.id) == col(ProgressReport.pledge_id))
         .join(Locality, col(Locality.id) == col(Pledge.locality_id))
         .join(Member, col(Member.id) == col(ProgressReport.member_id))
-        .where(*await _conditions(session, filters))
+        .where(*await export_conditions(session, filters))
         .order_by(col(ProgressReport.id))
         .execution_options(yield_per=BATCH)
     )

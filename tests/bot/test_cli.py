@@ -458,6 +458,58 @@ def test_export_to_a_path_and_import_with_dry_run(
     assert _run(monkeypatch, tmp_path, "export", "--forum", "NOPE", **source) == 2
     assert "there is no forum 'NOPE'" in capsys.readouterr().err
 
+    # The UN forms' layouts, with the documents copied beside the file.
+    grf = tmp_path / "grf.csv"
+    code = _run(
+        monkeypatch,
+        tmp_path,
+        "export",
+        "--layout",
+        "unhcr-grf",
+        "--output",
+        str(grf),
+        "--documents",
+        str(tmp_path / "documents"),
+        **source,
+    )
+    assert code == 0 and "copied 0 documents" in capsys.readouterr().out
+    header = grf.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("Name of entity submitting this form,Country,")
+    assert _run(monkeypatch, tmp_path, "export", "--layout", "unn-gcm", "--codes", **source) == 2
+    assert "exclude each other" in capsys.readouterr().err
+
+
+def test_a_file_exported_before_the_un_form_fields_still_imports(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+
+    from storage.exchange import PLEDGE_COLUMNS
+    from storage.exchange.layout import OPTIONAL_COLUMNS
+
+    older = [c for c in PLEDGE_COLUMNS if c not in OPTIONAL_COLUMNS]
+    row = dict.fromkeys(older, "")
+    row.update(
+        reference="CLA-2023-0013",
+        locality="Kampala",
+        country="UG",
+        compacts="gcr",
+        title="Schools for refugee children",
+        description="Ten new classrooms.",
+        gcr_objectives="2",
+        state="delivered",
+        stage="in_progress",
+        language="en",
+    )
+    given = tmp_path / "older.csv"
+    with given.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=older)
+        writer.writeheader()
+        writer.writerow(row)
+    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'older.sqlite3'}"}
+    assert _run(monkeypatch, tmp_path, "import", str(given), **database) == 0
+    assert "imported 1 pledges" in capsys.readouterr().out
+
 
 def test_db_backup_copies_a_live_sqlite_database_whole(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
