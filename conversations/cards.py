@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,6 +10,7 @@ from conversations.i18n import Html, Translator
 from conversations.parsing import country_name
 from conversations.vocabulary import (
     COMPACT_SHORT,
+    PARTNER_KINDS,
     PLEDGE_TYPES,
     SCOPES,
     STAGES,
@@ -123,6 +124,7 @@ def _render(
         ),
         t.gettext("Written in: %(language)s", language=t.language_name(p.language)),
         t.gettext("Locality: %(locality)s", locality=locality_text(t, view.locality)),
+        *_endorsement_line(t, view.locality),
         "",
         t.gettext(
             "<b>Forum:</b> %(forum)s",
@@ -154,7 +156,7 @@ def _render(
         t.gettext("<b>Budget:</b> %(budget)s", budget=budget),
         t.gettext(
             "<b>Partners:</b> %(partners)s",
-            partners=_partners_text(t, view.partners, fit.partners_shown),
+            partners=_partners_text(t, view.partners, p.other_partners, fit.partners_shown),
         ),
         t.gettext("<b>Pledge type:</b> %(type)s", type=label(t, PLEDGE_TYPES, p.pledge_type)),
         t.gettext("<b>Scope:</b> %(scope)s", scope=scope_text(t, p)),
@@ -186,6 +188,14 @@ def contact_text(t: Translator, pledge: Pledge) -> str:
     return " · ".join(p for p in parts if p)
 
 
+def _endorsement_line(t: Translator, locality: Locality | None) -> list[Html]:
+    """Whether the locality endorsed the Marrakech Mayors Declaration, once it has said."""
+    if locality is None or locality.endorsed_mmd is None:
+        return []
+    answer = t.plain("endorsed") if locality.endorsed_mmd else t.plain("not yet endorsed")
+    return [t.gettext("Marrakech Mayors Declaration: %(answer)s", answer=answer)]
+
+
 def pledge_line(t: Translator, pledge: Pledge, number: int) -> Html:
     """One line of a list: number, reference or 'draft', title, state."""
     return t.gettext(
@@ -201,13 +211,31 @@ def _cut(text: str, limit: int | None) -> str:
     return text if limit is None or len(text) <= limit else text[:limit] + "…"
 
 
-def _partners_text(t: Translator, partners: Sequence[Locality], shown: int | None) -> str:
-    if not partners:
+def other_partner_text(t: Translator, partner: Mapping[str, str]) -> str:
+    """'UNHCR (UN agency)': a partner that is not a registered local government."""
+    return t.plain(
+        "%(name)s (%(kind)s)",
+        name=partner.get("name", ""),
+        kind=label(t, PARTNER_KINDS, partner.get("kind", "")),
+    )
+
+
+def _partners_text(
+    t: Translator,
+    partners: Sequence[Locality],
+    others: Sequence[Mapping[str, str]],
+    shown: int | None,
+) -> str:
+    names = [locality_text(t, loc) for loc in partners] + [
+        other_partner_text(t, other) for other in others
+    ]
+    if not names:
         return "—"
     if shown is None:
-        return t.join(locality_text(t, loc) for loc in partners)
-    names = [_cut(locality_text(t, loc), SHORT_NAME) for loc in partners[:shown]]
-    hidden = len(partners) - len(names)
+        return t.join(names)
+    kept = [_cut(name, SHORT_NAME) for name in names[:shown]]
+    hidden = len(names) - len(kept)
+    names = kept
     if hidden:
         names.append(t.plain("%(count)s more", count=t.number(hidden)))
     return t.join(names)

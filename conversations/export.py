@@ -18,6 +18,7 @@ from conversations.parsing import country_name
 from conversations.vocabulary import (
     COMPACT_SHORT,
     FIELD_LABELS,
+    PARTNER_KINDS,
     PLEDGE_TYPES,
     SCOPES,
     STAGES,
@@ -121,6 +122,9 @@ class LabelFormat:
             r.contact_title,
             r.contact_email,
             r.contact_phone,
+            LIST_JOIN.join(
+                f"{name} ({label(t, PARTNER_KINDS, kind)})" for name, kind in r.other_partners
+            ),
         ]
 
     def report_row(self, r: ReportRecord) -> list[Cell]:

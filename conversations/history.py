@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
 from conversations.buttons import OpenHistory
-from conversations.cards import compacts_text, locality_text, utf16_length
+from conversations.cards import compacts_text, locality_text, other_partner_text, utf16_length
 from conversations.common import ack, replace, say
 from conversations.context import PledgeContext
 from conversations.flow import MEMBERS, Button, ButtonData, Command, Flow
@@ -130,6 +130,8 @@ def value_text(t: Translator, history: History, field: str, value: Any) -> str:
         return label(t, PLEDGE_TYPES, str(value))
     if field == "scope":
         return label(t, SCOPES, str(value))
+    if field == "other_partners":
+        return t.join(other_partner_text(t, other) for other in value)
     if field == "attachments":
         return t.join(str(name) for name in value)
     if field == "beneficiary_countries":

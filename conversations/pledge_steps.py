@@ -20,7 +20,13 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
-from conversations.cards import compacts_text, contact_text, locality_text, scope_text
+from conversations.cards import (
+    compacts_text,
+    contact_text,
+    locality_text,
+    other_partner_text,
+    scope_text,
+)
 from conversations.common import problem_text
 from conversations.flow import ButtonData
 from conversations.i18n import N_, Html, Translator
@@ -45,6 +51,7 @@ from conversations.parsing import (
 )
 from conversations.vocabulary import (
     OBJECTIVES,
+    PARTNER_KINDS,
     SCOPES,
     SUPPORT_TYPES,
     TARGET_GROUPS,
@@ -54,7 +61,7 @@ from conversations.vocabulary import (
 from storage.attachments import MAX_ATTACHMENTS, list_attachments
 from storage.forums import forum_name, get_forum, list_open_forums
 from storage.localities import get_localities, search_localities
-from storage.models import MAX_DESCRIPTION, Compact, Pledge, PledgeType, Scope
+from storage.models import MAX_DESCRIPTION, Compact, Locality, Pledge, PledgeType, Scope
 from storage.pledges import last_contact
 
 WIZARD = "wizard"
@@ -73,6 +80,7 @@ TITLE_LIMITS = (3, 200)
 DESCRIPTION_LIMITS = (20, 2000)
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 MAX_PARTNERS = 20
+MAX_PARTNER_NAME = 100
 MAX_COUNTRIES = 60
 MAX_DOWNLOAD_MB = 20  # what the Bot API lets a bot download
 OBJECTIVES_PER_PAGE = 8
@@ -170,6 +178,30 @@ class PartnersDoneAs(ButtonData, prefix="w.pdone2"):
 
     pledge: int
     kind: str
+
+
+@dataclass(frozen=True)
+class AddOtherPartner(ButtonData, prefix="w.padd"):
+    """Add the name last typed at the partners step as a partner of this kind."""
+
+    pledge: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class RemoveOtherPartner(ButtonData, prefix="w.pdel"):
+    """Take a partner of another kind off the pledge (by its place in the list)."""
+
+    pledge: int
+    index: int
+
+
+@dataclass(frozen=True)
+class Endorsed(ButtonData, prefix="w.mmd"):
+    """Whether the pledge's locality endorsed the Marrakech Mayors Declaration."""
+
+    pledge: int
+    endorsed: bool
 
 
 @dataclass(frozen=True)
@@ -706,7 +738,8 @@ async def _read_budget(c: FieldContext, text: str) -> Reading:
 
 
 async def _ask_partners(c: FieldContext) -> Prompt:
-    """The partners chosen and the ones last found, each a button that adds or removes it."""
+    """The partners chosen and the ones last found, each a button that adds or removes it;
+    a name typed can also be added as a partner of another kind (a State, a UN agency…)."""
     t, pledge, pid = c.t, c.pledge, c.pledge_id
     partners = await get_localities(session=c.session, ids=pledge.partner_ids)
     results = await get_localities(session=c.session, ids=c.data.get("results", []))
@@ -718,23 +751,50 @@ async def _ask_partners(c: FieldContext) -> Prompt:
         )
         for loc in shown
     ]
-    body = t.gettext(
-        "Is this a joint pledge with other local governments? Send part of a "
-        "partner's name to find it, then tap it to add or remove it."
-    )
-    return Prompt(body, InlineKeyboardMarkup([*rows(buttons, 1), partners_done_row(t, pledge)]))
+    buttons += [
+        button("✅ " + other_partner_text(t, other), RemoveOtherPartner(pid, i))
+        for i, other in enumerate(pledge.other_partners)
+    ]
+    lines = [
+        t.gettext(
+            "Is this a joint pledge? Send part of a partner's name: a local government "
+            "registered here is found for you to tap; any other partner (a State, a UN agency, "
+            "an NGO…) is added with its kind. Tap a partner again to remove it."
+        )
+    ]
+    keyboard = rows(buttons, 1)
+    typed = str(c.data.get("typed", ""))
+    if typed:
+        if not results:
+            lines.append(
+                t.gettext(
+                    "No registered local government matches “%(text)s”. Try another "
+                    "part of the name, or tap “%(done)s”.",
+                    text=typed,
+                    done=partners_done_label(t, pledge),
+                )
+            )
+        lines.append(t.gettext("Or add “%(name)s” as:", name=typed))
+        kinds = [button(label(t, PARTNER_KINDS, k), AddOtherPartner(pid, k)) for k in PARTNER_KINDS]
+        keyboard += rows(kinds, 2)
+    return Prompt(_join(*lines), InlineKeyboardMarkup([*keyboard, partners_done_row(t, pledge)]))
+
+
+def has_partners(pledge: Pledge) -> bool:
+    """Whether the pledge is shared with anyone: registered localities or other partners."""
+    return bool(pledge.partner_ids or pledge.other_partners)
 
 
 def partners_done_label(t: Translator, pledge: Pledge) -> str:
     """The button that ends the partners step, as it reads now (texts name it by this)."""
-    return t.plain("Done") if pledge.partner_ids else t.plain("No partners")
+    return t.plain("Done") if has_partners(pledge) else t.plain("No partners")
 
 
 def partners_done_row(t: Translator, pledge: Pledge) -> list[Any]:
     """'No partners'; once there are partners, two ways to finish that also say how the pledge
     is shared, as the UN forms ask: one common text, or each government's part."""
     pid = pledge.id or 0
-    if not pledge.partner_ids:
+    if not has_partners(pledge):
         return [button(partners_done_label(t, pledge), PartnersDone(pid))]
     marks = {pledge.pledge_type: "✅ "}
     return [
@@ -750,18 +810,11 @@ def partners_done_row(t: Translator, pledge: Pledge) -> list[Any]:
 
 
 async def _search_partners(c: FieldContext, text: str) -> Reading:
-    """Part of a partner's name: the localities found are shown to be tapped."""
+    """Part of a partner's name: the localities found are shown to be tapped, and the name
+    can be added as a partner of another kind."""
     found = await search_localities(session=c.session, text=text, exclude_id=c.pledge.locality_id)
-    if not found:
-        return Refuse(
-            c.t.gettext(
-                "No registered local government matches “%(text)s”. Try another "
-                "part of the name, or tap “%(done)s”.",
-                text=text[:100],
-                done=partners_done_label(c.t, c.pledge),
-            )
-        )
-    return AskAgain({**c.data, "results": [loc.id for loc in found]})
+    name = " ".join(text.split())[:MAX_PARTNER_NAME]
+    return AskAgain({**c.data, "results": [loc.id for loc in found], "typed": name})
 
 
 async def _ask_scope(c: FieldContext) -> Prompt:
@@ -1075,16 +1128,37 @@ async def build_prompt(
     return Prompt(_join(header(t, pledge, step, flow), asked.text), keyboard)
 
 
-def review_keyboard(t: Translator, pledge: Pledge) -> InlineKeyboardMarkup:
-    """An edit button for every field, then Submit, Save draft and Cancel."""
+def endorsement_question(t: Translator, locality: Locality | None) -> Html | None:
+    """Asked once per locality on the review card, for the Call to Local Action."""
+    if locality is None or locality.endorsed_mmd is not None:
+        return None
+    return t.gettext(
+        "🏛 Has %(locality)s endorsed the Marrakech Mayors Declaration (2018)? The Call to Local "
+        "Action asks this once; the buttons below answer it for every pledge of your locality.",
+        locality=locality.name,
+    )
+
+
+def review_keyboard(
+    t: Translator, pledge: Pledge, *, ask_endorsement: bool = False
+) -> InlineKeyboardMarkup:
+    """An edit button for every field, then Submit, Save draft and Cancel (and, until the
+    locality has said, whether it endorsed the Marrakech Mayors Declaration)."""
     assert pledge.id is not None
     pid = pledge.id
     edits = [
         button("✏️ " + t.plain(f.label), EditField(pid, f.name)) for f in FIELDS if f.applies(pledge)
     ]
+    endorsement = [
+        [
+            button(t.plain("🏛 Yes, endorsed"), Endorsed(pid, True)),
+            button(t.plain("🏛 Not yet"), Endorsed(pid, False)),
+        ]
+    ]
     return InlineKeyboardMarkup(
         [
             *rows(edits, 2),
+            *(endorsement if ask_endorsement else []),
             [
                 button(t.plain("✅ Submit"), Submit(pid)),
                 button(t.plain("💾 Save draft"), SaveDraft(pid)),

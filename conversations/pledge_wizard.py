@@ -56,6 +56,7 @@ from conversations.pledge_steps import (
     STEPS,
     WIZARD,
     Accept,
+    AddOtherPartner,
     AskAgain,
     BackToReview,
     ChooseCompacts,
@@ -65,6 +66,7 @@ from conversations.pledge_steps import (
     Discard,
     DoneChoosing,
     EditField,
+    Endorsed,
     FieldContext,
     FilesDone,
     KeepAnswer,
@@ -74,6 +76,7 @@ from conversations.pledge_steps import (
     PartnersDoneAs,
     PickDate,
     RemoveAttachment,
+    RemoveOtherPartner,
     SaveDraft,
     SendAttachment,
     Submit,
@@ -85,14 +88,16 @@ from conversations.pledge_steps import (
     build_prompt,
     choices_keyboard,
     context,
+    endorsement_question,
     field_of,
+    has_partners,
     missing_steps,
     next_step,
     review_keyboard,
     scope_changes,
     step_name,
 )
-from conversations.vocabulary import SCOPES, label
+from conversations.vocabulary import PARTNER_KINDS, SCOPES, label
 from storage.attachments import (
     MAX_ATTACHMENTS,
     add_attachment,
@@ -106,7 +111,7 @@ from storage.attachments import (
 )
 from storage.conversation_state import clear_state, set_state
 from storage.forums import forum_name, get_forum, list_open_forums
-from storage.localities import get_locality
+from storage.localities import get_locality, set_endorsement
 from storage.members import list_coordinators
 from storage.models import (
     Attachment,
@@ -257,8 +262,10 @@ async def show_review(
     view = await load_pledge_view(session=session, pledge=pledge)
     heading = t.gettext("<b>Please check your pledge</b> before you submit it.")
     notes = form_notes(t, pledge, view.forum, utc_now())
-    heading = Html("\n".join([heading, *notes]))
-    say(ctx, pledge_card(t, view, heading=heading), review_keyboard(t, pledge))
+    question = endorsement_question(t, view.locality)
+    heading = Html("\n".join([heading, *notes, *([question] if question else [])]))
+    keyboard = review_keyboard(t, pledge, ask_endorsement=question is not None)
+    say(ctx, pledge_card(t, view, heading=heading), keyboard)
 
 
 # ---------------------------------------------------------------- /pledge
@@ -595,26 +602,98 @@ async def on_partner(update: Update, ctx: PledgeContext, data: TogglePartner) ->
         partners = list(pledge.partner_ids)
         if locality.id in partners:
             partners.remove(locality.id)
-        elif len(partners) >= MAX_PARTNERS:
-            ack(
-                ctx,
-                ctx.t.plain("A pledge can name up to %(limit)s partners.", limit=MAX_PARTNERS),
-                alert=True,
-            )
+        elif _partners_full(ctx, pledge):
             return
         else:
             partners.append(locality.id or 0)
-        changes: dict[str, Any] = {"partner_ids": partners}
-        # A pledge shared with partners is, until they say it is one common text, in partnership.
-        shared = (PledgeType.COMMON.value, PledgeType.PARTNERSHIP.value)
-        if partners and pledge.pledge_type == PledgeType.INDIVIDUAL.value:
-            changes["pledge_type"] = PledgeType.PARTNERSHIP.value
-        elif not partners and pledge.pledge_type in shared:
-            changes["pledge_type"] = PledgeType.INDIVIDUAL.value
-        await _save(ctx, session, pledge, **changes)
-        ack(ctx)
-        prompt = await build_prompt(ctx.t, session, pledge, PARTNERS, state.flow, state.data)
-        replace(ctx, prompt.text, prompt.keyboard)
+        await _save_partners(ctx, session, pledge, state, partner_ids=partners)
+
+
+async def on_add_other_partner(update: Update, ctx: PledgeContext, data: AddOtherPartner) -> None:
+    """Button: the name last typed at the partners step, added as a partner of a kind."""
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, data.pledge, (PARTNERS,))
+        if found is None:
+            return
+        pledge, state = found
+        name = str(state.data.get("typed", ""))
+        if not name or data.kind not in PARTNER_KINDS:
+            ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
+            return
+        others = [dict(o) for o in pledge.other_partners]
+        if any(o.get("name", "").casefold() == name.casefold() for o in others):
+            ack(ctx, ctx.t.plain("That partner is already on the pledge."), alert=True)
+            return
+        if _partners_full(ctx, pledge):
+            return
+        others.append({"name": name, "kind": data.kind})
+        data_left = {k: v for k, v in state.data.items() if k != "typed"}
+        await _save_partners(ctx, session, pledge, state, data_left, other_partners=others)
+
+
+async def on_remove_other_partner(
+    update: Update, ctx: PledgeContext, data: RemoveOtherPartner
+) -> None:
+    """Button: a partner of another kind taken off the pledge."""
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, data.pledge, (PARTNERS,))
+        if found is None:
+            return
+        pledge, state = found
+        others = [dict(o) for o in pledge.other_partners]
+        if not 0 <= data.index < len(others):
+            ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
+            return
+        del others[data.index]
+        await _save_partners(ctx, session, pledge, state, other_partners=others)
+
+
+def _partners_full(ctx: PledgeContext, pledge: Pledge) -> bool:
+    """True, with the person told so, when the pledge names as many partners as it may."""
+    if len(pledge.partner_ids) + len(pledge.other_partners) < MAX_PARTNERS:
+        return False
+    ack(
+        ctx,
+        ctx.t.plain("A pledge can name up to %(limit)s partners.", limit=MAX_PARTNERS),
+        alert=True,
+    )
+    return True
+
+
+async def _save_partners(
+    ctx: PledgeContext,
+    session: AsyncSession,
+    pledge: Pledge,
+    state: ConversationState,
+    data: dict[str, Any] | None = None,
+    **changes: Any,
+) -> None:
+    """Save a change of partners and show the step again; a pledge shared with partners is,
+    until they say it is one common text, in partnership, and alone again, individual."""
+    shared = (PledgeType.COMMON.value, PledgeType.PARTNERSHIP.value)
+    after = {
+        "partner_ids": changes.get("partner_ids", pledge.partner_ids),
+        "other_partners": changes.get("other_partners", pledge.other_partners),
+    }
+    any_partner = bool(after["partner_ids"] or after["other_partners"])
+    if any_partner and pledge.pledge_type == PledgeType.INDIVIDUAL.value:
+        changes["pledge_type"] = PledgeType.PARTNERSHIP.value
+    elif not any_partner and pledge.pledge_type in shared:
+        changes["pledge_type"] = PledgeType.INDIVIDUAL.value
+    await _save(ctx, session, pledge, **changes)
+    if data is not None:
+        await set_state(
+            session=session,
+            member_id=ctx.member.id or 0,
+            flow=state.flow,
+            step=state.step,
+            pledge_id=pledge.id,
+            data=data,
+        )
+    ack(ctx)
+    shown = state.data if data is None else data
+    prompt = await build_prompt(ctx.t, session, pledge, PARTNERS, state.flow, shown)
+    replace(ctx, prompt.text, prompt.keyboard)
 
 
 async def on_partners_done(update: Update, ctx: PledgeContext, data: PartnersDone) -> None:
@@ -635,7 +714,7 @@ async def on_partners_done_as(update: Update, ctx: PledgeContext, data: Partners
             return
         pledge, state = found
         kinds = {PledgeType.COMMON.value: COMMON_NOTE, PledgeType.PARTNERSHIP.value: SHARED_NOTE}
-        if data.kind not in kinds or not pledge.partner_ids:
+        if data.kind not in kinds or not has_partners(pledge):
             ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
         await _save(ctx, session, pledge, pledge_type=data.kind)
@@ -832,6 +911,24 @@ def file_too_big(t: Translator) -> Html:
 
 
 # ---------------------------------------------------------------- review card
+
+
+async def on_endorsed(update: Update, ctx: PledgeContext, data: Endorsed) -> None:
+    """Button on the review card: the locality did (or did not yet) endorse the Marrakech
+    Mayors Declaration; kept on the locality, so it is asked once."""
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, data.pledge, (REVIEW,))
+        if found is None:
+            return
+        pledge, _state = found
+        locality = await get_locality(session=session, locality_id=pledge.locality_id)
+        if locality is None:
+            ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
+            return
+        await set_endorsement(session=session, locality=locality, endorsed=data.endorsed)
+        ack(ctx, ctx.t.plain("Noted for %(locality)s.", locality=locality.name))
+        close_keyboard(ctx)
+        await show_review(update, ctx, session, pledge)
 
 
 async def on_edit(update: Update, ctx: PledgeContext, data: EditField) -> None:
@@ -1087,9 +1184,12 @@ FLOW = Flow(
         Button(TogglePartner, on_partner, OFFICIALS, NOT_AVAILABLE),
         Button(PartnersDone, on_partners_done, OFFICIALS, NOT_AVAILABLE),
         Button(PartnersDoneAs, on_partners_done_as, OFFICIALS, NOT_AVAILABLE),
+        Button(AddOtherPartner, on_add_other_partner, OFFICIALS, NOT_AVAILABLE),
+        Button(RemoveOtherPartner, on_remove_other_partner, OFFICIALS, NOT_AVAILABLE),
         Button(ChooseScope, on_scope, OFFICIALS, NOT_AVAILABLE),
         Button(UseContact, on_use_contact, OFFICIALS, NOT_AVAILABLE),
         Button(FilesDone, on_files_done, OFFICIALS, NOT_AVAILABLE),
+        Button(Endorsed, on_endorsed, OFFICIALS, NOT_AVAILABLE),
         Button(SendAttachment, on_send_attachment, OFFICIALS, NOT_AVAILABLE),
         Button(RemoveAttachment, on_remove_attachment, OFFICIALS, NOT_AVAILABLE),
         Button(EditField, on_edit, OFFICIALS, NOT_AVAILABLE),

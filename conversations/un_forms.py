@@ -12,7 +12,7 @@ from datetime import date
 from babel import Locale
 
 from conversations.parsing import country_name
-from conversations.vocabulary import GCM_OBJECTIVES, GCR_OBJECTIVES, TARGET_GROUPS
+from conversations.vocabulary import GCM_OBJECTIVES, GCR_OBJECTIVES, PARTNER_KINDS, TARGET_GROUPS
 from storage.exchange.layout import CODES, Cell, PledgeRecord, ReportRecord, RowFormat
 from storage.models import Compact, LocalityKind, PledgeType, Scope, Stage, SupportType
 
@@ -66,7 +66,10 @@ def _timeline(r: PledgeRecord) -> str:
 
 
 def _partners(r: PledgeRecord) -> str:
-    return JOIN.join(f"{name} ({country_name(country, ENGLISH)})" for name, country in r.partners)
+    """Partner localities with their country, then other partners with their kind."""
+    localities = [f"{name} ({country_name(country, ENGLISH)})" for name, country in r.partners]
+    others = [f"{name} ({PARTNER_KINDS.get(kind, kind)})" for name, kind in r.other_partners]
+    return JOIN.join([*localities, *others])
 
 
 def _names(full_name: str) -> tuple[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from conversations.i18n import N_, Translator
 from storage.models import (
     Compact,
+    PartnerKind,
     PledgeType,
     Role,
     Scope,
@@ -31,6 +32,16 @@ PLEDGE_TYPES = {
     PledgeType.COMMON.value: N_("Common pledge (one text for several governments)"),
     PledgeType.PARTNERSHIP.value: N_("Pledge in partnership"),
     PledgeType.MATCHING.value: N_("Matching another pledge"),
+}
+
+PARTNER_KINDS = {
+    PartnerKind.STATE.value: N_("State"),
+    PartnerKind.UN_AGENCY.value: N_("UN agency"),
+    PartnerKind.CIVIL_SOCIETY.value: N_("NGO or civil society"),
+    PartnerKind.PRIVATE_SECTOR.value: N_("Private sector"),
+    PartnerKind.ACADEMIA.value: N_("Academia"),
+    PartnerKind.LED_BY_REFUGEES_OR_MIGRANTS.value: N_("Refugee- or migrant-led organisation"),
+    PartnerKind.LOCAL_GOVERNMENT.value: N_("Local government"),
 }
 
 SCOPES = {
@@ -101,6 +112,7 @@ FIELD_LABELS = {
     "language": N_("Language"),
     "partners": N_("Partners"),
     "partner_ids": N_("Partners"),
+    "other_partners": N_("Other partners"),
     "pledge_type": N_("Pledge type"),
     "scope": N_("Scope"),
     "beneficiary_countries": N_("Countries that benefit"),

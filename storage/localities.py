@@ -67,3 +67,9 @@ async def search_localities(
         statement = statement.where(Locality.id != exclude_id)
     statement = statement.order_by(col(Locality.name_key)).limit(limit)
     return (await session.exec(statement)).all()
+
+
+async def set_endorsement(*, session: AsyncSession, locality: Locality, endorsed: bool) -> None:
+    """Record whether the locality endorsed the Marrakech Mayors Declaration (asked once)."""
+    locality.endorsed_mmd = endorsed
+    session.add(locality)

@@ -52,6 +52,18 @@ class PledgeType(StrEnum):
     MATCHING = "matching"
 
 
+class PartnerKind(StrEnum):
+    """Partners that are not registered local governments, as the UN forms list actors."""
+
+    STATE = "state"
+    UN_AGENCY = "un_agency"
+    CIVIL_SOCIETY = "civil_society"
+    PRIVATE_SECTOR = "private_sector"
+    ACADEMIA = "academia"
+    LED_BY_REFUGEES_OR_MIGRANTS = "led_by_refugees_or_migrants"
+    LOCAL_GOVERNMENT = "local_government"  # one not registered in pledgebot
+
+
 class Scope(StrEnum):
     """Where the pledge acts."""
 
@@ -159,6 +171,8 @@ class Locality(SQLModel, table=True):
     country: str = Field(max_length=2, index=True)
     kind: str = Field(default=LocalityKind.MUNICIPALITY.value, max_length=32)
     parent_id: int | None = _fk("locality.id")
+    # Whether it endorsed the Marrakech Mayors Declaration (2018); None until someone says.
+    endorsed_mmd: bool | None = None
     created_at: datetime = _created()
 
 
@@ -271,6 +285,8 @@ class Pledge(SQLModel, table=True):
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
     currency: str | None = Field(default=None, max_length=3)
     partner_ids: list[int] = _json_list()
+    # Partners of every other kind: [{"name": …, "kind": PartnerKind}], in the order added.
+    other_partners: list[dict[str, str]] = _json_list()
     pledge_type: str = Field(default=PledgeType.INDIVIDUAL.value, max_length=16)
     matching_reference: str = Field(default="", max_length=40)
     # Who the UN forms name as the pledge's contact; "" until asked.

@@ -49,6 +49,7 @@ EDITABLE_FIELDS = frozenset(
         "amount",
         "currency",
         "partner_ids",
+        "other_partners",
         "pledge_type",
         "matching_reference",
         "scope",

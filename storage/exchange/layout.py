@@ -47,6 +47,7 @@ PLEDGE_COLUMNS = (
     "contact_title",
     "contact_email",
     "contact_phone",
+    "other_partners",
 )
 # Added with the UN forms' fields: a file exported before them still imports without them.
 OPTIONAL_COLUMNS = frozenset(
@@ -58,6 +59,7 @@ OPTIONAL_COLUMNS = frozenset(
         "contact_title",
         "contact_email",
         "contact_phone",
+        "other_partners",
     }
 )
 REPORT_COLUMNS = ("reference", "reported_at", "stage", "narrative", "figures", "reported_by")
@@ -110,6 +112,7 @@ class PledgeRecord:
     project_url: str = ""
     attachments: tuple[str, ...] = ()
     locality_kind: str = "municipality"
+    other_partners: tuple[tuple[str, str], ...] = ()  # (name, kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,14 @@ def amount_code(amount: Decimal | None) -> str:
 
 def partners_code(partners: Sequence[tuple[str, str]]) -> str:
     return "; ".join(f"{name} ({country})" for name, country in partners)
+
+
+# A partner of another kind in the codes layout: `Name [kind]`, several joined by "; ".
+OTHER_PARTNER = re.compile(r"^(.+?)\s*\[([a-z_]+)\]$")
+
+
+def other_partners_code(partners: Sequence[tuple[str, str]]) -> str:
+    return "; ".join(f"{name} [{kind}]" for name, kind in partners)
 
 
 def figures_code(figures: Mapping[str, Any] | None) -> str:
@@ -215,6 +226,7 @@ class CodeFormat:
             r.contact_title,
             r.contact_email,
             r.contact_phone,
+            other_partners_code(r.other_partners),
         ]
 
     def report_header(self) -> list[str]:

@@ -110,6 +110,7 @@ async def iter_pledges(
             col(Pledge.project_url),
             col(Locality.kind),
             col(Pledge.id),
+            col(Pledge.other_partners),
         )
         .join(Locality, col(Locality.id) == col(Pledge.locality_id))
         .join(Member, col(Member.id) == col(Pledge.created_by_id))
@@ -173,6 +174,7 @@ async def iter_pledges(
                 project_url=row[31],
                 locality_kind=row[32],
                 attachments=tuple(documents.get(row[33], ())),
+                other_partners=tuple((o["name"], o["kind"]) for o in row[34]),
             )
 
 

@@ -23,6 +23,7 @@ from storage.exchange.layout import (
     MAX_NAME,
     MAX_TITLE,
     OPTIONAL_COLUMNS,
+    OTHER_PARTNER,
     PARTNER,
     PLEDGE_COLUMNS,
     REPORT_COLUMNS,
@@ -35,6 +36,7 @@ from storage.models import (
     GCR_OBJECTIVES,
     Compact,
     Forum,
+    PartnerKind,
     Pledge,
     PledgeType,
     Scope,
@@ -283,7 +285,17 @@ def _un_form_fields(cells: _Cells) -> dict[str, Any]:
     email = cells.text("contact_email", maximum=254).lower()
     if email and not EMAIL.fullmatch(email):
         cells.problem("contact_email", f"{email!r} is not an e-mail address")
+    others = []
+    for part in cells.values.get("other_partners", "").split("; "):
+        if not part.strip():
+            continue
+        found = OTHER_PARTNER.match(part.strip())
+        if found is None or found[2] not in {k.value for k in PartnerKind}:
+            cells.problem("other_partners", f"{part.strip()!r} is not like 'Name [un_agency]'")
+            continue
+        others.append({"name": found[1][:100], "kind": found[2]})
     return {
+        "other_partners": others,
         "pledge_type": pledge_type,
         "scope": scope,
         "beneficiary_countries": countries,

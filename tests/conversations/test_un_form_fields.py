@@ -242,3 +242,61 @@ async def test_documents_and_a_link_are_kept_listed_sent_back_and_taken_off(
     replies = await person.send("/history")
     pledge = await latest_pledge(sessions, 22)
     assert pledge.project_url == "https://www.lyon.fr/accueil"
+
+
+async def test_partners_of_every_kind_are_added_by_name_and_kind(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "partners")
+    replies = await person.send("UNHCR Lyon office")
+    assert "No registered local government matches “UNHCR Lyon office”" in texts(replies)
+    assert "Or add “UNHCR Lyon office” as:" in texts(replies)
+    await person.press("UN agency")
+    await person.send("Forum Réfugiés")
+    replies = await person.press("NGO or civil society")
+    labels = [b.text for b in replies[-1].buttons()]
+    assert "✅ UNHCR Lyon office (UN agency)" in labels
+    assert "✅ Forum Réfugiés (NGO or civil society)" in labels
+    pledge = await latest_pledge(sessions, 22)
+    assert pledge.pledge_type == "partnership"
+    assert pledge.other_partners == [
+        {"name": "UNHCR Lyon office", "kind": "un_agency"},
+        {"name": "Forum Réfugiés", "kind": "civil_society"},
+    ]
+    # A kind button with no name typed before it (stale, or forged) adds nothing.
+    await person.press_data(f"w.padd:{pledge.id}:state")
+    assert person.last_answer == "That button is not valid."
+    await person.press("✅ UNHCR Lyon office (UN agency)")  # off again
+    replies = await person.press("Done · one common text")
+    await answer(person, "scope")
+    replies = await answer(person, "contact")
+    card = replies[-1].text
+    assert "Partners: Forum Réfugiés (NGO or civil society)" in card
+    assert "Pledge type: Common pledge" in card
+
+
+async def test_the_marrakech_declaration_is_asked_once_per_locality(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    replies = await walk_to(person, "review")
+    assert "Has Lyon endorsed the Marrakech Mayors Declaration (2018)?" in replies[-1].text
+    replies = await person.press("🏛 Yes, endorsed")
+    assert person.last_answer == "Noted for Lyon."
+    card = replies[-1]
+    assert "Marrakech Mayors Declaration: endorsed" in card.text
+    assert "Has Lyon endorsed" not in card.text
+    assert "🏛 Not yet" not in [b.text for b in card.buttons()]
+    await person.press("✅ Submit")
+    # A colleague's pledge for the same locality is not asked again.
+    colleague = await join(standin, app, invitations, user_id=23, first_name="Leo")
+    replies = await walk_to(colleague, "review")
+    assert "Has Lyon endorsed" not in replies[-1].text
+    assert "Marrakech Mayors Declaration: endorsed" in replies[-1].text

@@ -50,7 +50,9 @@ async def test_the_unn_gcm_layout_is_the_forms_columns_filled_from_the_pledge(
     assert first["Contact person: e-mail"] == "ana@lyon.example.org"
     assert first["Pledging entity"] == "Lyon" and first["Country"] == "France"
     assert first["Type of pledge"] == "Pledge in partnership"
-    assert first["Participating States and Actors"] == "Porto Alegre (Brazil)"
+    assert first["Participating States and Actors"] == (
+        "Porto Alegre (Brazil); Forum Réfugiés (NGO or civil society)"
+    )
     assert first["Form of pledge"] == "Financial contributions; Human resource contributions"
     assert first["GCM objectives"].startswith("Objective 5: Enhance availability and flexibility")
     objective_15 = "; Objective 15: Provide access to basic services for migrants"

@@ -83,6 +83,7 @@ async def seed(sessions: SessionFactory) -> None:
                     "contact_title": "Deputy Mayor",
                     "contact_email": "ana@lyon.example.org",
                     "contact_phone": "+33 4 72 10 30 30",
+                    "other_partners": [{"name": "Forum Réfugiés", "kind": "civil_society"}],
                 },
             ),
             (
@@ -202,6 +203,7 @@ async def test_export_in_codes(sessions: SessionFactory) -> None:
         "contact_title": "Deputy Mayor",
         "contact_email": "ana@lyon.example.org",
         "contact_phone": "'+33 4 72 10 30 30",  # guarded: a spreadsheet reads + as a formula
+        "other_partners": "Forum Réfugiés [civil_society]",
     }
     assert first["reference"].startswith("CLA-")
     assert [r[PLEDGE_COLUMNS.index("ongoing")] for r in rows] == ["false", "true", "false"]

@@ -1,4 +1,5 @@
-"""What the UN pledge forms ask: contact, pledge type, scope, link and documents; a forum's
+"""What the UN pledge forms ask: contact, pledge type, partners of every kind, scope, link and
+documents; a forum's
 description limits
 
 Revision ID: 0009
@@ -40,11 +41,10 @@ def upgrade() -> None:
             batch.add_column(
                 sa.Column(name, sa.String(length=length), nullable=False, server_default=default)
             )
-        batch.add_column(
-            sa.Column(
-                'beneficiary_countries', sa.JSON(), nullable=False, server_default=sa.text("'[]'")
+        for name in ('beneficiary_countries', 'other_partners'):
+            batch.add_column(
+                sa.Column(name, sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
             )
-        )
     op.create_table(
         'attachment',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -62,18 +62,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_attachment_pledge_id', 'attachment', ['pledge_id'])
+    with op.batch_alter_table('locality') as batch:
+        batch.add_column(sa.Column('endorsed_mmd', sa.Boolean(), nullable=True))
     with op.batch_alter_table('forum') as batch:
         batch.add_column(sa.Column('description_min', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('description_max', sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('locality') as batch:
+        batch.drop_column('endorsed_mmd')
     op.drop_index('ix_attachment_pledge_id', table_name='attachment')
     op.drop_table('attachment')
     with op.batch_alter_table('forum') as batch:
         batch.drop_column('description_max')
         batch.drop_column('description_min')
     with op.batch_alter_table('pledge') as batch:
+        batch.drop_column('other_partners')
         batch.drop_column('beneficiary_countries')
         for name, _length, _default in reversed(TEXT_COLUMNS):
             batch.drop_column(name)
