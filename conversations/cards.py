@@ -158,7 +158,12 @@ def _render(
             "<b>Partners:</b> %(partners)s",
             partners=_partners_text(t, view.partners, p.other_partners, fit.partners_shown),
         ),
-        t.gettext("<b>Pledge type:</b> %(type)s", type=label(t, PLEDGE_TYPES, p.pledge_type)),
+        t.gettext(
+            "<b>Pledge type:</b> %(type)s",
+            type=" · ".join(
+                v for v in (label(t, PLEDGE_TYPES, p.pledge_type), p.matching_reference) if v
+            ),
+        ),
         t.gettext("<b>Scope:</b> %(scope)s", scope=scope_text(t, p)),
         t.gettext("<b>Contact:</b> %(contact)s", contact=contact_text(t, p)),
         t.gettext("<b>Web page:</b> %(address)s", address=p.project_url or "—"),

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardMarkup, Update
@@ -28,6 +32,7 @@ from conversations.vocabulary import (
     label,
     objective_label,
 )
+from storage.attachments import iter_documents
 from storage.exchange import (
     CODES,
     PLEDGE_COLUMNS,
@@ -57,6 +62,13 @@ class ExportAs(ButtonData, prefix="x.go"):
 
     forum: str
     codes: bool
+
+
+@dataclass(frozen=True)
+class ExportDocuments(ButtonData, prefix="x.docs"):
+    """The documents of a forum's pledges (or every forum's: ""), as one ZIP."""
+
+    forum: str
 
 
 class LabelFormat:
@@ -125,6 +137,8 @@ class LabelFormat:
             LIST_JOIN.join(
                 f"{name} ({label(t, PARTNER_KINDS, kind)})" for name, kind in r.other_partners
             ),
+            r.matching_reference,
+            r.project_url,
         ]
 
     def report_row(self, r: ReportRecord) -> list[Cell]:
@@ -145,6 +159,10 @@ def amount_text(t: Translator, amount: Decimal | None) -> str:
     return str(format_decimal(amount, format="#,##0.00", locale=t.locale))
 
 
+# Telegram takes files up to 50 MB from a bot.
+MAX_UPLOAD = 50 * 1024 * 1024
+
+
 def file_name(forum: str | None, extension: str) -> str:
     """pledges-GRF2027-2027-03-01.csv, or pledges-2027-03-01.csv for every forum."""
     parts = ["pledges", *([forum] if forum else []), utc_now().date().isoformat()]
@@ -156,6 +174,7 @@ def mode_keyboard(t: Translator, forum: str) -> InlineKeyboardMarkup:
         [
             [button(t.plain("🌐 In my language"), ExportAs(forum, codes=False))],
             [button(t.plain("🔤 Codes (to re-import)"), ExportAs(forum, codes=True))],
+            [button(t.plain("📎 Their documents (ZIP)"), ExportDocuments(forum))],
         ]
     )
 
@@ -180,15 +199,9 @@ async def export(update: Update, ctx: PledgeContext) -> None:
 async def on_export(update: Update, ctx: PledgeContext, data: ExportAs) -> None:
     """Button: build both files off the event loop, and send them."""
     t, chat, member, forum = ctx.t, update.effective_chat, ctx.member, data.forum
-    if forum and not FORUM_CODE.match(forum):
-        ack(ctx, t.plain("That button is no longer valid."), alert=True)
+    filters = _export_filter(ctx, forum)
+    if filters is None:
         return
-    if member.role == Role.OFFICIAL.value and member.locality_id is None:
-        ack(ctx, t.plain("You have no locality to export."), alert=True)
-        return
-    # Officials get their own locality's pledges, whatever the button says.
-    locality_id = member.locality_id if member.role == Role.OFFICIAL.value else None
-    filters = ExportFilter(forum=forum or None, locality_id=locality_id)
     row_format: RowFormat = CODES if data.codes else LabelFormat(t, member.time_zone)
     ack(ctx)
     close_keyboard(ctx)
@@ -218,8 +231,71 @@ async def on_export(update: Update, ctx: PledgeContext, data: ExportAs) -> None:
     upload(ctx, files.xlsx, file_name(forum, "xlsx"), reports)
 
 
+def _export_filter(ctx: PledgeContext, forum: str) -> ExportFilter | None:
+    """What a member may export: officials their own locality's pledges, whatever the button
+    says; None (with the reason told) when there is nothing they may export."""
+    t, member = ctx.t, ctx.member
+    if forum and not FORUM_CODE.match(forum):
+        ack(ctx, t.plain("That button is no longer valid."), alert=True)
+        return None
+    if member.role == Role.OFFICIAL.value and member.locality_id is None:
+        ack(ctx, t.plain("You have no locality to export."), alert=True)
+        return None
+    locality_id = member.locality_id if member.role == Role.OFFICIAL.value else None
+    return ExportFilter(forum=forum or None, locality_id=locality_id)
+
+
+async def on_export_documents(update: Update, ctx: PledgeContext, data: ExportDocuments) -> None:
+    """Button: the exported pledges' documents as one ZIP, a folder per reference."""
+    t, forum = ctx.t, data.forum
+    filters = _export_filter(ctx, forum)
+    if filters is None:
+        return
+    ack(ctx)
+    close_keyboard(ctx)
+    async with ctx.db() as session:
+        documents = [
+            (f"{reference}/{a.file_name}", a.stored_as)
+            async for reference, a in iter_documents(session=session, filters=filters)
+        ]
+    if not documents:
+        say(ctx, t.gettext("These pledges have no documents."))
+        return
+    archive = await asyncio.to_thread(zip_documents, ctx.services.data_dir, documents)
+    if len(archive) > MAX_UPLOAD:
+        say(
+            ctx,
+            t.gettext(
+                "The documents of these pledges are over %(size)s MB together, more than "
+                "Telegram takes; the secretariat can copy them with pledgebot export --documents.",
+                size=t.number(MAX_UPLOAD // (1024 * 1024)),
+            ),
+        )
+        return
+    caption = t.ngettext(
+        "📎 %(count)s document of these pledges",
+        "📎 %(count)s documents of these pledges",
+        len(documents),
+    )
+    upload(ctx, archive, file_name(forum, "zip").replace("pledges-", "documents-", 1), caption)
+
+
+def zip_documents(data_dir: Path, documents: list[tuple[str, str]]) -> bytes:
+    """A ZIP of kept copies (blocking: run in a thread); a copy gone missing is left out."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, stored_as in documents:
+            source = data_dir / stored_as
+            if source.is_file():
+                archive.write(source, arcname=name)
+    return buffer.getvalue()
+
+
 FLOW = Flow(
     name="export",
     commands=(Command("export", N_("The pledges as CSV and XLSX files"), MEMBERS, export),),
-    buttons=(Button(ExportAs, on_export, MEMBERS),),
+    buttons=(
+        Button(ExportAs, on_export, MEMBERS),
+        Button(ExportDocuments, on_export_documents, MEMBERS),
+    ),
 )

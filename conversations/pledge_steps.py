@@ -52,6 +52,7 @@ from conversations.parsing import (
 from conversations.vocabulary import (
     OBJECTIVES,
     PARTNER_KINDS,
+    PLEDGE_TYPES,
     SCOPES,
     SUPPORT_TYPES,
     TARGET_GROUPS,
@@ -73,6 +74,7 @@ FORUM, COMPACTS, TITLE, DESCRIPTION = "forum", "compacts", "title", "description
 GCM, GCR, SUPPORT, GROUPS = "gcm", "gcr", "support", "groups"
 START, END, BUDGET, PARTNERS = "start", "end", "budget", "partners"
 SCOPE, COUNTRIES, CONTACT, FILES = "scope", "countries", "contact", "files"
+PLEDGE_TYPE = "type"
 
 # Steps whose answer can be kept with a button (a multi-select step's Done already keeps).
 KEEPABLE = (FORUM, COMPACTS, TITLE, DESCRIPTION, START, END, BUDGET, SCOPE, COUNTRIES, CONTACT)
@@ -194,6 +196,14 @@ class RemoveOtherPartner(ButtonData, prefix="w.pdel"):
 
     pledge: int
     index: int
+
+
+@dataclass(frozen=True)
+class ChoosePledgeType(ButtonData, prefix="w.type"):
+    """Individual, common, in partnership, or matching another pledge."""
+
+    pledge: int
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -978,6 +988,54 @@ async def _read_link(c: FieldContext, text: str) -> Reading:
     return Accept({"project_url": address})
 
 
+# What a matched pledge is named by: a pledgebot reference, or an ID of the UN's platforms
+# (GRF-08531 on UNHCR's dashboard, a number on the UN Network on Migration's).
+MATCHED_PLEDGE = re.compile(r"(?i)(CLA-\d{4}-\d{4,6}|GRF-\d{1,8}|[A-Z]{0,6}-?\d{1,8})")
+
+
+async def _ask_pledge_type(c: FieldContext) -> Prompt:
+    """The kind of pledge the UN forms ask; a matching pledge names the pledge it matches."""
+    t, pid, pledge = c.t, c.pledge_id, c.pledge
+    options = [
+        Option(code, ("✅ " if code == pledge.pledge_type else "") + label(t, PLEDGE_TYPES, code))
+        for code in PLEDGE_TYPES
+    ]
+    lines = [
+        t.gettext(
+            "What kind of pledge is it? Common and partnership pledges are shared with the "
+            "partners you named; a matching pledge supports another pledge."
+        )
+    ]
+    if pledge.pledge_type == PledgeType.MATCHING.value:
+        lines.append(
+            t.gettext(
+                "Send the reference of the pledge it matches: %(example)s, or its ID on the UN "
+                "platform, like %(grf)s.",
+                example="CLA-2027-0042",
+                grf="GRF-08531",
+            )
+        )
+    lines.append(_now_line(t, pledge.matching_reference or None))
+    return Prompt(
+        _join(*lines),
+        choice_keyboard(options, action=lambda code: ChoosePledgeType(pid, code), columns=1),
+    )
+
+
+async def _read_matched(c: FieldContext, text: str) -> Reading:
+    """The pledge a matching pledge matches, by reference or UN platform ID."""
+    reference = text.strip().upper()
+    if not MATCHED_PLEDGE.fullmatch(reference):
+        return Refuse(
+            c.t.gettext(
+                "That is not a pledge reference. Send one like %(example)s or %(grf)s.",
+                example="CLA-2027-0042",
+                grf="GRF-08531",
+            )
+        )
+    return Accept({"pledge_type": PledgeType.MATCHING.value, "matching_reference": reference})
+
+
 # ---------------------------------------------------------------- the fields, in order
 
 FIELDS: tuple[Field, ...] = (
@@ -1036,6 +1094,14 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(
         CONTACT, N_("Contact"), _ask_contact, _read_contact, missing=lambda p: not p.contact_email
+    ),
+    Field(
+        PLEDGE_TYPE,
+        N_("Pledge type"),
+        _ask_pledge_type,
+        _read_matched,
+        first_pass=False,  # the partners step answers it for nearly every pledge
+        missing=lambda p: p.pledge_type == PledgeType.MATCHING.value and not p.matching_reference,
     ),
     Field(FILES, N_("Link and documents"), _ask_files, _read_link, first_pass=False),
 )

@@ -51,6 +51,7 @@ from conversations.pledge_steps import (
     MAX_DOWNLOAD_MB,
     MAX_PARTNERS,
     PARTNERS,
+    PLEDGE_TYPE,
     REVIEW,
     SCOPE,
     STEPS,
@@ -61,6 +62,7 @@ from conversations.pledge_steps import (
     BackToReview,
     ChooseCompacts,
     ChooseForum,
+    ChoosePledgeType,
     ChooseScope,
     ConfirmDiscard,
     Discard,
@@ -97,7 +99,7 @@ from conversations.pledge_steps import (
     scope_changes,
     step_name,
 )
-from conversations.vocabulary import PARTNER_KINDS, SCOPES, label
+from conversations.vocabulary import PARTNER_KINDS, PLEDGE_TYPES, SCOPES, label
 from storage.attachments import (
     MAX_ATTACHMENTS,
     add_attachment,
@@ -913,6 +915,36 @@ def file_too_big(t: Translator) -> Html:
 # ---------------------------------------------------------------- review card
 
 
+async def on_pledge_type(update: Update, ctx: PledgeContext, data: ChoosePledgeType) -> None:
+    """Button: the kind of pledge; a matching pledge then asks which pledge it matches."""
+    t = ctx.t
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, data.pledge, (PLEDGE_TYPE,))
+        if found is None:
+            return
+        pledge, state = found
+        shared = data.kind in (PledgeType.COMMON.value, PledgeType.PARTNERSHIP.value)
+        if data.kind not in PLEDGE_TYPES:
+            ack(ctx, t.plain("That button is not valid."), alert=True)
+            return
+        if shared and not has_partners(pledge):
+            ack(ctx, t.plain("Name its partners first, with ✏️ Partners."), alert=True)
+            return
+        if data.kind == PledgeType.INDIVIDUAL.value and has_partners(pledge):
+            ack(ctx, t.plain("A pledge with partners is common or in partnership."), alert=True)
+            return
+        if data.kind == PledgeType.MATCHING.value:
+            await _save(ctx, session, pledge, pledge_type=data.kind)
+            if not pledge.matching_reference:  # the reference is typed next, on this step
+                ack(ctx)
+                prompt = await build_prompt(t, session, pledge, PLEDGE_TYPE, state.flow, state.data)
+                replace(ctx, prompt.text, prompt.keyboard)
+                return
+        else:
+            await _save(ctx, session, pledge, pledge_type=data.kind, matching_reference="")
+        await _answered(update, ctx, session, pledge, state, label(t, PLEDGE_TYPES, data.kind))
+
+
 async def on_endorsed(update: Update, ctx: PledgeContext, data: Endorsed) -> None:
     """Button on the review card: the locality did (or did not yet) endorse the Marrakech
     Mayors Declaration; kept on the locality, so it is asked once."""
@@ -1190,6 +1222,7 @@ FLOW = Flow(
         Button(UseContact, on_use_contact, OFFICIALS, NOT_AVAILABLE),
         Button(FilesDone, on_files_done, OFFICIALS, NOT_AVAILABLE),
         Button(Endorsed, on_endorsed, OFFICIALS, NOT_AVAILABLE),
+        Button(ChoosePledgeType, on_pledge_type, OFFICIALS, NOT_AVAILABLE),
         Button(SendAttachment, on_send_attachment, OFFICIALS, NOT_AVAILABLE),
         Button(RemoveAttachment, on_remove_attachment, OFFICIALS, NOT_AVAILABLE),
         Button(EditField, on_edit, OFFICIALS, NOT_AVAILABLE),

@@ -113,6 +113,7 @@ FIELD_LABELS = {
     "partners": N_("Partners"),
     "partner_ids": N_("Partners"),
     "other_partners": N_("Other partners"),
+    "matching_reference": N_("Matched pledge"),
     "pledge_type": N_("Pledge type"),
     "scope": N_("Scope"),
     "beneficiary_countries": N_("Countries that benefit"),

@@ -48,6 +48,8 @@ PLEDGE_COLUMNS = (
     "contact_email",
     "contact_phone",
     "other_partners",
+    "matching_reference",
+    "project_url",
 )
 # Added with the UN forms' fields: a file exported before them still imports without them.
 OPTIONAL_COLUMNS = frozenset(
@@ -60,6 +62,8 @@ OPTIONAL_COLUMNS = frozenset(
         "contact_email",
         "contact_phone",
         "other_partners",
+        "matching_reference",
+        "project_url",
     }
 )
 REPORT_COLUMNS = ("reference", "reported_at", "stage", "narrative", "figures", "reported_by")
@@ -227,6 +231,8 @@ class CodeFormat:
             r.contact_email,
             r.contact_phone,
             other_partners_code(r.other_partners),
+            r.matching_reference,
+            r.project_url,
         ]
 
     def report_header(self) -> list[str]:

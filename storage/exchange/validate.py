@@ -294,8 +294,13 @@ def _un_form_fields(cells: _Cells) -> dict[str, Any]:
             cells.problem("other_partners", f"{part.strip()!r} is not like 'Name [un_agency]'")
             continue
         others.append({"name": found[1][:100], "kind": found[2]})
+    url = cells.text("project_url", maximum=500)
+    if url and not url.lower().startswith(("http://", "https://")):
+        cells.problem("project_url", f"{url!r} is not a web address starting with https://")
     return {
         "other_partners": others,
+        "matching_reference": cells.text("matching_reference", maximum=40).upper(),
+        "project_url": url,
         "pledge_type": pledge_type,
         "scope": scope,
         "beneficiary_countries": countries,

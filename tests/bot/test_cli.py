@@ -174,8 +174,8 @@ async def test_the_simulator_takes_a_new_user_from_invite_to_submitted_pledge(
             "1",
             "1",
             "Olga Souza, Secretária de Direitos Humanos, olga@portoalegre.example.org",
-            "15",  # 🏛 Yes, endorsed (the Marrakech Mayors Declaration, asked once)
-            "15",  # ✅ Submit
+            "16",  # 🏛 Yes, endorsed (the Marrakech Mayors Declaration, asked once)
+            "16",  # ✅ Submit
         ]:
             yield line
         yield ":as Alice"

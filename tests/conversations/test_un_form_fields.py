@@ -300,3 +300,53 @@ async def test_the_marrakech_declaration_is_asked_once_per_locality(
     replies = await walk_to(colleague, "review")
     assert "Has Lyon endorsed" not in replies[-1].text
     assert "Marrakech Mayors Declaration: endorsed" in replies[-1].text
+
+
+async def test_a_matching_pledge_names_the_pledge_it_matches(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "review")
+    await person.press("✏️ Pledge type")
+    await person.press("Pledge in partnership")
+    assert person.last_answer == "Name its partners first, with ✏️ Partners."
+    replies = await person.press("Matching another pledge")
+    assert "Send the reference of the pledge it matches" in texts(replies)
+    # Leaving now would leave a matching pledge matching nothing: Submit asks for it.
+    replies = await person.send("not a reference at all")
+    assert "That is not a pledge reference" in texts(replies)
+    replies = await person.send("grf-08531")
+    assert "Pledge type: Matching another pledge · GRF-08531" in replies[-1].text
+    pledge = await latest_pledge(sessions, 22)
+    assert (pledge.pledge_type, pledge.matching_reference) == ("matching", "GRF-08531")
+    # Back to an individual pledge: the matched reference goes with it.
+    await person.press("✏️ Pledge type")
+    replies = await person.press("Individual pledge")
+    assert "Pledge type: Individual pledge" in replies[-1].text
+    assert (await latest_pledge(sessions, 22)).matching_reference == ""
+
+
+async def test_an_export_in_chat_offers_the_documents_as_a_zip(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+) -> None:
+    import io
+    import zipfile
+
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "review")
+    await person.send_document("plan.pdf", data=b"%PDF-1.7 plan")
+    replies = await person.press("✅ Submit")
+    reference = next(w for w in texts(replies).replace(".", " ").split() if w.startswith("CLA-"))
+    await person.send("/export")
+    replies = await person.press("📎 Their documents (ZIP)")
+    files = [m for m in replies if m.document is not None]
+    assert [f.document["file_name"].rsplit(".", 1)[-1] for f in files] == ["zip"]
+    archive = zipfile.ZipFile(io.BytesIO(files[-1].document["content"]))
+    assert archive.namelist() == [f"{reference}/plan.pdf"]
+    assert archive.read(f"{reference}/plan.pdf") == b"%PDF-1.7 plan"
+    assert "1 document of these pledges" in files[-1].text

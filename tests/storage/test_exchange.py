@@ -204,6 +204,8 @@ async def test_export_in_codes(sessions: SessionFactory) -> None:
         "contact_email": "ana@lyon.example.org",
         "contact_phone": "'+33 4 72 10 30 30",  # guarded: a spreadsheet reads + as a formula
         "other_partners": "Forum Réfugiés [civil_society]",
+        "matching_reference": "",
+        "project_url": "",
     }
     assert first["reference"].startswith("CLA-")
     assert [r[PLEDGE_COLUMNS.index("ongoing")] for r in rows] == ["false", "true", "false"]
