@@ -47,6 +47,16 @@ REQUEST_ACCESS = ["🙋 Request access"]
         "w.tog:{id}:gcm:1:0",
         "w.partner:{id}:1",
         "w.pdone:{id}",
+        "w.pdone2:{id}:common",
+        "w.padd:{id}:state",
+        "w.pdel:{id}:0",
+        "w.scope:{id}:local",
+        "w.contact:{id}",
+        "w.type:{id}:matching",
+        "w.mmd:{id}:1",
+        "w.fdone:{id}",
+        "w.fget:{id}:1",
+        "w.fdel:{id}:1",
     ],
 )
 async def test_official_cannot_see_or_change_another_localitys_pledge(
@@ -188,3 +198,36 @@ async def test_newcomer_forged_buttons_are_refused(
         assert_no_error(replies)
     assert (await latest_pledge(sessions, 22)).state == "submitted"
     assert (await member(sessions, 33)).role is None
+
+
+async def test_documents_of_another_localitys_pledge_are_never_sent(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    import io
+    import zipfile
+
+    lyon = await join(standin, app, invitations, user_id=22)
+    await walk_to(lyon, "review")
+    await lyon.send_document("lyon-plan.pdf", data=b"%PDF lyon")
+    await lyon.press("✅ Submit")
+    pledge = await latest_pledge(sessions, 22)
+    paris = await join(standin, app, invitations, user_id=33, locality="Paris", first_name="Pia")
+    # A forged press for Lyon's document: refused, nothing sent.
+    await paris.press_data(f"w.fget:{pledge.id}:1")
+    assert paris.last_answer == "That pledge is not available."
+    assert all(m.document is None for m in standin.chat_messages(33))
+    # Paris's export of documents holds none of Lyon's.
+    await paris.send("/export")
+    replies = await paris.press("📎 Their documents (ZIP)")
+    assert "These pledges have no documents." in texts(replies)
+    # A coordinator's holds them.
+    coordinator = await join(
+        standin, app, invitations, user_id=11, role=Role.COORDINATOR, first_name="Coco"
+    )
+    await coordinator.send("/export")
+    replies = await coordinator.press("📎 Their documents (ZIP)")
+    archive = zipfile.ZipFile(io.BytesIO(replies[-1].document["content"]))
+    assert archive.namelist() == [f"{pledge.reference}/lyon-plan.pdf"]
