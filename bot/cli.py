@@ -249,6 +249,12 @@ def _forum_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--offsets", metavar="30,14,7,3,1", help="reminder days before it")
     command.add_argument(
+        "--multistakeholder",
+        metavar="'NAME; NAME'",
+        help="the GRF multistakeholder pledges a pledge can contribute to, separated by ';' "
+        "(none clears them)",
+    )
+    command.add_argument(
         "--description-limits",
         metavar="MIN-MAX",
         help="the description's length the forum's pledge form asks, e.g. 300-3000 (none: "
@@ -318,6 +324,9 @@ def _forum_changes(args: argparse.Namespace, forum: Forum | None) -> dict[str, A
             raise CommandError(
                 f"--offsets takes whole days like 30,14,7, not {args.offsets!r}"
             ) from None
+    if args.multistakeholder is not None:
+        given = "" if args.multistakeholder.strip().lower() == "none" else args.multistakeholder
+        changes["multistakeholder_pledges"] = [n for n in given.split(";") if n.strip()]
     if args.description_limits is not None:
         changes["description_min"], changes["description_max"] = _limits(args.description_limits)
     if args.is_open is not None:

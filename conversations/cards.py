@@ -166,6 +166,16 @@ def _render(
         ),
         t.gettext("<b>Scope:</b> %(scope)s", scope=scope_text(t, p)),
         t.gettext("<b>Contact:</b> %(contact)s", contact=contact_text(t, p)),
+        *(
+            [
+                t.gettext(
+                    "<b>Multistakeholder pledges:</b> %(names)s",
+                    names=t.join(p.multistakeholder_pledges),
+                )
+            ]
+            if p.multistakeholder_pledges
+            else []
+        ),
         t.gettext("<b>Web page:</b> %(address)s", address=p.project_url or "—"),
         t.gettext(
             "<b>Documents:</b> %(names)s",

@@ -139,6 +139,7 @@ class LabelFormat:
             ),
             r.matching_reference,
             r.project_url,
+            LIST_JOIN.join(r.multistakeholder_pledges),
         ]
 
     def report_row(self, r: ReportRecord) -> list[Cell]:

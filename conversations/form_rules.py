@@ -50,6 +50,13 @@ def form_notes(t: Translator, pledge: Pledge, forum: Forum | None, now: datetime
                 "on Refugees (✏️ Compacts), or the groups of migrants it serves."
             )
         )
+    if forum is not None and forum.multistakeholder_pledges and not pledge.multistakeholder_pledges:
+        notes.append(
+            t.gettext(
+                "ℹ️ This forum has multistakeholder pledges: ✏️ Multistakeholder pledges says "
+                "which this pledge contributes to, if any."
+            )
+        )
     if forum is not None and is_late(pledge, forum, now):
         notes.append(late_note(t, forum))
     return notes

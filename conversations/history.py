@@ -132,6 +132,8 @@ def value_text(t: Translator, history: History, field: str, value: Any) -> str:
         return label(t, SCOPES, str(value))
     if field == "other_partners":
         return t.join(other_partner_text(t, other) for other in value)
+    if field == "multistakeholder_pledges":
+        return t.join(str(name) for name in value)
     if field == "attachments":
         return t.join(str(name) for name in value)
     if field == "beneficiary_countries":

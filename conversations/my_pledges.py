@@ -16,7 +16,7 @@ from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import button, page_count, pager_row, rows
 from conversations.parsing import check_length
 from conversations.pledge_card import EditPledge, WithdrawPledge, show_pledge_card
-from conversations.pledge_steps import EDIT, STEPS, applies, step_name
+from conversations.pledge_steps import EDIT, STEPS, applies, hidden_steps, step_name
 from conversations.pledge_wizard import go_to
 from conversations.vocabulary import STAGES, label
 from storage.conversation_state import clear_state, set_state
@@ -160,10 +160,11 @@ async def on_edit(update: Update, ctx: PledgeContext, data: EditPledge) -> None:
         ack(ctx)
         assert pledge.id is not None
         t = ctx.t
+        hidden = await hidden_steps(session, pledge)
         fields = [
             button(step_name(t, s), EditField(pledge=pledge.id, step=s))
             for s in STEPS
-            if applies(s, pledge)
+            if applies(s, pledge) and s not in hidden
         ]
         keyboard = InlineKeyboardMarkup(
             [

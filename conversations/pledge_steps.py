@@ -74,7 +74,7 @@ FORUM, COMPACTS, TITLE, DESCRIPTION = "forum", "compacts", "title", "description
 GCM, GCR, SUPPORT, GROUPS = "gcm", "gcr", "support", "groups"
 START, END, BUDGET, PARTNERS = "start", "end", "budget", "partners"
 SCOPE, COUNTRIES, CONTACT, FILES = "scope", "countries", "contact", "files"
-PLEDGE_TYPE = "type"
+PLEDGE_TYPE, MULTISTAKEHOLDER = "type", "msp"
 
 # Steps whose answer can be kept with a button (a multi-select step's Done already keeps).
 KEEPABLE = (FORUM, COMPACTS, TITLE, DESCRIPTION, START, END, BUDGET, SCOPE, COUNTRIES, CONTACT)
@@ -204,6 +204,21 @@ class ChoosePledgeType(ButtonData, prefix="w.type"):
 
     pledge: int
     kind: str
+
+
+@dataclass(frozen=True)
+class ToggleMultistakeholder(ButtonData, prefix="w.msp"):
+    """Choose or unchoose one of the forum's multistakeholder pledges (by its place)."""
+
+    pledge: int
+    index: int
+
+
+@dataclass(frozen=True)
+class MultistakeholderDone(ButtonData, prefix="w.mspdone"):
+    """No more multistakeholder pledges: back to the review card."""
+
+    pledge: int
 
 
 @dataclass(frozen=True)
@@ -1036,6 +1051,31 @@ async def _read_matched(c: FieldContext, text: str) -> Reading:
     return Accept({"pledge_type": PledgeType.MATCHING.value, "matching_reference": reference})
 
 
+async def multistakeholder_of(c: FieldContext) -> list[str]:
+    """The multistakeholder pledges the pledge's forum lists (GRF's), none for other forums."""
+    forum = await get_forum(session=c.session, forum_id=c.pledge.forum_id or 0)
+    return list(forum.multistakeholder_pledges) if forum is not None else []
+
+
+async def _ask_multistakeholder(c: FieldContext) -> Prompt:
+    """Which of the forum's multistakeholder pledges this pledge contributes to, if any."""
+    t, pid = c.t, c.pledge_id
+    names = await multistakeholder_of(c)
+    chosen = set(c.pledge.multistakeholder_pledges)
+    buttons = [
+        [button(("✅ " if name in chosen else "") + name[:60], ToggleMultistakeholder(pid, i))]
+        for i, name in enumerate(names)
+    ]
+    buttons.append([button(t.plain("✅ Done"), MultistakeholderDone(pid))])
+    return Prompt(
+        t.gettext(
+            "Does the pledge contribute to any of this forum's multistakeholder pledges? Tap "
+            "each one it does, then Done."
+        ),
+        InlineKeyboardMarkup(buttons),
+    )
+
+
 # ---------------------------------------------------------------- the fields, in order
 
 FIELDS: tuple[Field, ...] = (
@@ -1102,6 +1142,13 @@ FIELDS: tuple[Field, ...] = (
         _read_matched,
         first_pass=False,  # the partners step answers it for nearly every pledge
         missing=lambda p: p.pledge_type == PledgeType.MATCHING.value and not p.matching_reference,
+    ),
+    Field(
+        MULTISTAKEHOLDER,
+        N_("Multistakeholder pledges"),
+        _ask_multistakeholder,
+        first_pass=False,  # a GRF matter most pledges leave aside; the review card says so
+        applies=lambda p: p.forum_id is not None,
     ),
     Field(FILES, N_("Link and documents"), _ask_files, _read_link, first_pass=False),
 )
@@ -1205,15 +1252,30 @@ def endorsement_question(t: Translator, locality: Locality | None) -> Html | Non
     )
 
 
+async def hidden_steps(session: AsyncSession, pledge: Pledge) -> frozenset[str]:
+    """Steps the pledge has but its forum makes pointless: multistakeholder pledges where the
+    forum lists none."""
+    forum = await get_forum(session=session, forum_id=pledge.forum_id or 0)
+    return (
+        frozenset() if forum and forum.multistakeholder_pledges else frozenset({MULTISTAKEHOLDER})
+    )
+
+
 def review_keyboard(
-    t: Translator, pledge: Pledge, *, ask_endorsement: bool = False
+    t: Translator,
+    pledge: Pledge,
+    *,
+    ask_endorsement: bool = False,
+    hidden: frozenset[str] = frozenset(),
 ) -> InlineKeyboardMarkup:
     """An edit button for every field, then Submit, Save draft and Cancel (and, until the
     locality has said, whether it endorsed the Marrakech Mayors Declaration)."""
     assert pledge.id is not None
     pid = pledge.id
     edits = [
-        button("✏️ " + t.plain(f.label), EditField(pid, f.name)) for f in FIELDS if f.applies(pledge)
+        button("✏️ " + t.plain(f.label), EditField(pid, f.name))
+        for f in FIELDS
+        if f.applies(pledge) and f.name not in hidden
     ]
     endorsement = [
         [

@@ -50,6 +50,7 @@ from conversations.pledge_steps import (
     FORUM,
     MAX_DOWNLOAD_MB,
     MAX_PARTNERS,
+    MULTISTAKEHOLDER,
     PARTNERS,
     PLEDGE_TYPE,
     REVIEW,
@@ -72,6 +73,7 @@ from conversations.pledge_steps import (
     FieldContext,
     FilesDone,
     KeepAnswer,
+    MultistakeholderDone,
     NoBudget,
     Ongoing,
     PartnersDone,
@@ -82,6 +84,7 @@ from conversations.pledge_steps import (
     SaveDraft,
     SendAttachment,
     Submit,
+    ToggleMultistakeholder,
     ToggleOption,
     TogglePartner,
     TurnPage,
@@ -93,6 +96,7 @@ from conversations.pledge_steps import (
     endorsement_question,
     field_of,
     has_partners,
+    hidden_steps,
     missing_steps,
     next_step,
     review_keyboard,
@@ -266,7 +270,8 @@ async def show_review(
     notes = form_notes(t, pledge, view.forum, utc_now())
     question = endorsement_question(t, view.locality)
     heading = Html("\n".join([heading, *notes, *([question] if question else [])]))
-    keyboard = review_keyboard(t, pledge, ask_endorsement=question is not None)
+    hidden = await hidden_steps(session, pledge)
+    keyboard = review_keyboard(t, pledge, ask_endorsement=question is not None, hidden=hidden)
     say(ctx, pledge_card(t, view, heading=heading), keyboard)
 
 
@@ -945,6 +950,45 @@ async def on_pledge_type(update: Update, ctx: PledgeContext, data: ChoosePledgeT
         await _answered(update, ctx, session, pledge, state, label(t, PLEDGE_TYPES, data.kind))
 
 
+async def on_multistakeholder(
+    update: Update, ctx: PledgeContext, data: ToggleMultistakeholder
+) -> None:
+    """Button: choose or unchoose one of the forum's multistakeholder pledges."""
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, data.pledge, (MULTISTAKEHOLDER,))
+        if found is None:
+            return
+        pledge, state = found
+        forum = await get_forum(session=session, forum_id=pledge.forum_id or 0)
+        names = list(forum.multistakeholder_pledges) if forum is not None else []
+        if not 0 <= data.index < len(names):
+            ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
+            return
+        name = names[data.index]
+        chosen = list(pledge.multistakeholder_pledges)
+        chosen = [n for n in chosen if n != name] if name in chosen else [*chosen, name]
+        # Kept in the forum's order, whatever order they were tapped in.
+        ordered = [n for n in names if n in chosen]
+        await _save(ctx, session, pledge, multistakeholder_pledges=ordered)
+        ack(ctx)
+        prompt = await build_prompt(
+            ctx.t, session, pledge, MULTISTAKEHOLDER, state.flow, state.data
+        )
+        replace(ctx, prompt.text, prompt.keyboard)
+
+
+async def on_multistakeholder_done(
+    update: Update, ctx: PledgeContext, data: MultistakeholderDone
+) -> None:
+    """Button: no more multistakeholder pledges; back to the review card."""
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, data.pledge, (MULTISTAKEHOLDER,))
+        if found is None:
+            return
+        pledge, state = found
+        await _answered(update, ctx, session, pledge, state)
+
+
 async def on_endorsed(update: Update, ctx: PledgeContext, data: Endorsed) -> None:
     """Button on the review card: the locality did (or did not yet) endorse the Marrakech
     Mayors Declaration; kept on the locality, so it is asked once."""
@@ -1223,6 +1267,8 @@ FLOW = Flow(
         Button(FilesDone, on_files_done, OFFICIALS, NOT_AVAILABLE),
         Button(Endorsed, on_endorsed, OFFICIALS, NOT_AVAILABLE),
         Button(ChoosePledgeType, on_pledge_type, OFFICIALS, NOT_AVAILABLE),
+        Button(ToggleMultistakeholder, on_multistakeholder, OFFICIALS, NOT_AVAILABLE),
+        Button(MultistakeholderDone, on_multistakeholder_done, OFFICIALS, NOT_AVAILABLE),
         Button(SendAttachment, on_send_attachment, OFFICIALS, NOT_AVAILABLE),
         Button(RemoveAttachment, on_remove_attachment, OFFICIALS, NOT_AVAILABLE),
         Button(EditField, on_edit, OFFICIALS, NOT_AVAILABLE),

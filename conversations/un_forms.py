@@ -244,7 +244,7 @@ class UnhcrGrfLayout(_FormLayout):
             last,
             r.contact_title,
             r.contact_email,
-            "",
+            JOIN.join(r.multistakeholder_pledges),
             r.title,
             r.description,
             "",

@@ -114,6 +114,7 @@ FIELD_LABELS = {
     "partner_ids": N_("Partners"),
     "other_partners": N_("Other partners"),
     "matching_reference": N_("Matched pledge"),
+    "multistakeholder_pledges": N_("Multistakeholder pledges"),
     "pledge_type": N_("Pledge type"),
     "scope": N_("Scope"),
     "beneficiary_countries": N_("Countries that benefit"),

@@ -33,6 +33,7 @@ EDITABLE = frozenset(
         "progress_review",
         "description_min",
         "description_max",
+        "multistakeholder_pledges",
     }
 )
 
@@ -133,6 +134,8 @@ def _check(changes: Mapping[str, Any]) -> dict[str, Any]:
             checked[field] = str(value)
         elif field == "reminder_offsets":
             checked[field] = normalize_offsets(value)
+        elif field == "multistakeholder_pledges":
+            checked[field] = _multistakeholder(value)
         elif field in ("description_min", "description_max"):
             checked[field] = _description_limit(value)
         else:  # is_open, progress_review
@@ -149,6 +152,24 @@ def _description_limit(value: Any) -> int | None:
             "description", f"a description limit is a whole number from 1 to {MAX_DESCRIPTION}"
         )
     return value
+
+
+MAX_MULTISTAKEHOLDER, MAX_MULTISTAKEHOLDER_NAME = 60, 200
+
+
+def _multistakeholder(value: Any) -> list[str]:
+    """The names of a forum's multistakeholder pledges: tidied, once each, in order."""
+    names = [" ".join(str(v).split()) for v in (value or [])]
+    kept = list(dict.fromkeys(n for n in names if n))
+    if any(";" in n for n in kept):
+        raise ForumError("multistakeholder", "a multistakeholder pledge's name has no ';'")
+    if len(kept) > MAX_MULTISTAKEHOLDER or any(len(n) > MAX_MULTISTAKEHOLDER_NAME for n in kept):
+        raise ForumError(
+            "multistakeholder",
+            f"at most {MAX_MULTISTAKEHOLDER} multistakeholder pledges of up to "
+            f"{MAX_MULTISTAKEHOLDER_NAME} characters each",
+        )
+    return kept
 
 
 def _check_description_limits(minimum: int | None, maximum: int | None) -> None:

@@ -243,6 +243,8 @@ class Forum(SQLModel, table=True):
     # The description's length as this forum's pledge form asks (UNN: 300–3,000); None: ours.
     description_min: int | None = None
     description_max: int | None = None
+    # GRF's multistakeholder pledges a pledge to this forum can contribute to, by name.
+    multistakeholder_pledges: list[str] = _json_list()
     created_at: datetime = _created()
 
 
@@ -297,6 +299,7 @@ class Pledge(SQLModel, table=True):
     scope: str = Field(default="", max_length=16)
     beneficiary_countries: list[str] = _json_list()
     project_url: str = Field(default="", max_length=500)
+    multistakeholder_pledges: list[str] = _json_list()  # names from its forum's list
     language: str = Field(default="en", max_length=16)
     state: str = Field(default=WorkflowState.DRAFT.value, max_length=20, index=True)
     draft_step: str | None = Field(default=None, max_length=16)

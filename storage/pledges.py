@@ -59,6 +59,7 @@ EDITABLE_FIELDS = frozenset(
         "contact_email",
         "contact_phone",
         "project_url",
+        "multistakeholder_pledges",
     }
 )
 CLOSED_STATES = frozenset({WorkflowState.WITHDRAWN.value, WorkflowState.DELIVERED.value})

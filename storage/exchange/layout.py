@@ -50,6 +50,7 @@ PLEDGE_COLUMNS = (
     "other_partners",
     "matching_reference",
     "project_url",
+    "multistakeholder_pledges",
 )
 # Added with the UN forms' fields: a file exported before them still imports without them.
 OPTIONAL_COLUMNS = frozenset(
@@ -64,6 +65,7 @@ OPTIONAL_COLUMNS = frozenset(
         "other_partners",
         "matching_reference",
         "project_url",
+        "multistakeholder_pledges",
     }
 )
 REPORT_COLUMNS = ("reference", "reported_at", "stage", "narrative", "figures", "reported_by")
@@ -117,6 +119,7 @@ class PledgeRecord:
     attachments: tuple[str, ...] = ()
     locality_kind: str = "municipality"
     other_partners: tuple[tuple[str, str], ...] = ()  # (name, kind)
+    multistakeholder_pledges: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +236,7 @@ class CodeFormat:
             other_partners_code(r.other_partners),
             r.matching_reference,
             r.project_url,
+            _joined(r.multistakeholder_pledges),
         ]
 
     def report_header(self) -> list[str]:

@@ -111,6 +111,7 @@ async def iter_pledges(
             col(Locality.kind),
             col(Pledge.id),
             col(Pledge.other_partners),
+            col(Pledge.multistakeholder_pledges),
         )
         .join(Locality, col(Locality.id) == col(Pledge.locality_id))
         .join(Member, col(Member.id) == col(Pledge.created_by_id))
@@ -175,6 +176,7 @@ async def iter_pledges(
                 locality_kind=row[32],
                 attachments=tuple(documents.get(row[33], ())),
                 other_partners=tuple((o["name"], o["kind"]) for o in row[34]),
+                multistakeholder_pledges=tuple(row[35]),
             )
 
 

@@ -301,6 +301,11 @@ def _un_form_fields(cells: _Cells) -> dict[str, Any]:
         "other_partners": others,
         "matching_reference": cells.text("matching_reference", maximum=40).upper(),
         "project_url": url,
+        "multistakeholder_pledges": [
+            " ".join(n.split())[:200]
+            for n in cells.values.get("multistakeholder_pledges", "").split(LIST_SEPARATOR)
+            if n.strip()
+        ],
         "pledge_type": pledge_type,
         "scope": scope,
         "beneficiary_countries": countries,

@@ -57,6 +57,8 @@ REQUEST_ACCESS = ["🙋 Request access"]
         "w.fdone:{id}",
         "w.fget:{id}:1",
         "w.fdel:{id}:1",
+        "w.msp:{id}:0",
+        "w.mspdone:{id}",
     ],
 )
 async def test_official_cannot_see_or_change_another_localitys_pledge(

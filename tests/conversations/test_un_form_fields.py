@@ -350,3 +350,36 @@ async def test_an_export_in_chat_offers_the_documents_as_a_zip(
     assert archive.namelist() == [f"{reference}/plan.pdf"]
     assert archive.read(f"{reference}/plan.pdf") == b"%PDF-1.7 plan"
     assert "1 document of these pledges" in files[-1].text
+
+
+async def test_a_grf_pledge_says_which_multistakeholder_pledges_it_contributes_to(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    replies = await walk_to(person, "review")
+    labels = [b.text for b in replies[-1].buttons()]
+    assert "✏️ Multistakeholder pledges" not in labels  # the forum lists none yet
+    await _change_forum(
+        sessions,
+        multistakeholder_pledges=["Economic inclusion and Social Protection", "Resettlement"],
+    )
+    await person.send("/pledge")
+    card = standin.last_message(22)
+    assert card is not None and "This forum has multistakeholder pledges" in card.text
+    await person.press("✏️ Multistakeholder pledges")
+    await person.press("Resettlement")
+    await person.press("Economic inclusion and Social Protection")
+    await person.press("✅ Resettlement")  # off again
+    replies = await person.press("✅ Done")
+    assert (
+        "Multistakeholder pledges: Economic inclusion and Social Protection" in replies[-1].text
+    )
+    pledge = await latest_pledge(sessions, 22)
+    assert pledge.multistakeholder_pledges == ["Economic inclusion and Social Protection"]
+    # A forged index is refused.
+    await person.press("✏️ Multistakeholder pledges")
+    await person.press_data(f"w.msp:{pledge.id}:9")
+    assert person.last_answer == "That button is not valid."

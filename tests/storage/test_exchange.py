@@ -206,6 +206,7 @@ async def test_export_in_codes(sessions: SessionFactory) -> None:
         "other_partners": "Forum Réfugiés [civil_society]",
         "matching_reference": "",
         "project_url": "",
+        "multistakeholder_pledges": "",
     }
     assert first["reference"].startswith("CLA-")
     assert [r[PLEDGE_COLUMNS.index("ongoing")] for r in rows] == ["false", "true", "false"]

@@ -41,7 +41,7 @@ def upgrade() -> None:
             batch.add_column(
                 sa.Column(name, sa.String(length=length), nullable=False, server_default=default)
             )
-        for name in ('beneficiary_countries', 'other_partners'):
+        for name in ('beneficiary_countries', 'other_partners', 'multistakeholder_pledges'):
             batch.add_column(
                 sa.Column(name, sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
             )
@@ -67,6 +67,11 @@ def upgrade() -> None:
     with op.batch_alter_table('forum') as batch:
         batch.add_column(sa.Column('description_min', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('description_max', sa.Integer(), nullable=True))
+        batch.add_column(
+            sa.Column(
+                'multistakeholder_pledges', sa.JSON(), nullable=False, server_default=sa.text("'[]'")
+            )
+        )
 
 
 def downgrade() -> None:
@@ -75,9 +80,11 @@ def downgrade() -> None:
     op.drop_index('ix_attachment_pledge_id', table_name='attachment')
     op.drop_table('attachment')
     with op.batch_alter_table('forum') as batch:
+        batch.drop_column('multistakeholder_pledges')
         batch.drop_column('description_max')
         batch.drop_column('description_min')
     with op.batch_alter_table('pledge') as batch:
+        batch.drop_column('multistakeholder_pledges')
         batch.drop_column('other_partners')
         batch.drop_column('beneficiary_countries')
         for name, _length, _default in reversed(TEXT_COLUMNS):
