@@ -374,9 +374,7 @@ async def test_a_grf_pledge_says_which_multistakeholder_pledges_it_contributes_t
     await person.press("Economic inclusion and Social Protection")
     await person.press("✅ Resettlement")  # off again
     replies = await person.press("✅ Done")
-    assert (
-        "Multistakeholder pledges: Economic inclusion and Social Protection" in replies[-1].text
-    )
+    assert "Multistakeholder pledges: Economic inclusion and Social Protection" in replies[-1].text
     pledge = await latest_pledge(sessions, 22)
     assert pledge.multistakeholder_pledges == ["Economic inclusion and Social Protection"]
     # A forged index is refused.
