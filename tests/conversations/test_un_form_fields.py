@@ -381,3 +381,30 @@ async def test_a_grf_pledge_says_which_multistakeholder_pledges_it_contributes_t
     await person.press("✏️ Multistakeholder pledges")
     await person.press_data(f"w.msp:{pledge.id}:9")
     assert person.last_answer == "That button is not valid."
+
+
+async def test_a_submitted_pledge_changes_its_scope_and_contact_with_history(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    from tests.conversations.helpers import submit_pledge
+
+    person = await join(standin, app, invitations, user_id=22)
+    reference = await submit_pledge(person)
+    await person.send("/mypledges")
+    await person.press(0)
+    await person.press("✏️ Edit")
+    replies = await person.press("Scope")
+    assert "Where will the pledge make a difference" in texts(replies)
+    replies = await person.press("International")
+    assert "Which countries" in texts(replies)
+    replies = await person.send("Lebanon, Jordan")
+    assert_no_error(replies)
+    pledge = await latest_pledge(sessions, 22)
+    assert (pledge.scope, pledge.beneficiary_countries) == ("international", ["LB", "JO"])
+    replies = await person.send(f"/history {reference}")
+    history = texts(replies)
+    assert "Scope: Local → International" in history
+    assert "Countries that benefit: France → Lebanon and Jordan" in history
