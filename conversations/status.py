@@ -21,6 +21,8 @@ from conversations.pledge_card import show_pledge_card
 from conversations.vocabulary import (
     COMPACT_SHORT,
     OBJECTIVES,
+    PLEDGE_TYPES,
+    SCOPES,
     STAGES,
     WORKFLOW_STATES,
     label,
@@ -67,6 +69,8 @@ FACET_LABELS = {
     "stage": N_("Stage"),
     "compact": N_("Compact"),
     "objective": N_("Objective"),
+    "scope": N_("Scope"),
+    "type": N_("Pledge type"),
 }
 FILTER_FIELDS = {
     "forum": "forum_id",
@@ -75,6 +79,15 @@ FILTER_FIELDS = {
     "stage": "stage",
     "compact": "compact",
     "objective": "objective",
+    "scope": "scope",
+    "type": "pledge_type",
+}
+# Facets whose values are codes with a label each.
+CODE_LABELS = {
+    "stage": STAGES,
+    "compact": COMPACT_SHORT,
+    "scope": SCOPES,
+    "type": PLEDGE_TYPES,
 }
 # What a role that may not press a button is told (strings translated already).
 NOT_AVAILABLE = N_("That is not available to you.")
@@ -310,10 +323,8 @@ def facet_value_label(
     if facet == "locality":
         locality = localities.get(int(code)) if code.isdigit() else None
         return _cut(locality.name, NAME_SHOWN) if locality else "—"
-    if facet == "stage":
-        return label(t, STAGES, code)
-    if facet == "compact":
-        return label(t, COMPACT_SHORT, code)
+    if facet in CODE_LABELS:
+        return label(t, CODE_LABELS[facet], code)
     objective = split_objective(code)
     if objective is None or objective[1] not in OBJECTIVES[objective[0]]:
         return "—"
@@ -542,10 +553,8 @@ def _valid(facet: str, code: str) -> Any:
         return int(code) if code.isdigit() and len(code) < 10 else None
     if facet == "country":
         return code.upper() if len(code) == 2 and code.isalpha() and code.isascii() else None
-    if facet == "stage":
-        return code if code in STAGES else None
-    if facet == "compact":
-        return code if code in COMPACT_SHORT else None
+    if facet in CODE_LABELS:
+        return code if code in CODE_LABELS[facet] else None
     if facet == "objective":
         objective = split_objective(code)
         valid = objective is not None and objective[1] in OBJECTIVES[objective[0]]

@@ -28,8 +28,10 @@ from storage.types import utc_now
 HIDDEN_FROM_READERS = (WorkflowState.DRAFT.value, WorkflowState.WITHDRAWN.value)
 NOT_PLEDGED = HIDDEN_FROM_READERS  # a draft or a withdrawn pledge does not count as pledging
 READERS = frozenset({Role.COORDINATOR.value, Role.STAFF.value})
-FACETS = ("forum", "country", "locality", "stage", "compact", "objective")
+FACETS = ("forum", "country", "locality", "stage", "compact", "objective", "scope", "type")
 MAX_WORDS = 8
+# Facets that are one column of the pledge.
+SIMPLE_FACETS = {"stage": Pledge.stage, "scope": Pledge.scope, "type": Pledge.pledge_type}
 COUNT_CAP = 1000
 
 
@@ -56,6 +58,8 @@ class FindFilters:
     compact: str | None = None
     objective: str | None = None  # "gcm7", "gcr2"
     stage: str | None = None
+    scope: str | None = None
+    pledge_type: str | None = None
 
     def to_data(self) -> dict[str, Any]:
         """For the conversation state: only what is set."""
@@ -78,6 +82,8 @@ class FindFilters:
             compact=text("compact"),
             objective=text("objective"),
             stage=text("stage"),
+            scope=text("scope"),
+            pledge_type=text("pledge_type"),
         )
 
     @property
@@ -235,6 +241,10 @@ def _conditions(
         conditions.append(col(Pledge.locality_id) == filters.locality_id)
     if filters.stage is not None:
         conditions.append(col(Pledge.stage) == filters.stage)
+    if filters.scope is not None:
+        conditions.append(col(Pledge.scope) == filters.scope)
+    if filters.pledge_type is not None:
+        conditions.append(col(Pledge.pledge_type) == filters.pledge_type)
     if filters.compact is not None:
         conditions.append(_contains(session, Pledge.compacts, filters.compact))
     objective = split_objective(filters.objective) if filters.objective else None
@@ -317,8 +327,8 @@ async def find_facet(
         base = select(col(Locality.country).label("code"), count)
     elif facet == "locality":
         base = select(col(Pledge.locality_id).label("code"), count)
-    elif facet == "stage":
-        base = select(col(Pledge.stage).label("code"), count)
+    elif facet in SIMPLE_FACETS:
+        base = select(col(SIMPLE_FACETS[facet]).label("code"), count)
     elif facet in ("compact", "gcm", "gcr"):
         column = {"compact": Pledge.compacts, "gcm": Pledge.gcm_objectives}.get(
             facet, Pledge.gcr_objectives
@@ -337,7 +347,8 @@ async def find_facet(
         .limit(limit)
     )
     rows = (await session.exec(statement)).all()
-    return [FacetValue(code=str(code), count=int(n)) for code, n in rows if code is not None]
+    # A value not given ("" scope of a pledge made before scopes were asked) is no filter.
+    return [FacetValue(code=str(code), count=int(n)) for code, n in rows if code not in (None, "")]
 
 
 async def objective_facet(

@@ -135,7 +135,14 @@ async def test_find_filters_and_cards(
     await _pledges(sessions, sp, 1, title="Centro de acolhimento São Paulo")
     await _pledges(sessions, lyon, 1, title="Accueil des nouveaux arrivants à Lyon")
     await _pledges(
-        sessions, lyon, 1, title="Lyon centre de réfugiés", compacts=["gcr"], gcr_objectives=[2]
+        sessions,
+        lyon,
+        1,
+        title="Lyon centre de réfugiés",
+        compacts=["gcr"],
+        gcr_objectives=[2],
+        scope="international",
+        beneficiary_countries=["LB"],
     )
     await _pledges(sessions, lyon, 1, title="Brouillon Lyon", state=WorkflowState.DRAFT)
 
@@ -166,6 +173,15 @@ async def test_find_filters_and_cards(
     assert "Country: France" in texts(replies)
     replies = await staff.press(1)  # the second result's card
     assert "Reference: CLA-" in texts(replies)
+
+    # Where a pledge acts is a filter too, as the UN forms ask it.
+    await staff.press("✖ clear filters")
+    replies = await staff.press("🔎 Scope")
+    assert replies[-1].buttons()[0].text == "International (1)"
+    replies = await staff.press("International (1)")
+    assert "1 pledge found" in texts(replies) and "Scope: International" in texts(replies)
+    await staff.press_data("q.s:type:nonsense")
+    assert staff.last_answer == "That button is not valid."
 
     # Forged presses: a draft's card, a filter that does not exist.
     async with transaction(sessions) as session:
