@@ -156,12 +156,18 @@ async def test_pledge_edit_and_progress_in_each_language(
     said += await official.send("2027-03-01")
     said += await official.send("2028-12-31")
     said += await official.send("250000 EUR")
-    said += await _press(official, "w.pdone")
+    said += await official.send("UNHCR")  # no such locality: added with a kind instead
+    said += await _press(official, "w.padd", 1)  # a UN agency
+    said += await _press(official, "w.pdone2", 1)  # in partnership
     said += await _press(official, "w.scope", 3)  # international: the countries are asked
     said += await official.send("LB, JO")
     said += await official.send("Olga Petrova\nAdjointe au maire\nolga@lyon.example.org")
+    said += await official.send_document("plan.pdf")  # attached from the review card
+    said += await _press(official, "w.mmd")  # the Marrakech Mayors Declaration, once
     said += await _press(official, "w.submit")
     assert any("CLA-" in m.text for m in said)
+    card = next(m.text for m in reversed(said) if "UNHCR" in m.text and "plan.pdf" in m.text)
+    assert "un_agency" not in card and "international" not in card  # labels, never codes
     said += await official.send("/mypledges")
     said += await _press(official, "m.open")
     said += await _press(official, "m.edit")
