@@ -408,3 +408,41 @@ async def test_a_submitted_pledge_changes_its_scope_and_contact_with_history(
     history = texts(replies)
     assert "Scope: Local → International" in history
     assert "Countries that benefit: France → Lebanon and Jordan" in history
+
+
+async def test_link_matching_and_multistakeholder_in_french(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    """The review card's own fields, read and answered in a second language."""
+    await _change_forum(sessions, multistakeholder_pledges=["Resettlement"])
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "review")
+    async with transaction(sessions) as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == 22))).one()
+        member.language = "fr"
+        session.add(member)
+    pid = (await latest_pledge(sessions, 22)).id
+    replies = await person.press_data(f"w.edit:{pid}:files")
+    assert "Envoyez" in texts(replies)
+    replies = await person.send("pas un lien")
+    assert "https://www.lyon.fr/accueil" in texts(replies)  # the example, in a French sentence
+    replies = await person.send("www.lyon.fr/accueil")
+    assert "Page web\u00a0: https://www.lyon.fr/accueil" in replies[-1].text
+    await person.press_data(f"w.edit:{pid}:type")
+    replies = await person.press_data(f"w.type:{pid}:matching")
+    assert "GRF-08531" in texts(replies)
+    replies = await person.send("GRF-08531")
+    assert "GRF-08531" in replies[-1].text and "Type d’engagement" in replies[-1].text
+    await person.press_data(f"w.edit:{pid}:msp")
+    await person.press_data(f"w.msp:{pid}:0")
+    replies = await person.press_data(f"w.mspdone:{pid}")
+    assert "Engagements multipartites\u00a0: Resettlement" in replies[-1].text
+    pledge = await latest_pledge(sessions, 22)
+    assert (pledge.project_url, pledge.matching_reference) == (
+        "https://www.lyon.fr/accueil",
+        "GRF-08531",
+    )
+    assert pledge.multistakeholder_pledges == ["Resettlement"]
