@@ -71,6 +71,9 @@ class Fit:
     full_objectives: bool
     description_limit: int | None
     partners_shown: int | None
+    # Contact, scope and countries, web page, multistakeholder pledges, documents: each cut to
+    # this many characters (their fields allow thousands together).
+    extras_limit: int | None = None
 
 
 FITS = (
@@ -78,6 +81,13 @@ FITS = (
     Fit(full_objectives=False, description_limit=None, partners_shown=None),
     Fit(full_objectives=False, description_limit=DESCRIPTION_PREVIEW, partners_shown=None),
     Fit(full_objectives=False, description_limit=DESCRIPTION_PREVIEW, partners_shown=3),
+    Fit(
+        full_objectives=False,
+        description_limit=DESCRIPTION_PREVIEW,
+        partners_shown=3,
+        extras_limit=150,
+    ),
+    Fit(full_objectives=False, description_limit=100, partners_shown=2, extras_limit=60),
 )
 SHORT_NAME = 60
 
@@ -164,22 +174,26 @@ def _render(
                 v for v in (label(t, PLEDGE_TYPES, p.pledge_type), p.matching_reference) if v
             ),
         ),
-        t.gettext("<b>Scope:</b> %(scope)s", scope=scope_text(t, p)),
-        t.gettext("<b>Contact:</b> %(contact)s", contact=contact_text(t, p)),
+        t.gettext("<b>Scope:</b> %(scope)s", scope=_cut(scope_text(t, p), fit.extras_limit)),
+        t.gettext(
+            "<b>Contact:</b> %(contact)s", contact=_cut(contact_text(t, p), fit.extras_limit)
+        ),
         *(
             [
                 t.gettext(
                     "<b>Multistakeholder pledges:</b> %(names)s",
-                    names=t.join(p.multistakeholder_pledges),
+                    names=_cut(t.join(p.multistakeholder_pledges), fit.extras_limit),
                 )
             ]
             if p.multistakeholder_pledges
             else []
         ),
-        t.gettext("<b>Web page:</b> %(address)s", address=p.project_url or "—"),
+        t.gettext(
+            "<b>Web page:</b> %(address)s", address=_cut(p.project_url, fit.extras_limit) or "—"
+        ),
         t.gettext(
             "<b>Documents:</b> %(names)s",
-            names=_cut(t.join(view.attachments), fit.description_limit) or "—",
+            names=_cut(t.join(view.attachments), fit.extras_limit) or "—",
         ),
     ]
     return Html("\n".join(lines))

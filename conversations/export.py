@@ -162,6 +162,7 @@ def amount_text(t: Translator, amount: Decimal | None) -> str:
 
 # Telegram takes files up to 50 MB from a bot.
 MAX_UPLOAD = 50 * 1024 * 1024
+ZIP_HEADROOM = 1024 * 1024  # the ZIP's own headers, a few hundred bytes a document
 
 
 def file_name(forum: str | None, extension: str) -> str:
@@ -254,16 +255,18 @@ async def on_export_documents(update: Update, ctx: PledgeContext, data: ExportDo
         return
     ack(ctx)
     close_keyboard(ctx)
-    async with ctx.db() as session:
-        documents = [
-            (f"{reference}/{a.file_name}", a.stored_as)
-            async for reference, a in iter_documents(session=session, filters=filters)
-        ]
-    if not documents:
+    try:
+        async with ctx.db() as session:
+            found = [a async for a in iter_documents(session=session, filters=filters)]
+    except ExportError:
+        say(ctx, t.gettext("There is no forum %(code)s.", code=forum))
+        return
+    if not found:
         say(ctx, t.gettext("These pledges have no documents."))
         return
-    archive = await asyncio.to_thread(zip_documents, ctx.services.data_dir, documents)
-    if len(archive) > MAX_UPLOAD:
+    documents = [(f"{reference}/{a.file_name}", a.stored_as) for reference, a in found]
+    # Added up before anything is read: a ZIP Telegram would refuse is never built.
+    if sum(a.size for _reference, a in found) > MAX_UPLOAD - ZIP_HEADROOM:
         say(
             ctx,
             t.gettext(
@@ -273,6 +276,7 @@ async def on_export_documents(update: Update, ctx: PledgeContext, data: ExportDo
             ),
         )
         return
+    archive = await asyncio.to_thread(zip_documents, ctx.services.data_dir, documents)
     caption = t.ngettext(
         "📎 %(count)s document of these pledges",
         "📎 %(count)s documents of these pledges",
@@ -282,9 +286,11 @@ async def on_export_documents(update: Update, ctx: PledgeContext, data: ExportDo
 
 
 def zip_documents(data_dir: Path, documents: list[tuple[str, str]]) -> bytes:
-    """A ZIP of kept copies (blocking: run in a thread); a copy gone missing is left out."""
+    """A ZIP of kept copies (blocking: run in a thread); a copy gone missing is left out.
+    Stored, not deflated: PDFs, office files and pictures are compressed already, so the ZIP
+    is no bigger than the sizes added up before it was built."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for name, stored_as in documents:
             source = data_dir / stored_as
             if source.is_file():

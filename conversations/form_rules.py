@@ -16,7 +16,7 @@ from storage.models import Compact, Forum, Pledge, TargetGroup
 REFUGEE_GROUPS = frozenset({TargetGroup.REFUGEES.value, TargetGroup.ASYLUM_SEEKERS.value})
 
 
-def is_late(pledge: Pledge, forum: Forum | None, at: datetime) -> bool:
+def is_late(forum: Forum | None, at: datetime) -> bool:
     """Whether a pledge submitted (or to be submitted) at `at` misses its forum's deadline."""
     deadline = forum.pledge_deadline if forum is not None else None
     return deadline is not None and at > deadline
@@ -57,18 +57,14 @@ def form_notes(t: Translator, pledge: Pledge, forum: Forum | None, now: datetime
                 "which this pledge contributes to, if any."
             )
         )
-    if forum is not None and is_late(pledge, forum, now):
+    if forum is not None and is_late(forum, now):
         notes.append(late_note(t, forum))
     return notes
 
 
 def late_line(t: Translator, pledge: Pledge, forum: Forum | None) -> Html | None:
     """For coordinators: a submitted pledge that came after its forum's deadline says so."""
-    if (
-        forum is None
-        or pledge.submitted_at is None
-        or not is_late(pledge, forum, pledge.submitted_at)
-    ):
+    if forum is None or pledge.submitted_at is None or not is_late(forum, pledge.submitted_at):
         return None
     return t.gettext(
         "⏰ Submitted after the pledge deadline (%(deadline)s).", deadline=deadline_text(t, forum)

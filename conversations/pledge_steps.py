@@ -12,6 +12,7 @@ what to save; conversations/pledge_wizard.py decides when to show it and saves t
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -62,7 +63,15 @@ from conversations.vocabulary import (
 from storage.attachments import MAX_ATTACHMENTS, list_attachments
 from storage.forums import forum_name, get_forum, list_open_forums
 from storage.localities import get_localities, search_localities
-from storage.models import MAX_DESCRIPTION, Compact, Locality, Pledge, PledgeType, Scope
+from storage.models import (
+    MAX_DESCRIPTION,
+    Compact,
+    Locality,
+    Pledge,
+    PledgeType,
+    Scope,
+    WorkflowState,
+)
 from storage.pledges import last_contact
 
 WIZARD = "wizard"
@@ -192,10 +201,12 @@ class AddOtherPartner(ButtonData, prefix="w.padd"):
 
 @dataclass(frozen=True)
 class RemoveOtherPartner(ButtonData, prefix="w.pdel"):
-    """Take a partner of another kind off the pledge (by its place in the list)."""
+    """Take a partner of another kind off the pledge: its place in the list, and a check of
+    its name, so that a second tap never takes off the partner that moved into that place."""
 
     pledge: int
     index: int
+    check: int
 
 
 @dataclass(frozen=True)
@@ -208,10 +219,17 @@ class ChoosePledgeType(ButtonData, prefix="w.type"):
 
 @dataclass(frozen=True)
 class ToggleMultistakeholder(ButtonData, prefix="w.msp"):
-    """Choose or unchoose one of the forum's multistakeholder pledges (by its place)."""
+    """Choose or unchoose one of the forum's multistakeholder pledges: its place in the
+    forum's list and a check of its name (the list may change between showing and tapping)."""
 
     pledge: int
     index: int
+    check: int
+
+
+def name_check(name: str) -> int:
+    """A short number that tells one name from another in button data (64 bytes at most)."""
+    return zlib.crc32(name.encode()) % 100_000
 
 
 @dataclass(frozen=True)
@@ -777,7 +795,10 @@ async def _ask_partners(c: FieldContext) -> Prompt:
         for loc in shown
     ]
     buttons += [
-        button("✅ " + other_partner_text(t, other), RemoveOtherPartner(pid, i))
+        button(
+            "✅ " + other_partner_text(t, other),
+            RemoveOtherPartner(pid, i, name_check(other.get("name", ""))),
+        )
         for i, other in enumerate(pledge.other_partners)
     ]
     lines = [
@@ -838,7 +859,8 @@ async def _search_partners(c: FieldContext, text: str) -> Reading:
     """Part of a partner's name: the localities found are shown to be tapped, and the name
     can be added as a partner of another kind."""
     found = await search_localities(session=c.session, text=text, exclude_id=c.pledge.locality_id)
-    name = " ".join(text.split())[:MAX_PARTNER_NAME]
+    # A ';' would split the name in the codes export, where partners are joined with it.
+    name = " ".join(text.replace(";", ",").split())[:MAX_PARTNER_NAME]
     return AskAgain({**c.data, "results": [loc.id for loc in found], "typed": name})
 
 
@@ -1063,7 +1085,12 @@ async def _ask_multistakeholder(c: FieldContext) -> Prompt:
     names = await multistakeholder_of(c)
     chosen = set(c.pledge.multistakeholder_pledges)
     buttons = [
-        [button(("✅ " if name in chosen else "") + name[:60], ToggleMultistakeholder(pid, i))]
+        [
+            button(
+                ("✅ " if name in chosen else "") + name[:60],
+                ToggleMultistakeholder(pid, i, name_check(name)),
+            )
+        ]
         for i, name in enumerate(names)
     ]
     buttons.append([button(t.plain("✅ Done"), MultistakeholderDone(pid))])
@@ -1074,6 +1101,12 @@ async def _ask_multistakeholder(c: FieldContext) -> Prompt:
         ),
         InlineKeyboardMarkup(buttons),
     )
+
+
+def _drafting(pledge: Pledge) -> bool:
+    """Whether the pledge is a draft: scope and contact are required of a draft, but a pledge
+    submitted before they were asked is not made to answer them when one field is edited."""
+    return pledge.state == WorkflowState.DRAFT.value
 
 
 # ---------------------------------------------------------------- the fields, in order
@@ -1123,7 +1156,7 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(BUDGET, N_("Budget"), _ask_budget, _read_budget),  # optional
     Field(PARTNERS, N_("Partners"), _ask_partners, _search_partners),  # optional
-    Field(SCOPE, N_("Scope"), _ask_scope, missing=lambda p: not p.scope),
+    Field(SCOPE, N_("Scope"), _ask_scope, missing=lambda p: not p.scope and _drafting(p)),
     Field(
         COUNTRIES,
         N_("Countries that benefit"),
@@ -1133,7 +1166,11 @@ FIELDS: tuple[Field, ...] = (
         missing=lambda p: not p.beneficiary_countries,
     ),
     Field(
-        CONTACT, N_("Contact"), _ask_contact, _read_contact, missing=lambda p: not p.contact_email
+        CONTACT,
+        N_("Contact"),
+        _ask_contact,
+        _read_contact,
+        missing=lambda p: not p.contact_email and _drafting(p),
     ),
     Field(
         PLEDGE_TYPE,

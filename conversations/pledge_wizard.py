@@ -98,6 +98,7 @@ from conversations.pledge_steps import (
     has_partners,
     hidden_steps,
     missing_steps,
+    name_check,
     next_step,
     review_keyboard,
     scope_changes,
@@ -648,7 +649,8 @@ async def on_remove_other_partner(
             return
         pledge, state = found
         others = [dict(o) for o in pledge.other_partners]
-        if not 0 <= data.index < len(others):
+        in_place = 0 <= data.index < len(others)
+        if not in_place or name_check(others[data.index].get("name", "")) != data.check:
             ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
         del others[data.index]
@@ -751,7 +753,8 @@ async def on_use_contact(update: Update, ctx: PledgeContext, data: UseContact) -
         if found is None:
             return
         pledge, state = found
-        previous = await last_contact(session=session, member_id=ctx.member.id or 0)
+        # The same lookup the question made for its button: the pledge author's last contact.
+        previous = await last_contact(session=session, member_id=pledge.created_by_id)
         if previous is None:
             ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
@@ -887,23 +890,21 @@ async def _receive_file(
             return
         pledge = found[0]
         assert pledge.id is not None
-        added = await add_attachment(
-            session=session,
-            pledge=pledge,
-            attachment=Attachment(
-                pledge_id=pledge.id,
-                file_name=safe_file_name(name),
-                mime_type=mime_type[:100],
-                size=len(content),
-                sha256=digest,
-                stored_as=stored_as,
-                telegram_file_id=file_id[:200],
-                member_id=ctx.member.id,
-            ),
-            member_id=ctx.member.id or 0,
+        attachment = Attachment(
+            pledge_id=pledge.id,
+            file_name=safe_file_name(name),
+            mime_type=mime_type[:100],
+            size=len(content),
+            sha256=digest,
+            stored_as=stored_as,
+            telegram_file_id=file_id[:200],
+            member_id=ctx.member.id,
         )
-        if added:
-            say(ctx, t.gettext("📎 Attached: %(name)s", name=safe_file_name(name)))
+        added = await add_attachment(
+            session=session, pledge=pledge, attachment=attachment, member_id=ctx.member.id or 0
+        )
+        if added:  # under the name it was kept by (another document may have had its name)
+            say(ctx, t.gettext("📎 Attached: %(name)s", name=attachment.file_name))
         else:
             say(ctx, t.gettext("That document is already attached."))
         await resend_current(update, ctx, session)
@@ -961,7 +962,7 @@ async def on_multistakeholder(
         pledge, state = found
         forum = await get_forum(session=session, forum_id=pledge.forum_id or 0)
         names = list(forum.multistakeholder_pledges) if forum is not None else []
-        if not 0 <= data.index < len(names):
+        if not 0 <= data.index < len(names) or name_check(names[data.index]) != data.check:
             ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
         name = names[data.index]

@@ -11,6 +11,7 @@ from datetime import date
 
 from babel import Locale
 
+from conversations.form_rules import is_late
 from conversations.parsing import country_name
 from conversations.vocabulary import GCM_OBJECTIVES, GCR_OBJECTIVES, PARTNER_KINDS, TARGET_GROUPS
 from storage.exchange.layout import CODES, Cell, PledgeRecord, ReportRecord, RowFormat
@@ -87,8 +88,7 @@ def _submitted(r: PledgeRecord) -> date | str:
 
 
 def _late(r: PledgeRecord) -> str:
-    deadline = r.forum.pledge_deadline if r.forum is not None else None
-    late = deadline is not None and r.submitted_at is not None and r.submitted_at > deadline
+    late = r.submitted_at is not None and is_late(r.forum, r.submitted_at)
     return "yes" if late else "no"
 
 

@@ -26,11 +26,21 @@ KEPT_TYPES = frozenset(
 )
 
 
+# Bytes a kept name may take: disks allow 255 per name, and the copy adds a 17-byte prefix and
+# a ".part" suffix while it is written.
+MAX_NAME_BYTES = 200
+
+
 def safe_file_name(name: str) -> str:
-    """A name that is safe on any disk and in a ZIP: no folders, no control characters."""
+    """A name that is safe on any disk and in a ZIP: no folders, no control characters, at
+    most MAX_NAME_BYTES in UTF-8 (a Chinese name is cut sooner than a Latin one), its
+    extension kept."""
     plain = unicodedata.normalize("NFC", Path(name.replace("\\", "/")).name)
-    plain = re.sub(r'[\x00-\x1f\x7f<>:"/\\|?*]+', "_", plain).strip(" .")
-    return plain[:120] or "document"
+    plain = re.sub(r'[\x00-\x1f\x7f<>:"/\\|?*]+', "_", plain).strip(" .") or "document"
+    stem, suffix = Path(plain).stem, Path(plain).suffix[:16]
+    room = MAX_NAME_BYTES - len(suffix.encode())
+    cut = stem.encode()[:room].decode(errors="ignore").strip(" .") or "document"
+    return cut + suffix
 
 
 def is_kept_type(file_name: str) -> bool:
@@ -86,6 +96,7 @@ async def add_attachment(
     before = await list_attachments(session=session, pledge_id=pledge.id)
     if any(a.sha256 == attachment.sha256 for a in before):
         return False
+    attachment.file_name = _unused_name(attachment.file_name, {a.file_name for a in before})
     session.add(attachment)
     names = [a.file_name for a in before]
     await record_revision(
@@ -96,6 +107,17 @@ async def add_attachment(
     )
     await session.flush()
     return True
+
+
+def _unused_name(name: str, taken: set[str]) -> str:
+    """`scan.pdf`, or `scan (2).pdf` when another document of the pledge has that name: in a
+    ZIP or a folder two documents never share a name."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{stem} ({n}){suffix}"
+    return candidate
 
 
 async def remove_attachment(
@@ -135,11 +157,14 @@ async def copy_documents(
     async for reference, attachment in iter_documents(session=session, filters=filters):
         source = data_dir / attachment.stored_as
         target = to / reference / attachment.file_name
-        await asyncio.to_thread(_copy, source, target)
-        copied += 1
+        copied += await asyncio.to_thread(_copy, source, target)
     return copied
 
 
-def _copy(source: Path, target: Path) -> None:
+def _copy(source: Path, target: Path) -> int:
+    """1 when copied; 0 for a copy gone missing, left out as the chat's ZIP leaves it out."""
+    if not source.is_file():
+        return 0
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
+    return 1

@@ -406,10 +406,15 @@ async def list_member_drafts(
 
 
 async def last_contact(*, session: AsyncSession, member_id: int) -> Pledge | None:
-    """The member's latest pledge that names a contact: its contact is offered for the next."""
+    """The member's latest submitted pledge that names a contact: its contact is offered for
+    the next (a draft's is not, as drafts are their author's alone)."""
     statement = (
         select(Pledge)
-        .where(Pledge.created_by_id == member_id, Pledge.contact_email != "")
+        .where(
+            Pledge.created_by_id == member_id,
+            Pledge.contact_email != "",
+            col(Pledge.reference).is_not(None),
+        )
         .order_by(col(Pledge.updated_at).desc(), col(Pledge.id).desc())
         .limit(1)
     )

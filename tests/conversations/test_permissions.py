@@ -49,7 +49,7 @@ REQUEST_ACCESS = ["🙋 Request access"]
         "w.pdone:{id}",
         "w.pdone2:{id}:common",
         "w.padd:{id}:state",
-        "w.pdel:{id}:0",
+        "w.pdel:{id}:0:0",
         "w.scope:{id}:local",
         "w.contact:{id}",
         "w.type:{id}:matching",
@@ -57,7 +57,7 @@ REQUEST_ACCESS = ["🙋 Request access"]
         "w.fdone:{id}",
         "w.fget:{id}:1",
         "w.fdel:{id}:1",
-        "w.msp:{id}:0",
+        "w.msp:{id}:0:0",
         "w.mspdone:{id}",
     ],
 )

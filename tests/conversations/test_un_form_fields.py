@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from bot.app import PledgeApplication
 from bot.standin import BotApiStandIn
+from conversations.pledge_steps import name_check
 from storage.engine import SessionFactory, transaction
 from storage.forums import update_forum
 from storage.models import Forum, Member, Role
@@ -225,6 +226,8 @@ async def test_documents_and_a_link_are_kept_listed_sent_back_and_taken_off(
     assert "Documents: plan centre.pdf" in replies[-1].text
     replies = await person.send_document("plan centre.pdf", data=report)  # the same again
     assert "That document is already attached." in texts(replies)
+    replies = await person.send_document("plan centre.pdf", data=b"%PDF another plan")
+    assert "Attached: plan centre (2).pdf" in texts(replies)  # never two of one name
     replies = await person.send_document("virus.exe")
     assert "I keep PDF, Word, Excel, PowerPoint and picture files" in texts(replies)
     replies = await person.send_document("huge.pdf", size=21 * 1024 * 1024)
@@ -236,7 +239,9 @@ async def test_documents_and_a_link_are_kept_listed_sent_back_and_taken_off(
     sent = standin.last_message(22)
     assert sent is not None and sent.document is not None
     assert sent.document["content"] == report and sent.document["file_name"] == "plan centre.pdf"
-    await person.press("🗑")
+    await person.press("🗑")  # the first row's
+    replies = await person.press("🗑")  # and the one left
+    assert [b.text for b in replies[-1].buttons()] == ["✅ Done"]
     replies = await person.press("✅ Done")
     assert "Documents: —" in replies[-1].text
     replies = await person.send("/history")
@@ -270,7 +275,15 @@ async def test_partners_of_every_kind_are_added_by_name_and_kind(
     # A kind button with no name typed before it (stale, or forged) adds nothing.
     await person.press_data(f"w.padd:{pledge.id}:state")
     assert person.last_answer == "That button is not valid."
+    stale = next(
+        b for b in standin.last_message(22).buttons() if b.text.startswith("✅ UNHCR")
+    ).callback_data
     await person.press("✅ UNHCR Lyon office (UN agency)")  # off again
+    # The same press again, from the old keyboard: Forum Réfugiés moved into its place, and
+    # is not taken off by it.
+    await person.press_data(stale or "")
+    assert person.last_answer == "That button is not valid."
+    assert len((await latest_pledge(sessions, 22)).other_partners) == 1
     replies = await person.press("Done · one common text")
     await answer(person, "scope")
     replies = await answer(person, "contact")
@@ -379,7 +392,7 @@ async def test_a_grf_pledge_says_which_multistakeholder_pledges_it_contributes_t
     assert pledge.multistakeholder_pledges == ["Economic inclusion and Social Protection"]
     # A forged index is refused.
     await person.press("✏️ Multistakeholder pledges")
-    await person.press_data(f"w.msp:{pledge.id}:9")
+    await person.press_data(f"w.msp:{pledge.id}:9:0")
     assert person.last_answer == "That button is not valid."
 
 
@@ -437,7 +450,7 @@ async def test_link_matching_and_multistakeholder_in_french(
     replies = await person.send("GRF-08531")
     assert "GRF-08531" in replies[-1].text and "Type d’engagement" in replies[-1].text
     await person.press_data(f"w.edit:{pid}:msp")
-    await person.press_data(f"w.msp:{pid}:0")
+    await person.press_data(f"w.msp:{pid}:0:{name_check('Resettlement')}")
     replies = await person.press_data(f"w.mspdone:{pid}")
     assert "Engagements multipartites\u00a0: Resettlement" in replies[-1].text
     pledge = await latest_pledge(sessions, 22)
@@ -446,3 +459,27 @@ async def test_link_matching_and_multistakeholder_in_french(
         "GRF-08531",
     )
     assert pledge.multistakeholder_pledges == ["Resettlement"]
+
+
+async def test_a_pledge_submitted_before_scope_and_contact_edits_one_field_without_them(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    from storage.models import Pledge
+    from tests.conversations.helpers import submit_pledge
+
+    person = await join(standin, app, invitations, user_id=22)
+    await submit_pledge(person)
+    async with transaction(sessions) as session:  # as migration 0009 left older pledges
+        pledge = (await session.exec(select(Pledge))).one()
+        pledge.scope, pledge.beneficiary_countries, pledge.contact_email = "", [], ""
+        session.add(pledge)
+    await person.send("/mypledges")
+    await person.press(0)
+    await person.press("✏️ Edit")
+    await person.press("Title")
+    replies = await person.send("A new title for the centre")
+    assert "Saved. The change is recorded in the pledge's history." in texts(replies)
+    assert "Where will the pledge make a difference" not in texts(replies)
