@@ -28,6 +28,7 @@ from bot.outage import HELD_UPDATES, OUTAGE_KEY, Outage
 from bot.reminders import SENDER_KEY, Clock, ReminderSender
 from bot.routing import build_router, route_callback, route_command, route_edited, route_message
 from bot.services import Services
+from bot.unreadable import ReadablePolling
 from conversations.context import ROUTER_KEY, SERVICES_KEY, PledgeContext
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def build_application(
         request = HTTPXRequest(connection_pool_size=256)
         get_updates_request = HTTPXRequest(connection_pool_size=1)
     builder = builder.request(MeteredRequest(request, metrics)).get_updates_request(
-        MeteredRequest(get_updates_request or request, metrics)
+        ReadablePolling(MeteredRequest(get_updates_request or request, metrics))
     )
     if rate_limiter:
         # Without retries the limiter only delays; with them a 429's retry_after is honoured.

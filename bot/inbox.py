@@ -27,6 +27,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.paste import WAIT_FOR_PART, continues, joined, may_continue
+from bot.unreadable import readable
 from storage.engine import DatabaseUnavailable, SessionFactory, transaction
 from storage.inbox import (
     claim_next,
@@ -136,7 +137,7 @@ class Inbox:
                     update = (
                         payload
                         if isinstance(payload, Update)
-                        else Update.de_json(payload, self.application.bot)
+                        else readable(payload, self.application.bot)
                     )
                     parts = await self._rest_of_paste(person, update)
                     handled += [part.update_id for part in parts]
@@ -183,7 +184,7 @@ class Inbox:
             async with transaction(self.sessions) as session:
                 row = await following(session=session, person=person, after=last.update_id)
                 if row is not None:
-                    update = Update.de_json(row.payload, self.application.bot)
+                    update = readable(row.payload, self.application.bot)
                     if update is None or not continues(last, update):
                         return None
                     row.claimed_by, row.claimed_at = self.worker, utc_now()

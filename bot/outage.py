@@ -13,6 +13,8 @@ from typing import Any, Final
 from telegram import Update
 from telegram.ext import Application
 
+from bot.unreadable import readable
+
 log = logging.getLogger(__name__)
 
 OUTAGE_KEY: Final = "outage"
@@ -86,7 +88,7 @@ async def replay_held(application: Application[Any, Any, Any, Any, Any, Any]) ->
     one: they are older. Returns how many."""
     held = await asyncio.to_thread(outage_of(application).take_held)
     for data in held:
-        await application.update_queue.put(Update.de_json(data, application.bot))
+        await application.update_queue.put(readable(data, application.bot))
     if held:
         log.info("handling %s updates held over the last stop", len(held))
     return len(held)

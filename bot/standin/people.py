@@ -6,10 +6,9 @@ import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from telegram import Update
-
 from bot.standin.aliases import AnyApplication, JsonDict
 from bot.standin.records import Button, SentMessage, SimUser
+from bot.unreadable import readable
 
 if TYPE_CHECKING:
     from bot.standin.api import BotApiStandIn
@@ -101,7 +100,7 @@ class SimulatedPerson:
 
     async def _act(self, build: Callable[[], JsonDict]) -> list[SentMessage]:
         self._standin.clock.advance(self.pace)
-        update = Update.de_json(build(), self._application.bot)
+        update = readable(build(), self._application.bot)
         mark = self._standin.history_mark()
         # Through the update processor, as PTB's own fetcher hands updates over.
         application = self._application

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from sqlmodel import select
-from telegram import Update
 
 from bot.app import PledgeApplication
 from bot.standin import EPOCH, BotApiStandIn, SentMessage, SimulatedPerson, SimUser
+from bot.unreadable import readable
 from storage.engine import SessionFactory, transaction
 from storage.members import get_member_by_telegram_id
 from storage.models import ConversationState, Member, Pledge, Role
@@ -180,7 +180,7 @@ async def deliver(
 ) -> list[SentMessage]:
     """Process a hand-built update (edited message, group message) as SimulatedPerson does."""
     standin.clock.advance(pace)
-    update = Update.de_json(body, app.bot)
+    update = readable(body, app.bot)  # as the bot's own fetching reads it
     mark = standin.history_mark()
     await app.process_update(update)
     return standin.messages_since(mark, chat_id)
