@@ -8,7 +8,6 @@ from typing import Any
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -25,6 +24,7 @@ from bot.metered_request import MeteredRequest
 from bot.metrics import METRICS_KEY, Metrics
 from bot.ordering import PersonByPerson
 from bot.outage import HELD_UPDATES, OUTAGE_KEY, Outage
+from bot.pacing import ChatPacedLimiter
 from bot.reminders import SENDER_KEY, Clock, ReminderSender
 from bot.routing import build_router, route_callback, route_command, route_edited, route_message
 from bot.services import Services
@@ -65,7 +65,7 @@ def build_application(
     )
     if rate_limiter:
         # Without retries the limiter only delays; with them a 429's retry_after is honoured.
-        limiter = AIORateLimiter(
+        limiter = ChatPacedLimiter(
             overall_max_rate=services.settings.telegram_rate_limit, max_retries=3
         )
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
