@@ -2,10 +2,11 @@
 
     .venv/bin/python benchmarks/throughput.py [--officials 40] [--database URL]
                                               [--timeout 600] [--step-timeout 30]
-                                              [--rate-limit 0]
+                                              [--rate-limit 0] [--telegram-limits]
 
 Two bots, one after the other, each as a separate process long-polling the Bot API stand-in
-(bot/standin_server.py, served by this process on 127.0.0.1, Telegram's rate limits off):
+(bot/standin_server.py, served by this process on 127.0.0.1; Telegram's rate limits off unless
+--telegram-limits, which with --rate-limit 30 is production's setting, and counts the 429s):
 
 1. the real bot, `pledgebot run` (the console script): every official joins with an invitation
    (`/start <token>`), then /pledge, forum, compacts, title, description, GCM and GCR
@@ -177,6 +178,7 @@ class PhaseResult:
     log_warnings: list[str]
     with_chat_id: int
     methods: dict[str, int]
+    rate_limited: int = 0  # 429s the stand-in answered (with --telegram-limits)
 
     @property
     def rate(self) -> float:
@@ -261,10 +263,11 @@ async def run_phase(
     tmp: Path,
     step_timeout: float,
     workers: int = 0,
+    telegram_limits: bool = False,
 ) -> PhaseResult:
     """Start the bot (or its webhook workers), learn each step's calls with one person, then
     time everyone at once."""
-    standin = MeteredStandIn()
+    standin = MeteredStandIn(rate_limits=telegram_limits)
     server = StandInServer(standin)
     port = await server.start("127.0.0.1", 0)
     processes: list[asyncio.subprocess.Process] = []
@@ -332,6 +335,7 @@ async def run_phase(
         log_warnings=[line for line in log_text.splitlines() if " WARNING " in line],
         with_chat_id=with_chat_id,
         methods=dict(methods.most_common()),
+        rate_limited=standin.rate_limited,
     )
 
 
@@ -496,7 +500,8 @@ def report(
         print(
             f"{result.label:<25}calls per step learnt {result.learnt}; calls beyond them "
             f"{result.beyond_learnt}; failed calls {result.failed_calls}; stand-in "
-            f"violations {len(result.violations)}; log errors {result.log_errors}, "
+            f"violations {len(result.violations)}; 429s {result.rate_limited}; log errors "
+            f"{result.log_errors}, "
             f"warnings {len(result.log_warnings)}; exit code {result.exit_code}"
         )
         by_method = ", ".join(f"{m} {n}" for m, n in result.methods.items())
@@ -604,6 +609,12 @@ async def main() -> None:
         "TELEGRAM_RATE_LIMIT, 30 in production); 0, the default, compares the bots' own work",
     )
     parser.add_argument(
+        "--telegram-limits",
+        action="store_true",
+        help="the stand-in answers 429 as Telegram does (30 messages/s overall, a burst of "
+        "three then one a second per chat); use with --rate-limit 30, as in production",
+    )
+    parser.add_argument(
         "--bot-source",
         help="run the bot from another checkout of pledgebot (e.g. a git worktree of an older "
         "commit), to compare commits with one client",
@@ -658,6 +669,7 @@ async def main() -> None:
                 echo=False,
                 tmp=tmp,
                 step_timeout=args.step_timeout,
+                telegram_limits=args.telegram_limits,
             )
             # The same kinds of updates, a fake token of the same length in /start.
             echo_people = [
@@ -672,6 +684,7 @@ async def main() -> None:
                 echo=True,
                 tmp=tmp,
                 step_timeout=args.step_timeout,
+                telegram_limits=args.telegram_limits,
             )
         report(wizard, echo, shown, args.officials, code)
 
