@@ -82,9 +82,6 @@ class TelegramPost(RequestHandler):
         # An update of a newer Bot API is taken, reduced to who sent it: refused, Telegram
         # would post it again and again.
         update = readable(data, self.bot_application.bot)
-        if update is None:
-            self.set_status(HTTPStatus.OK)
-            return
         if self.inbox is None:
             await self.bot_application.update_queue.put(update)
         else:
