@@ -38,6 +38,7 @@ from bot.standin.records import (
     FaultKind,
     SentMessage,
     SimUser,
+    StandInDropped,
     StandInTimeout,
     UploadedFile,
     _bad_request,
@@ -209,6 +210,8 @@ class BotApiStandIn:
         fault = self._take_fault(method, call.params.get("chat_id"))
         if fault is not None and fault.kind == "ok":
             fault = None
+        if fault is not None and fault.kind == "drop":
+            raise StandInDropped(method)
         if fault is not None and fault.kind != "timeout":
             return self._refuse(call, fault.error())
         try:
@@ -230,7 +233,8 @@ class BotApiStandIn:
     ) -> None:
         """After `after` calls that go well, the next `times` calls of `method` (to `chat_id`,
         if given) fail as Telegram sometimes does: "502" (nothing done), "429" (nothing done,
-        retry after a second) or "timeout" (done, but the answer is lost)."""
+        retry after a second), "timeout" (done, but the answer is lost) or "drop" (the
+        connection dropped before the call arrived: nothing done)."""
         method = method.lower()
         self.faults.extend(Fault(method, "ok", chat_id) for _ in range(after))
         self.faults.extend(Fault(method, kind, chat_id) for _ in range(times))

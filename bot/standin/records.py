@@ -94,11 +94,17 @@ def _bad_request(detail: str) -> ApiError:
     return ApiError(400, f"Bad Request: {detail}")
 
 
-FaultKind = Literal["502", "429", "timeout", "ok"]  # "ok": this call goes through
+# "timeout": done, but the answer is lost; "drop": the connection dropped before Telegram
+# got the call, so nothing was done; "ok": this call goes through.
+FaultKind = Literal["502", "429", "timeout", "drop", "ok"]
 
 
 class StandInTimeout(Exception):
     """A call the stand-in carried out but whose answer it withholds, like a lost response."""
+
+
+class StandInDropped(Exception):
+    """A call whose connection dropped before it reached the stand-in: nothing was done."""
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from telegram.error import TimedOut
+from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.standin.records import StandInTimeout, UploadedFile
+from bot.standin.records import StandInDropped, StandInTimeout, UploadedFile
 
 if TYPE_CHECKING:
     from bot.standin.api import BotApiStandIn
@@ -60,3 +60,5 @@ class StandInRequest(BaseRequest):
             return await self._standin.handle_request(path, params, _uploads(request_data))
         except StandInTimeout as lost:
             raise TimedOut(f"no answer to {lost}") from None
+        except StandInDropped as dropped:
+            raise NetworkError(f"connection dropped before {dropped}") from None

@@ -45,6 +45,7 @@ FAULTS: list[tuple[FaultKind, int]] = [
     ("502", _attempts_while_down()),
     ("429", ATTEMPTS),
     ("timeout", 1),
+    ("drop", 1),  # the connection dropped before Telegram got the call: sent again
 ]
 
 
