@@ -23,7 +23,8 @@ from bot.standin.clock import VirtualClock
 from bot.standin.params import normalize_params
 from bot.standin.records import SentMessage, SimUser, UploadedFile
 
-CALIBRATION_SETTLE = 0.75  # seconds without a call before a step counts as answered, untimed
+CALIBRATION_SETTLE = 1.5  # seconds without a call before a step counts as answered, untimed
+# (longer than the pause of the bot's per-chat pacing, one message a second after a burst)
 
 
 @dataclass(frozen=True)

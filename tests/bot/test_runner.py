@@ -22,7 +22,8 @@ from storage.localities import find_or_create_locality
 from storage.migrate import upgrade
 from storage.models import Role
 
-SETTLE = 0.4  # seconds without a new bot message before an action counts as answered
+SETTLE = 1.2  # seconds without a new bot message before an action counts as answered (the
+# bot paces each chat to one message a second after a burst of three, so an answer can pause)
 TIMEOUT = 20.0
 
 
