@@ -17,17 +17,14 @@ def call_result(status: int) -> str:
     return str(status)
 
 
-class MeteredRequest(BaseRequest):
-    """Wraps another request backend (HTTPX to Telegram, or the stand-in) and counts its calls.
+class WrappedRequest(BaseRequest):
+    """A request backend around another (HTTPX to Telegram, or the stand-in): everything is
+    the inner one's; a subclass changes `do_request` only."""
 
-    Counted below PTB's error mapping, where the HTTP status is still a number: 403 (blocked)
-    and 429 (flood control) are told apart from 400 without reading error texts."""
+    __slots__ = ("_inner",)
 
-    __slots__ = ("_inner", "_metrics")
-
-    def __init__(self, inner: BaseRequest, metrics: Metrics) -> None:
+    def __init__(self, inner: BaseRequest) -> None:
         self._inner = inner
-        self._metrics = metrics
 
     @property
     def read_timeout(self) -> float | None:
@@ -49,16 +46,49 @@ class MeteredRequest(BaseRequest):
         connect_timeout: object = BaseRequest.DEFAULT_NONE,
         pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        return await self._inner.do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,  # type: ignore[arg-type]
+            write_timeout=write_timeout,  # type: ignore[arg-type]
+            connect_timeout=connect_timeout,  # type: ignore[arg-type]
+            pool_timeout=pool_timeout,  # type: ignore[arg-type]
+        )
+
+
+class MeteredRequest(WrappedRequest):
+    """Counts every call of the request backend it wraps.
+
+    Counted below PTB's error mapping, where the HTTP status is still a number: 403 (blocked)
+    and 429 (flood control) are told apart from 400 without reading error texts."""
+
+    __slots__ = ("_metrics",)
+
+    def __init__(self, inner: BaseRequest, metrics: Metrics) -> None:
+        super().__init__(inner)
+        self._metrics = metrics
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1] or "?"
         try:
-            status, payload = await self._inner.do_request(
+            status, payload = await super().do_request(
                 url,
                 method,
                 request_data,
-                read_timeout=read_timeout,  # type: ignore[arg-type]
-                write_timeout=write_timeout,  # type: ignore[arg-type]
-                connect_timeout=connect_timeout,  # type: ignore[arg-type]
-                pool_timeout=pool_timeout,  # type: ignore[arg-type]
+                read_timeout,
+                write_timeout,
+                connect_timeout,
+                pool_timeout,
             )
         except TimedOut:
             self._metrics.bot_api_calls.labels(api_method, "timeout").inc()

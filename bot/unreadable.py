@@ -17,6 +17,8 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.request import BaseRequest, RequestData
 
+from bot.metered_request import WrappedRequest
+
 log = logging.getLogger(__name__)
 
 # Updates that carry a message: the reduced one keeps its chat and sender.
@@ -121,23 +123,10 @@ def readable_batch(body: bytes) -> bytes:
     return json.dumps(answer).encode() if changed else body
 
 
-class ReadablePolling(BaseRequest):
+class ReadablePolling(WrappedRequest):
     """The request backend of getUpdates, handing PTB only updates it can read."""
 
-    __slots__ = ("_inner",)
-
-    def __init__(self, inner: BaseRequest) -> None:
-        self._inner = inner
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self._inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self._inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self._inner.shutdown()
+    __slots__ = ()
 
     async def do_request(
         self,
@@ -149,14 +138,14 @@ class ReadablePolling(BaseRequest):
         connect_timeout: object = BaseRequest.DEFAULT_NONE,
         pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        status, payload = await self._inner.do_request(
+        status, payload = await super().do_request(
             url,
             method,
             request_data,
-            read_timeout=read_timeout,  # type: ignore[arg-type]
-            write_timeout=write_timeout,  # type: ignore[arg-type]
-            connect_timeout=connect_timeout,  # type: ignore[arg-type]
-            pool_timeout=pool_timeout,  # type: ignore[arg-type]
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
         )
         if status == 200 and url.endswith("/getUpdates"):
             payload = readable_batch(payload)

@@ -16,6 +16,20 @@ LIST_SEPARATOR = ";"
 TRUE, FALSE = "true", "false"
 PLEDGES_SHEET, REPORTS_SHEET = "pledges", "progress_reports"
 
+# The UN forms' fields, at the end of the pledges' columns.
+UN_FORM_COLUMNS = (
+    "pledge_type",
+    "scope",
+    "beneficiary_countries",
+    "contact_name",
+    "contact_title",
+    "contact_email",
+    "contact_phone",
+    "other_partners",
+    "matching_reference",
+    "project_url",
+    "multistakeholder_pledges",
+)
 PLEDGE_COLUMNS = (
     "reference",
     "locality",
@@ -40,34 +54,10 @@ PLEDGE_COLUMNS = (
     "contact",
     "language",
     "partners",
-    "pledge_type",
-    "scope",
-    "beneficiary_countries",
-    "contact_name",
-    "contact_title",
-    "contact_email",
-    "contact_phone",
-    "other_partners",
-    "matching_reference",
-    "project_url",
-    "multistakeholder_pledges",
+    *UN_FORM_COLUMNS,
 )
 # Added with the UN forms' fields: a file exported before them still imports without them.
-OPTIONAL_COLUMNS = frozenset(
-    {
-        "pledge_type",
-        "scope",
-        "beneficiary_countries",
-        "contact_name",
-        "contact_title",
-        "contact_email",
-        "contact_phone",
-        "other_partners",
-        "matching_reference",
-        "project_url",
-        "multistakeholder_pledges",
-    }
-)
+OPTIONAL_COLUMNS = frozenset(UN_FORM_COLUMNS)
 REPORT_COLUMNS = ("reference", "reported_at", "stage", "narrative", "figures", "reported_by")
 # Worked out from the progress reports, so an import reads it from the second sheet instead.
 DERIVED_COLUMNS = frozenset({"last_progress"})
