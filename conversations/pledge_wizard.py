@@ -577,12 +577,19 @@ async def on_ongoing(update: Update, ctx: PledgeContext, data: Ongoing) -> None:
 
 async def on_keep(update: Update, ctx: PledgeContext, data: KeepAnswer) -> None:
     """Button: the step's answer stays as it is."""
+    await _step_done(update, ctx, data.pledge, data.step, ctx.t.plain("kept as it was"))
+
+
+async def _step_done(
+    update: Update, ctx: PledgeContext, pledge_id: int, step: str, note: str | None = None
+) -> None:
+    """A button that ends its step with nothing to save: on to the next step (or the card)."""
     async with ctx.db() as session:
-        found = await _target(update, ctx, session, data.pledge, (data.step,))
+        found = await _target(update, ctx, session, pledge_id, (step,))
         if found is None:
             return
         pledge, state = found
-        await _answered(update, ctx, session, pledge, state, ctx.t.plain("kept as it was"))
+        await _answered(update, ctx, session, pledge, state, note)
 
 
 async def on_no_budget(update: Update, ctx: PledgeContext, data: NoBudget) -> None:
@@ -707,12 +714,7 @@ async def _save_partners(
 
 async def on_partners_done(update: Update, ctx: PledgeContext, data: PartnersDone) -> None:
     """Button: no more partners."""
-    async with ctx.db() as session:
-        found = await _target(update, ctx, session, data.pledge, (PARTNERS,))
-        if found is None:
-            return
-        pledge, state = found
-        await _answered(update, ctx, session, pledge, state)
+    await _step_done(update, ctx, data.pledge, PARTNERS)
 
 
 async def on_partners_done_as(update: Update, ctx: PledgeContext, data: PartnersDoneAs) -> None:
@@ -772,12 +774,7 @@ async def on_use_contact(update: Update, ctx: PledgeContext, data: UseContact) -
 
 async def on_files_done(update: Update, ctx: PledgeContext, data: FilesDone) -> None:
     """Button: no more documents; back to the review card."""
-    async with ctx.db() as session:
-        found = await _target(update, ctx, session, data.pledge, (FILES,))
-        if found is None:
-            return
-        pledge, state = found
-        await _answered(update, ctx, session, pledge, state)
+    await _step_done(update, ctx, data.pledge, FILES)
 
 
 async def on_remove_attachment(update: Update, ctx: PledgeContext, data: RemoveAttachment) -> None:
@@ -982,12 +979,7 @@ async def on_multistakeholder_done(
     update: Update, ctx: PledgeContext, data: MultistakeholderDone
 ) -> None:
     """Button: no more multistakeholder pledges; back to the review card."""
-    async with ctx.db() as session:
-        found = await _target(update, ctx, session, data.pledge, (MULTISTAKEHOLDER,))
-        if found is None:
-            return
-        pledge, state = found
-        await _answered(update, ctx, session, pledge, state)
+    await _step_done(update, ctx, data.pledge, MULTISTAKEHOLDER)
 
 
 async def on_endorsed(update: Update, ctx: PledgeContext, data: Endorsed) -> None:

@@ -33,6 +33,14 @@ async def _change_forum(sessions: SessionFactory, **changes: object) -> None:
         await update_forum(session=session, forum=forum, changes=changes)
 
 
+async def _reads_french(sessions: SessionFactory, telegram_id: int) -> None:
+    """The member reads the bot in French from the next update on."""
+    async with transaction(sessions) as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == telegram_id))).one()
+        member.language = "fr"
+        session.add(member)
+
+
 async def test_an_international_pledge_names_its_countries_in_the_readers_words(
     app: PledgeApplication,
     standin: BotApiStandIn,
@@ -41,10 +49,7 @@ async def test_an_international_pledge_names_its_countries_in_the_readers_words(
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
     await walk_to(person, "scope")
-    async with transaction(sessions) as session:  # she reads French from here on
-        member = (await session.exec(select(Member).where(Member.telegram_id == 22))).one()
-        member.language = "fr"
-        session.add(member)
+    await _reads_french(sessions, 22)  # she reads French from here on
     pid = (await latest_pledge(sessions, 22)).id
     replies = await person.press_data(f"w.scope:{pid}:international")
     assert "Liban" in texts(replies)  # the example, in French
@@ -433,10 +438,7 @@ async def test_link_matching_and_multistakeholder_in_french(
     await _change_forum(sessions, multistakeholder_pledges=["Resettlement"])
     person = await join(standin, app, invitations, user_id=22)
     await walk_to(person, "review")
-    async with transaction(sessions) as session:
-        member = (await session.exec(select(Member).where(Member.telegram_id == 22))).one()
-        member.language = "fr"
-        session.add(member)
+    await _reads_french(sessions, 22)
     pid = (await latest_pledge(sessions, 22)).id
     replies = await person.press_data(f"w.edit:{pid}:files")
     assert "Envoyez" in texts(replies)
