@@ -15,7 +15,6 @@ import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from functools import partial
 from typing import TypeVar
 
@@ -23,17 +22,27 @@ from telegram import BotCommandScopeChat, CallbackQuery, InputFile, Message, Upd
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.inbox import INBOX_KEY, Inbox
+from bot.inbox import INBOX_KEY, Inbox, OwedReplies
 from bot.members import load_member
 from bot.metrics import metrics_of
 from bot.ordering import PersonByPerson
-from bot.outage import TELEGRAM_PATIENCE, Outage, backoff, outage_of
+from bot.outage import TELEGRAM_PATIENCE, Outage, backoff, outage_of, retry_seconds
 from bot.paste import joined
 from bot.reminders import SENDER_KEY, ReminderSender
 from conversations.common import ack, say
 from conversations.context import PledgeContext
 from conversations.flow import Step
-from conversations.replies import Answer, Buttons, CommandMenu, Replace, Reply, Send, Upload
+from conversations.replies import (
+    Answer,
+    Buttons,
+    CommandMenu,
+    Replace,
+    Reply,
+    Send,
+    Upload,
+    reply_from_json,
+    reply_to_json,
+)
 from storage.engine import DatabaseUnavailable
 from storage.inbox import ClaimLost
 from storage.members import mark_stopped
@@ -52,12 +61,18 @@ def engine_step(route: Step) -> Step:
 
     async def handle(update: Update, ctx: PledgeContext) -> None:
         started, outcome = time.perf_counter(), "error"
+        inbox: Inbox | None = ctx.application.bot_data.get(INBOX_KEY)
+        owed = inbox.owed_replies(update.update_id) if inbox is not None else None
+        if inbox is not None and owed is not None:
+            await _send_owed(update, ctx, inbox, owed)
+            _log_handled(update, ctx, "replies sent after a restart", time.perf_counter() - started)
+            return
         update = await _whole_paste(update, ctx)
         try:
             outcome = await _until_the_database_answers(update, ctx, route)
         finally:
             # Also when the route failed: what its committed transactions said is true.
-            await deliver_replies(update, ctx)
+            await _tell(update, ctx, inbox)
             if ctx.replies.notices:
                 await _deliver_notices(ctx)
             _log_handled(update, ctx, outcome, time.perf_counter() - started)
@@ -65,6 +80,31 @@ def engine_step(route: Step) -> Step:
     handle.__doc__ = route.__doc__
     handle.__name__ = route.__name__
     return handle
+
+
+async def _tell(update: Update, ctx: PledgeContext, inbox: Inbox | None) -> None:
+    """Send the update's replies; those of an update the inbox holds as handled are kept on
+    its row first, so that a crash while they go out leaves them to be sent on restart."""
+    replies = ctx.replies.take()
+    if inbox is None or not ctx.saved_update or not replies:
+        await deliver_replies(update, ctx, replies)
+        return
+    owed = [reply_to_json(r) for r in replies if not isinstance(r, Answer)]
+    kept = bool(owed) and await inbox.keep_replies(update.update_id, owed)
+    counted = partial(inbox.count_sent, update.update_id) if kept else None
+    await deliver_replies(update, ctx, replies, counted=counted)
+
+
+async def _send_owed(update: Update, ctx: PledgeContext, inbox: Inbox, owed: OwedReplies) -> None:
+    """What an update handled before a crash still owes its person (the answer to a button
+    press is not kept: the press is long over)."""
+    replies = [reply_from_json(data) for data in owed.replies[owed.sent :]]
+    log.info("update %s: sending %s replies owed since a restart", update.update_id, len(replies))
+
+    async def counted(sent: int) -> None:
+        await inbox.count_sent(update.update_id, owed.sent + sent)
+
+    await deliver_replies(update, ctx, replies, counted=counted)
 
 
 async def _whole_paste(update: Update, ctx: PledgeContext) -> Update:
@@ -141,7 +181,7 @@ async def _until_the_database_answers(update: Update, ctx: PledgeContext, route:
             )
             ctx.replies.drop_after(mark)
             _say_unavailable(update, ctx, outage)
-            await deliver_replies(update, ctx)
+            await deliver_replies(update, ctx, ctx.replies.take())
             await asyncio.sleep(backoff(attempt))
             continue
         outage.ended()
@@ -176,9 +216,18 @@ async def _deliver_notices(ctx: PledgeContext) -> None:
         log.exception("notices %s left for the sender's next tick", ctx.replies.notices)
 
 
-async def deliver_replies(update: Update, ctx: PledgeContext) -> None:
-    """Send the update's replies in order; a reply Telegram refuses is logged, not repeated."""
-    for reply in ctx.replies.take():
+async def deliver_replies(
+    update: Update,
+    ctx: PledgeContext,
+    replies: list[Reply],
+    *,
+    counted: Callable[[int], Awaitable[None]] | None = None,
+) -> None:
+    """Send the replies in order; a reply Telegram refuses is logged, not repeated. With
+    `counted`, the replies done so far are counted where they are kept (answers to a button
+    press aside: they are not kept)."""
+    done = 0
+    for reply in replies:
         try:
             await _patiently(
                 partial(_send, update, ctx, reply),
@@ -195,6 +244,9 @@ async def deliver_replies(update: Update, ctx: PledgeContext) -> None:
                 update.effective_user.id if update.effective_user else "?",
                 error,
             )
+        if counted is not None and not isinstance(reply, Answer):
+            done += 1
+            await counted(done)
 
 
 async def _patiently(call: Callable[[], Awaitable[T]], *, stopping: Callable[[], bool]) -> T:
@@ -208,8 +260,7 @@ async def _patiently(call: Callable[[], Awaitable[T]], *, stopping: Callable[[],
             return await call()
         except RetryAfter as error:
             rate_limited += 1
-            wait = error.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            seconds = retry_seconds(error)
             if rate_limited == ATTEMPTS or seconds > PATIENCE:
                 raise
             await asyncio.sleep(seconds)

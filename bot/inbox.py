@@ -8,10 +8,15 @@ left waiting, including the updates of a worker that died: its claims are no lon
 and go stale after `storage.inbox.STALE_CLAIM`.
 
 Exactly once: the transaction that saves what an update said also marks it handled in the
-inbox (`mark_handled`), so a worker that dies after that commit leaves an update the next
-worker removes without handling it again; one that dies before it leaves an update nothing
-was saved for, which the next worker handles. A worker silent for longer than a stale claim
-loses the claim, and with it the right to save: `ClaimLost` rolls its transaction back.
+inbox (`mark_handled`), so a worker that dies after that commit never handles it again; one
+that dies before it leaves an update nothing was saved for, which the next worker handles. A
+worker silent for longer than a stale claim loses the claim, and with it the right to save:
+`ClaimLost` rolls its transaction back.
+
+Told once it is saved: the replies of a handled update are kept on its row before they are
+sent (`keep_replies`), and counted as they go out. A worker that dies while sending leaves
+them to the next, which sends what was not yet sent instead of handling the update again
+(the one in flight at the death may be seen twice: better than a question never asked).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,10 +37,14 @@ from bot.unreadable import readable
 from storage.engine import DatabaseUnavailable, SessionFactory, transaction
 from storage.inbox import (
     claim_next,
+    count_sent,
     done,
     following,
     mark_handled,
+    owe_replies,
+    owes_replies,
     receive,
+    release_claims,
     renew,
     waiting_people,
 )
@@ -48,8 +58,25 @@ PART_POLL: Final = 0.1  # seconds between looks for the next part of a paste
 RENEW_EVERY: Final = 10.0  # seconds between renewals of this worker's claims (stale at 30)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-# A claimed update: its id, and what Telegram posted (parsed, if this worker received it).
-Claimed = tuple[int, dict[str, Any] | Update]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed update: what Telegram sent (parsed, if this worker received it), and, for one
+    handled before a crash, the replies it still owes its person."""
+
+    update_id: int
+    payload: dict[str, Any] | Update
+    owed: list[dict[str, Any]] | None = None
+    sent: int = 0
+
+
+@dataclass(frozen=True)
+class OwedReplies:
+    """The replies a handled update still owes, as kept; the first `sent` went out."""
+
+    replies: list[dict[str, Any]]
+    sent: int
 
 
 class Inbox:
@@ -63,6 +90,7 @@ class Inbox:
         # looks again before it stops, or the update would wait for the sweep.
         self._more: set[int | None] = set()
         self._pastes: dict[int, list[int]] = {}  # first part's update id → every part's
+        self._owed: dict[int, OwedReplies] = {}  # updates in hand only to send what they owe
         self._sweeper: asyncio.Task[None] | None = None
         application.bot_data[INBOX_KEY] = self
 
@@ -81,8 +109,8 @@ class Inbox:
             claimed = None
             if kept and person not in self._serving:
                 claimed = await self._claim_in(session, person)
-        if claimed is not None and claimed[0] == update.update_id:
-            claimed = (update.update_id, update)  # parsed already: no need to read it again
+        if claimed is not None and claimed.update_id == update.update_id and claimed.owed is None:
+            claimed = Claimed(update.update_id, update)  # parsed already: no need to read it again
         self._take_up(person, claimed)
 
     def handled_marker(self, update_id: int) -> Callable[[AsyncSession], Awaitable[None]] | None:
@@ -100,7 +128,41 @@ class Inbox:
 
         return mark
 
-    def start(self) -> None:
+    def owed_replies(self, update_id: int) -> OwedReplies | None:
+        """For an update handled before a crash: what it still owes (the engine sends only
+        that); None for an update to handle."""
+        return self._owed.get(update_id)
+
+    async def keep_replies(self, update_id: int, replies: list[dict[str, Any]]) -> bool:
+        """Keep the handled update's replies on its row until sent; False if the database
+        could not (they are sent all the same)."""
+        try:
+            async with transaction(self.sessions) as session:
+                await owe_replies(
+                    session=session, update_id=update_id, worker=self.worker, replies=replies
+                )
+        except DatabaseUnavailable as error:
+            log.warning("inbox: replies to update %s not kept: %s", update_id, error)
+            return False
+        return True
+
+    async def count_sent(self, update_id: int, sent: int) -> None:
+        """`sent` of the update's kept replies went out."""
+        try:
+            async with transaction(self.sessions) as session:
+                await count_sent(
+                    session=session, update_id=update_id, worker=self.worker, sent=sent
+                )
+        except DatabaseUnavailable as error:
+            log.warning("inbox: replies sent to update %s not counted: %s", update_id, error)
+
+    async def start(self) -> None:
+        """Take back what this worker held before a restart (a worker whose name survives
+        restarts: the poller), then sweep for people left waiting."""
+        async with transaction(self.sessions) as session:
+            released = await release_claims(session=session, worker=self.worker)
+        if released:
+            log.info("inbox: %s updates left in hand by the last run taken up again", released)
         self._sweeper = asyncio.create_task(self._sweep())
 
     async def stop(self) -> None:
@@ -130,7 +192,9 @@ class Inbox:
                     claimed = await self._next(person, finished=None)
                 if claimed is None:
                     return
-                update_id, payload = claimed
+                update_id, payload = claimed.update_id, claimed.payload
+                if claimed.owed is not None:
+                    self._owed[update_id] = OwedReplies(claimed.owed, claimed.sent)
                 self._in_hand.add(update_id)
                 handled = [update_id]
                 try:
@@ -139,7 +203,11 @@ class Inbox:
                         if isinstance(payload, Update)
                         else readable(payload, self.application.bot)
                     )
-                    parts = await self._rest_of_paste(person, update)
+                    parts = (
+                        []
+                        if claimed.owed is not None
+                        else await self._rest_of_paste(person, update)
+                    )
                     handled += [part.update_id for part in parts]
                     self._in_hand.update(handled)
                     self._pastes[update_id] = handled
@@ -152,6 +220,7 @@ class Inbox:
                 finally:
                     self._in_hand.difference_update(handled)
                     self._pastes.pop(update_id, None)
+                    self._owed.pop(update_id, None)
         except DatabaseUnavailable as error:
             log.warning("inbox: database unavailable, the sweep will try again: %s", error)
         finally:
@@ -198,7 +267,11 @@ class Inbox:
         if self._sweeper is not None and self._sweeper.done():
             return None  # stopping: what is not claimed yet is another worker's, or the next run's
         head = await claim_next(session=session, person=person, worker=self.worker, now=utc_now())
-        return (head.update_id, head.payload) if head is not None else None
+        if head is None:
+            return None
+        if head.handled_at is not None and owes_replies(head):
+            return Claimed(head.update_id, head.payload, head.replies, head.replies_sent)
+        return Claimed(head.update_id, head.payload)
 
     async def _sweep(self) -> None:
         since_renewal = 0.0

@@ -7,10 +7,12 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
 from telegram import Update
+from telegram.error import RetryAfter
 from telegram.ext import Application
 
 from bot.unreadable import readable
@@ -70,6 +72,12 @@ class Outage:
 # Seconds of Telegram answering 5xx or refusing connections that a reply or a reminder waits
 # out (retrying with back-off) before it is given up as failed.
 TELEGRAM_PATIENCE: Final = 120.0
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """How long a 429 asks to wait (PTB gives seconds or a timedelta, by its settings)."""
+    wait = error.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
 
 
 def backoff(attempt: int) -> float:

@@ -27,7 +27,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, T
 from telegram.ext import Application, CallbackContext
 
 from bot.metrics import Metrics
-from bot.outage import TELEGRAM_PATIENCE, backoff
+from bot.outage import TELEGRAM_PATIENCE, backoff, retry_seconds
 from bot.services import Services
 from conversations import reminders as texts
 from conversations.notices import render_notice
@@ -409,8 +409,7 @@ class ReminderSender:
                 rate_limited += 1
                 if rate_limited == MAX_RATE_LIMIT_RETRIES:
                     return self._retry_or_fail(send.delivery, "rate limited repeatedly")
-                wait = error.retry_after
-                seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+                seconds = retry_seconds(error)
                 log.warning("Telegram asked to wait %.0f s; pausing reminders", seconds)
                 await self._hold_back(seconds)
             except Forbidden:

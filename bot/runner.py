@@ -21,6 +21,7 @@ from bot.health import Health, HealthServer
 from bot.inbox import Inbox
 from bot.metrics import metrics_of
 from bot.outage import outage_of, replay_held
+from bot.polling import PollingIntoInbox
 from bot.reminders import schedule_reminders
 from bot.services import Services, open_services
 from bot.settings import Settings
@@ -29,6 +30,7 @@ from bot.worker_lock import sole_worker
 
 log = logging.getLogger(__name__)
 
+POLLER = "poller"  # the inbox's name for the one process that polls
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 
 
@@ -59,10 +61,9 @@ async def _run(
         schedule_reminders(application, sender)
         await application.start()
         await replay_held(application)
+        taking: PollingIntoInbox | WebhookServer
         if webhook_settings is None:
-            # PTB deletes a webhook left from an earlier run before it polls.
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-            taking = None
+            taking = await _take_polled_updates(application, services)
         else:
             taking = await _take_posted_updates(
                 application, services, sender.worker, *webhook_settings
@@ -70,16 +71,13 @@ async def _run(
         log.info(
             "pledgebot is running as @%s (%s); stop with Ctrl+C or SIGTERM",
             application.bot.username,
-            "long polling" if taking is None else "webhook",
+            "webhook" if webhook_settings else "long polling",
         )
         await stop.wait()
         log.info("stopping: taking no more updates, finishing those in hand")
         outage_of(application).stopping = True  # an update waiting for the database is held over
         sender.stopping = True  # a tick in progress ends with the messages already at Telegram
-        if taking is None:
-            await application.updater.stop()
-        else:
-            await taking.stop()
+        await taking.stop()
         await application.stop()
         await sender.release()
     log.info("stopped")
@@ -97,6 +95,19 @@ async def _serve_health(
     stack.push_async_callback(server.stop)
 
 
+async def _take_polled_updates(
+    application: PledgeApplication, services: Services
+) -> PollingIntoInbox:
+    """Poll into the inbox, which this process alone serves: Telegram lets one client poll a
+    bot at a time, so the poller's name survives restarts and a restarted poller takes up at
+    once what the killed one held."""
+    inbox = Inbox(application, services.sessions, POLLER)
+    await inbox.start()
+    polling = PollingIntoInbox(application, inbox, allowed_updates=ALLOWED_UPDATES)
+    await polling.start()
+    return polling
+
+
 async def _take_posted_updates(
     application: PledgeApplication,
     services: Services,
@@ -109,7 +120,7 @@ async def _take_posted_updates(
     go through the shared inbox, so any number of workers can take them."""
     inbox = Inbox(application, services.sessions, worker)
     outage_of(application).kept_by_inbox = True
-    inbox.start()
+    await inbox.start()
     server = WebhookServer(
         application,
         path=urlsplit(url).path,

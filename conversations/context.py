@@ -60,6 +60,7 @@ class PledgeContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
         # Run inside the first transaction that saves anything, so that it commits with what
         # the update said or not at all (the inbox marks the update handled there).
         self.on_first_save: Callable[[AsyncSession], Awaitable[None]] | None = None
+        self.saved_update = False  # whether on_first_save committed: the update is handled
 
     @property
     def services(self) -> FlowServices:
@@ -120,3 +121,4 @@ class PledgeContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
         self.commits += 1
         if first_save is not None:
             self.on_first_save = None  # committed: later transactions go on without it
+            self.saved_update = True

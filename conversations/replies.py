@@ -7,7 +7,9 @@ saved, and a Telegram error after the commit can no longer undo a saved answer.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import BotCommand, InlineKeyboardMarkup
 
@@ -95,3 +97,56 @@ class Replies:
         """Everything to send now, leaving the list empty."""
         taken, self.items = self.items, []
         return taken
+
+
+def reply_to_json(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON, to be kept until it is sent (bot/inbox.py)."""
+    if isinstance(reply, Send | Replace):
+        return {
+            "kind": "send" if isinstance(reply, Send) else "replace",
+            "text": str(reply.text),
+            "keyboard": reply.keyboard.to_dict() if reply.keyboard is not None else None,
+        }
+    if isinstance(reply, Buttons):
+        keyboard = reply.keyboard.to_dict() if reply.keyboard is not None else None
+        return {"kind": "buttons", "keyboard": keyboard}
+    if isinstance(reply, Answer):
+        return {"kind": "answer", "text": reply.text, "alert": reply.alert}
+    if isinstance(reply, Upload):
+        return {
+            "kind": "upload",
+            "content": base64.b64encode(reply.content).decode("ascii"),
+            "filename": reply.filename,
+            "caption": str(reply.caption),
+            "picture": reply.picture,
+        }
+    return {
+        "kind": "menu",
+        "chat_id": reply.chat_id,
+        "commands": [command.to_dict() for command in reply.commands],
+    }
+
+
+def reply_from_json(data: dict[str, Any]) -> Reply:
+    """The reply `reply_to_json` kept."""
+    kind = data["kind"]
+    keyboard = (
+        InlineKeyboardMarkup.de_json(data["keyboard"], None) if data.get("keyboard") else None
+    )
+    if kind == "send":
+        return Send(Html(data["text"]), keyboard)
+    if kind == "replace":
+        return Replace(Html(data["text"]), keyboard)
+    if kind == "buttons":
+        return Buttons(keyboard)
+    if kind == "answer":
+        return Answer(data["text"], bool(data["alert"]))
+    if kind == "upload":
+        return Upload(
+            base64.b64decode(data["content"]),
+            data["filename"],
+            Html(data["caption"]),
+            bool(data["picture"]),
+        )
+    commands = tuple(BotCommand.de_json(c, None) for c in data["commands"])
+    return CommandMenu(int(data["chat_id"]), commands)

@@ -40,7 +40,8 @@ async def claim_next(
 ) -> InboundUpdate | None:
     """The person's oldest update, claimed for `worker`, if nobody (alive) holds it: while one
     of their updates is in hand anywhere, their later ones wait. An update a dead worker had
-    already handled (it died before removing it) leaves the inbox unhandled again."""
+    already handled (it died before removing it) is never handled again: it is claimed only if
+    it still owes its person replies (`handled_at` set: send them), otherwise it leaves."""
     while True:
         head = (
             await session.exec(
@@ -56,7 +57,7 @@ async def claim_next(
         held = head.claimed_at is not None and now - head.claimed_at < STALE_CLAIM
         if held and head.claimed_by != worker:
             return None  # (a worker serves each person with one task: its own claim is free)
-        if head.handled_at is None:
+        if head.handled_at is None or owes_replies(head):
             break
         await session.delete(head)
         await session.flush()
@@ -94,6 +95,45 @@ async def mark_handled(
     )
     if result.rowcount != 1:
         raise ClaimLost(f"update {update_id} is no longer claimed by {worker}")
+
+
+def owes_replies(row: InboundUpdate) -> bool:
+    """Whether a handled update has replies its worker did not get to send."""
+    return row.replies is not None and row.replies_sent < len(row.replies)
+
+
+async def owe_replies(
+    *, session: AsyncSession, update_id: int, worker: str, replies: list[dict[str, Any]]
+) -> None:
+    """Keep what a handled update says back until it is sent (a crash meanwhile: the next
+    start sends it)."""
+    await session.exec(
+        update(InboundUpdate)
+        .where(col(InboundUpdate.update_id) == update_id)
+        .where(col(InboundUpdate.claimed_by) == worker)
+        .values(replies=replies, replies_sent=0)
+    )
+
+
+async def count_sent(*, session: AsyncSession, update_id: int, worker: str, sent: int) -> None:
+    """`sent` of the update's owed replies went out."""
+    await session.exec(
+        update(InboundUpdate)
+        .where(col(InboundUpdate.update_id) == update_id)
+        .where(col(InboundUpdate.claimed_by) == worker)
+        .values(replies_sent=sent)
+    )
+
+
+async def release_claims(*, session: AsyncSession, worker: str) -> int:
+    """Claims `worker` holds from before it was restarted: free for anyone at once, rather
+    than after they go stale. Returns how many."""
+    result = await session.exec(
+        update(InboundUpdate)
+        .where(col(InboundUpdate.claimed_by) == worker)
+        .values(claimed_by=None, claimed_at=None)
+    )
+    return int(result.rowcount or 0)
 
 
 def _of(person: int | None) -> ColumnElement[bool]:

@@ -414,7 +414,7 @@ class SchedulerMark(SQLModel, table=True):
 
 
 class InboundUpdate(SQLModel, table=True):
-    """An update Telegram posted (webhook mode), kept until a worker has handled it: whichever
+    """An update from Telegram (polled or posted), kept until a worker has handled it: whichever
     worker received it, one person's updates are handled in `update_id` order, and a worker
     that died holding one leaves it to another."""
 
@@ -432,6 +432,10 @@ class InboundUpdate(SQLModel, table=True):
     # Set in the transaction that saved what the update said: from then on it is never
     # handled again, even if its worker dies before the row leaves the inbox.
     handled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # What the handled update says back to its person, kept until sent: a worker killed
+    # while sending leaves the rest to be sent on restart (`replies_sent` of them went out).
+    replies: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
+    replies_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class SendPace(SQLModel, table=True):

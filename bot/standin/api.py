@@ -40,6 +40,7 @@ from bot.standin.records import (
     SimUser,
     StandInDropped,
     StandInTimeout,
+    Trap,
     UploadedFile,
     _bad_request,
 )
@@ -129,6 +130,8 @@ class BotApiStandIn:
         self.calls: list[tuple[str, dict[str, object]]] = []
         self.rate_limited = 0
         self.faults: list[Fault] = []
+        self.trap: Trap | None = None
+        self.counted_calls = 0  # calls other than getUpdates, for traps
         self.down_until: float | None = None  # on the clock: every call fails until then
         self._global_bucket = _TokenBucket(global_rate, global_rate, self.clock())
         self._chats: dict[int, _ChatState] = {}
@@ -205,6 +208,10 @@ class BotApiStandIn:
         """Run one Bot API method; returns (HTTP status, JSON body) like Telegram would."""
         call = _Call(method, normalize_params(params), dict(files or {}))
         self.calls.append((method, call.params))
+        trap = self._trap_for(method)
+        if trap is not None and trap.when == "before":
+            trap.spring()
+            raise StandInDropped(method)
         if self.is_down():
             return self._refuse(call, ApiError(502, "Bad Gateway", violation=False))
         fault = self._take_fault(method, call.params.get("chat_id"))
@@ -220,7 +227,26 @@ class BotApiStandIn:
             return self._refuse(call, error)
         if fault is not None:  # done, but the answer never reaches the bot
             raise StandInTimeout(method)
+        if trap is not None:
+            trap.spring()
+            raise StandInTimeout(method)
         return 200, _dump({"ok": True, "result": result})
+
+    def set_trap(
+        self, nth: int, when: Literal["before", "after"], spring: Callable[[], None]
+    ) -> None:
+        """Spring `spring` at the `nth` call from now (1 is the next), getUpdates aside."""
+        self.trap = Trap(self.counted_calls + nth, when, spring)
+
+    def _trap_for(self, method: str) -> Trap | None:
+        if method.lower() == "getupdates":
+            return None
+        self.counted_calls += 1
+        trap = self.trap
+        if trap is None or trap.nth != self.counted_calls:
+            return None
+        self.trap = None
+        return trap
 
     def fail(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -105,6 +106,17 @@ class StandInTimeout(Exception):
 
 class StandInDropped(Exception):
     """A call whose connection dropped before it reached the stand-in: nothing was done."""
+
+
+@dataclass(frozen=True)
+class Trap:
+    """At the `nth` call from now (getUpdates aside), `spring` runs (a test kills the bot
+    there): "before" the stand-in acts on the call, or "after" it acted, its answer then
+    never leaving. Either way the connection is cut."""
+
+    nth: int
+    when: Literal["before", "after"]
+    spring: Callable[[], None]
 
 
 @dataclass(frozen=True)

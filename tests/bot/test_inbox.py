@@ -48,7 +48,7 @@ async def workers(services: Services, standin: BotApiStandIn) -> AsyncIterator[l
         application = on_standin(services, standin)
         await application.initialize()
         inbox = Inbox(application, services.sessions, name)
-        inbox.start()
+        await inbox.start()
         server = WebhookServer(
             application, path="/hook", secret=SECRET, host="127.0.0.1", port=0, inbox=inbox
         )
@@ -166,7 +166,7 @@ async def test_a_worker_dying_after_saving_an_answer_does_not_get_it_saved_twice
     # Worker b finds the claim stale: the title must not be taken as the description.
     monkeypatch.setattr(storage.inbox, "STALE_CLAIM", timedelta(0))
     second = WorkerInbox(app, services.sessions, "worker-b")
-    second.start()
+    await second.start()
     try:
         await asyncio.sleep(SWEEP_EVERY * 2)  # b sweeps, finds a's update and settles it
         assert await _inbox_rows(sessions) == []

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from bot.standin import BotApiStandIn, SentMessage, SimUser
+from bot.standin.crowd import Step, wizard_steps
 from bot.standin.webhooks import WebhookPusher
 from bot.standin_server import StandInServer
 from storage.engine import create_engine, session_factory, transaction
@@ -33,6 +34,24 @@ class HttpPerson:
     def __init__(self, standin: BotApiStandIn, user: SimUser) -> None:
         self.standin, self.user = standin, user
 
+    def update(self, step: Step) -> dict[str, object]:
+        """What Telegram would have for the bot when the person takes `step` (a text, or a
+        press of the button whose label holds the step's value on the latest keyboard)."""
+        if step.kind == "text":
+            return self.standin.message_update(self.user, step.value)
+        message = next(
+            m for m in reversed(self.standin.chat_messages(self.user.user_id)) if m.buttons()
+        )
+        matches = [b for b in message.buttons() if step.value in b.text]
+        assert len(matches) == 1, [b.text for b in message.buttons()]
+        data = matches[0].callback_data
+        assert data is not None
+        return self.standin.callback_update(self.user, message, data)
+
+    async def do(self, step: Step) -> list[SentMessage]:
+        """Take the step, and wait for the bot's answer."""
+        return await self._act(self.update(step))
+
     async def _act(self, update: dict[str, object]) -> list[SentMessage]:
         self.standin.clock.advance(2.0)
         mark = self.standin.history_mark()
@@ -49,20 +68,13 @@ class HttpPerson:
         raise TimeoutError(f"the bot did not answer {update}")
 
     async def send(self, text: str) -> list[SentMessage]:
-        return await self._act(self.standin.message_update(self.user, text))
+        return await self.do(Step("text", text))
 
     async def press(self, label: str) -> list[SentMessage]:
-        message = next(
-            m for m in reversed(self.standin.chat_messages(self.user.user_id)) if m.buttons()
-        )
-        matches = [b for b in message.buttons() if label in b.text]
-        assert len(matches) == 1, [b.text for b in message.buttons()]
-        data = matches[0].callback_data
-        assert data is not None
-        return await self._act(self.standin.callback_update(self.user, message, data))
+        return await self.do(Step("press", label))
 
 
-async def _prepare_database(url: str) -> tuple[str, str]:
+async def prepare_database(url: str) -> tuple[str, str]:
     engine = create_engine(url)
     await upgrade(engine)
     async with transaction(session_factory(engine)) as session:
@@ -121,7 +133,7 @@ async def launch(
 
 async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
-    coordinator_token, official_token = await _prepare_database(url)
+    coordinator_token, official_token = await prepare_database(url)
     standin = BotApiStandIn()
     server = StandInServer(standin)
     port = await server.start()
@@ -130,25 +142,11 @@ async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: P
         coordinator = HttpPerson(standin, SimUser(501, "Coco"))
         official = HttpPerson(standin, SimUser(502, "Olga"))
         assert "Coordinator" in (await coordinator.send(f"/start {coordinator_token}"))[0].text
-        assert "Lyon" in (await official.send(f"/start {official_token}"))[0].text
-        await official.send("/pledge")
-        await official.press("Global Refugee Forum 2027")
-        await official.press("Global Compact on Refugees")
-        await official.send("Homes for refugee families")
-        await official.send("The city will provide 200 homes for refugee families by 2028.")
-        await official.press("GCR 1")
-        await official.press("Done")
-        await official.press("Material")
-        await official.press("Done")
-        await official.press("Refugees")
-        await official.press("Done")
-        await official.send("2027-03-01")
-        await official.send("2028-12-31")
-        await official.press("No budget")
-        await official.press("No partners")
-        await official.press("Local")
-        await official.send("Olga Souza, Deputy Mayor, olga@lyon.example.org")
-        replies = await official.press("Submit")
+        join, *wizard, submit = wizard_steps(official_token)
+        assert "Lyon" in (await official.do(join))[0].text
+        for step in wizard:
+            await official.do(step)
+        replies = await official.do(submit)
         assert any("CLA-" in m.text for m in replies)
         last = standin.last_message(501)
         assert last is not None and "New pledge submitted" in last.text
@@ -158,7 +156,8 @@ async def test_run_completes_a_pledge_over_http_and_stops_on_sigterm(tmp_path: P
             c["command"] for c in standin.commands(scope={"type": "chat", "chat_id": 502})
         ]
         assert "pledge" in official_menu and "invite" not in official_menu
-        await _scrape_while_running(log_path, presses=12)
+        presses = sum(step.kind == "press" for step in [*wizard, submit])
+        await _scrape_while_running(log_path, presses=presses)
     finally:
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), TIMEOUT)
@@ -181,7 +180,7 @@ async def logged(log_path: Path, pattern: str) -> re.Match[str]:
 
 async def test_run_with_webhook_takes_updates_telegram_posts(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
-    _coordinator_token, official_token = await _prepare_database(url)
+    _coordinator_token, official_token = await prepare_database(url)
     standin = BotApiStandIn()
     server = StandInServer(standin)
     port = await server.start()
