@@ -26,7 +26,14 @@ from bot.inbox import INBOX_KEY, Inbox, OwedReplies
 from bot.members import load_member
 from bot.metrics import metrics_of
 from bot.ordering import PersonByPerson
-from bot.outage import TELEGRAM_PATIENCE, Outage, backoff, outage_of, retry_seconds
+from bot.outage import (
+    TELEGRAM_PATIENCE,
+    Outage,
+    backoff,
+    maybe_delivered,
+    outage_of,
+    retry_seconds,
+)
 from bot.paste import joined
 from bot.reminders import SENDER_KEY, ReminderSender
 from conversations.common import ack, say
@@ -266,8 +273,10 @@ async def _patiently(call: Callable[[], Awaitable[T]], *, stopping: Callable[[],
             await asyncio.sleep(seconds)
         except TimedOut:
             raise
-        except NetworkError:  # nothing was shown: the same message may be sent again
-            pause = backoff(attempt)
+        except NetworkError as error:
+            if maybe_delivered(error):
+                raise  # as after a timeout: it may be on the person's screen already
+            pause = backoff(attempt)  # nothing was shown: the same message may be sent again
             if waited + pause > TELEGRAM_PATIENCE or stopping():
                 raise
             waited += pause

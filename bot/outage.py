@@ -11,8 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
+import httpx
 from telegram import Update
-from telegram.error import RetryAfter
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot.unreadable import readable
@@ -78,6 +79,13 @@ def retry_seconds(error: RetryAfter) -> float:
     """How long a 429 asks to wait (PTB gives seconds or a timedelta, by its settings)."""
     wait = error.retry_after
     return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
+def maybe_delivered(error: NetworkError) -> bool:
+    """Whether a call that failed may have reached Telegram all the same: the connection
+    broke after the request went out, before the answer came back. Sending it again could
+    show the message twice. (A 5xx answer, a refused or dropped connection: nothing shown.)"""
+    return isinstance(error.__cause__, httpx.ReadError | httpx.RemoteProtocolError)
 
 
 def backoff(attempt: int) -> float:

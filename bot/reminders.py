@@ -27,7 +27,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, T
 from telegram.ext import Application, CallbackContext
 
 from bot.metrics import Metrics
-from bot.outage import TELEGRAM_PATIENCE, backoff, retry_seconds
+from bot.outage import TELEGRAM_PATIENCE, backoff, maybe_delivered, retry_seconds
 from bot.services import Services
 from conversations import reminders as texts
 from conversations.notices import render_notice
@@ -417,7 +417,10 @@ class ReminderSender:
             except TimedOut:
                 # Telegram may have shown it: sending again could show it twice.
                 return Outcome(delivery_id, DeliveryStatus.FAILED, error=UNCERTAIN)
-            except NetworkError as error:  # 5xx or no connection: nothing was shown
+            except NetworkError as error:
+                if maybe_delivered(error):  # the connection broke after it went out
+                    return Outcome(delivery_id, DeliveryStatus.FAILED, error=UNCERTAIN)
+                # 5xx or no connection: nothing was shown
                 pause = backoff(min(attempt, 10))
                 if waited + pause > TELEGRAM_PATIENCE or self.stopping:
                     return self._retry_or_fail(send.delivery, str(error))

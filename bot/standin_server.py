@@ -20,7 +20,7 @@ from typing import Final
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.standin import BotApiStandIn, UploadedFile
-from bot.standin.records import StandInDropped, StandInTimeout
+from bot.standin.records import StandInDropped, StandInReset, StandInTimeout
 
 _MAX_BODY: Final = 64 * 1024 * 1024
 _HEADER_PARAM: Final = re.compile(r';\s*([^=;\s]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
@@ -91,7 +91,7 @@ class StandInServer:
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass  # the client went away; nothing to answer
-        except (StandInDropped, StandInTimeout):
+        except (StandInDropped, StandInReset, StandInTimeout):
             pass  # a fault or trap: the connection is cut without an answer
         except asyncio.CancelledError:
             # stop() cancels in-flight long polls. Nobody awaits this task, and ending it

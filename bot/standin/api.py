@@ -39,6 +39,7 @@ from bot.standin.records import (
     SentMessage,
     SimUser,
     StandInDropped,
+    StandInReset,
     StandInTimeout,
     Trap,
     UploadedFile,
@@ -219,12 +220,14 @@ class BotApiStandIn:
             fault = None
         if fault is not None and fault.kind == "drop":
             raise StandInDropped(method)
-        if fault is not None and fault.kind != "timeout":
+        if fault is not None and fault.kind not in ("timeout", "reset"):
             return self._refuse(call, fault.error())
         try:
             result = await self._invoke(call)
         except ApiError as error:
             return self._refuse(call, error)
+        if fault is not None and fault.kind == "reset":  # done, then the connection broke
+            raise StandInReset(method)
         if fault is not None:  # done, but the answer never reaches the bot
             raise StandInTimeout(method)
         if trap is not None:

@@ -96,8 +96,9 @@ def _bad_request(detail: str) -> ApiError:
 
 
 # "timeout": done, but the answer is lost; "drop": the connection dropped before Telegram
-# got the call, so nothing was done; "ok": this call goes through.
-FaultKind = Literal["502", "429", "timeout", "drop", "ok"]
+# got the call, so nothing was done; "reset": done, then the connection broke before the
+# answer; "ok": this call goes through.
+FaultKind = Literal["500", "502", "429", "timeout", "drop", "reset", "ok"]
 
 
 class StandInTimeout(Exception):
@@ -106,6 +107,10 @@ class StandInTimeout(Exception):
 
 class StandInDropped(Exception):
     """A call whose connection dropped before it reached the stand-in: nothing was done."""
+
+
+class StandInReset(Exception):
+    """A call the stand-in carried out, whose connection then broke before the answer."""
 
 
 @dataclass(frozen=True)
@@ -130,4 +135,6 @@ class Fault:
     def error(self) -> ApiError:
         if self.kind == "429":
             return ApiError(429, "Too Many Requests: retry after 1", retry_after=1, violation=False)
+        if self.kind == "500":
+            return ApiError(500, "Internal Server Error", violation=False)
         return ApiError(502, "Bad Gateway", violation=False)

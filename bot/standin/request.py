@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import httpx
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.standin.records import StandInDropped, StandInTimeout, UploadedFile
+from bot.standin.records import StandInDropped, StandInReset, StandInTimeout, UploadedFile
 
 if TYPE_CHECKING:
     from bot.standin.api import BotApiStandIn
@@ -61,4 +62,11 @@ class StandInRequest(BaseRequest):
         except StandInTimeout as lost:
             raise TimedOut(f"no answer to {lost}") from None
         except StandInDropped as dropped:
-            raise NetworkError(f"connection dropped before {dropped}") from None
+            raise NetworkError(f"connection dropped before {dropped}") from httpx.ConnectError(
+                "connection dropped"
+            )
+        except StandInReset as reset:
+            # As PTB's own HTTPXRequest raises it when the server hangs up before answering.
+            raise NetworkError(f"connection broke after {reset}") from httpx.RemoteProtocolError(
+                "Server disconnected without sending a response."
+            )

@@ -43,9 +43,11 @@ def _attempts_while_down() -> int:
 # Beyond the engine's retries: every attempt at the call fails.
 FAULTS: list[tuple[FaultKind, int]] = [
     ("502", _attempts_while_down()),
+    ("500", _attempts_while_down()),
     ("429", ATTEMPTS),
     ("timeout", 1),
     ("drop", 1),  # the connection dropped before Telegram got the call: sent again
+    ("reset", 1),  # the connection broke after Telegram acted: never sent again
 ]
 
 
@@ -124,7 +126,7 @@ async def test_a_progress_report_stays_saved_when_the_card_after_it_fails(
     assert APOLOGY not in texts(replies)
     assert "Progress report saved" in texts(replies)
     # A timed-out message is never sent again: it may have arrived.
-    if kind == "timeout":
+    if kind in ("timeout", "reset"):
         assert methods_of(standin, mark).count("sendMessage") == 2
     assert await state_of(sessions, 22) is None
 
@@ -206,7 +208,10 @@ async def test_submitting_is_committed_before_anyone_is_told(
     assert note is not None and f"New pledge submitted: {pledge.reference}" in note.text
 
 
-@pytest.mark.parametrize(("kind", "times"), [("502", 1), ("429", 6), ("timeout", 1)])
+@pytest.mark.parametrize(
+    ("kind", "times"),
+    [("502", 1), ("500", 1), ("429", 6), ("timeout", 1), ("drop", 1), ("reset", 1)],
+)
 async def test_a_notice_to_a_coordinator_arrives_once_after_telegram_recovers(
     app: PledgeApplication,
     standin: BotApiStandIn,
@@ -236,7 +241,7 @@ async def test_a_notice_to_a_coordinator_arrives_once_after_telegram_recovers(
     async with transaction(sessions) as session:
         notice = (await session.exec(select(Notice))).one()
     # A timed-out send may have arrived (here it did): recorded as uncertain, never resent.
-    expected = DeliveryStatus.FAILED if kind == "timeout" else DeliveryStatus.SENT
+    expected = DeliveryStatus.FAILED if kind in ("timeout", "reset") else DeliveryStatus.SENT
     assert notice.status == expected.value, notice
 
 
