@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,6 +37,48 @@ async def find_or_create_locality(
         session.add(locality)
         await session.flush()
     return locality
+
+
+async def find_or_create_localities(
+    *, session: AsyncSession, places: Iterable[tuple[str, str]], batch: int = 500
+) -> dict[tuple[str, str], int]:
+    """The ids of the localities named (name, country), by (name_key, country), those that are
+    new created: a few statements for many places (an import), `batch` looked up at a time."""
+    wanted: dict[tuple[str, str], str] = {}
+    for name, country in places:
+        wanted.setdefault((name_key(name), country.upper()), name)
+
+    async def look_up(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        found: dict[tuple[str, str], int] = {}
+        for start in range(0, len(keys), batch):
+            chunk = {key for key, _ in keys[start : start + batch]}
+            statement = select(Locality.id, Locality.name_key, Locality.country).where(
+                col(Locality.name_key).in_(chunk)
+            )
+            for locality_id, key, country in await session.exec(statement):
+                if (key, country) in wanted and locality_id is not None:
+                    found[(key, country)] = locality_id
+        return found
+
+    found = await look_up(list(wanted))
+    new = [k for k in wanted if k not in found]
+    if new:
+        # Rows, not models: building thousands of models takes seconds.
+        model = Locality(name="", name_key="", country="")
+        table = Locality.__table__  # type: ignore[attr-defined]
+        defaults = {c.key: getattr(model, c.key) for c in table.columns if not c.primary_key}
+        rows = [
+            {
+                **defaults,
+                "name": " ".join(wanted[k].split())[:200],
+                "name_key": k[0],
+                "country": k[1],
+            }
+            for k in new
+        ]
+        await session.exec(insert(table), params=rows)
+        found |= await look_up(new)
+    return found
 
 
 async def get_locality(*, session: AsyncSession, locality_id: int) -> Locality | None:

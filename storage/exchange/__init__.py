@@ -8,8 +8,8 @@ two decimals, partners as `Name (CC)`. Translated headers and labels are the bus
 
 The modules, each doing one job: `layout` (the columns and codes, records as rows), `stream`
 (pledges read out of the database), `write` (CSV and XLSX files out), `read` (CSV and XLSX
-files in), `validate` (their rows checked), `load` (the import written to the database) and
-`files` (both export files built off the event loop).
+files in), `validate` (their rows checked), `problems` (what is wrong, as codes), `load` (the
+import written to the database) and `files` (both export files built off the event loop).
 """
 
 from storage.exchange.files import ExportFiles, build_export_files
@@ -25,12 +25,13 @@ from storage.exchange.layout import (
     partners_code,
 )
 from storage.exchange.load import import_file
-from storage.exchange.read import ImportFileError
+from storage.exchange.problems import FILE_ROW, ImportFileError, Problem, Trouble
 from storage.exchange.stream import ExportError, ExportFilter
 from storage.exchange.write import export_csv, export_xlsx
 
 __all__ = [
     "CODES",
+    "FILE_ROW",
     "PLEDGE_COLUMNS",
     "REPORT_COLUMNS",
     "Cell",
@@ -39,8 +40,10 @@ __all__ = [
     "ExportFilter",
     "ImportFileError",
     "PledgeRecord",
+    "Problem",
     "ReportRecord",
     "RowFormat",
+    "Trouble",
     "build_export_files",
     "export_csv",
     "export_xlsx",

@@ -1,13 +1,18 @@
-"""Imported rows checked cell by cell against the codes layout and the database."""
+"""Imported rows checked cell by cell against the codes layout and the database.
+
+The first pass (`validate`) reads every row once, keeping only what later checks need (each
+reference's first row, the rows with problems); the second (`pledges_to_write`,
+`reports_to_write`) reads the file again and hands over the rows to write, checked anew."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from babel import Locale
 from babel.numbers import list_currencies
@@ -29,7 +34,8 @@ from storage.exchange.layout import (
     REPORT_COLUMNS,
     TRUE,
 )
-from storage.exchange.read import Table
+from storage.exchange.problems import Problem, Trouble
+from storage.exchange.read import Sheet
 from storage.forums import LANGUAGE_KEY
 from storage.models import (
     GCM_OBJECTIVES,
@@ -47,19 +53,11 @@ from storage.models import (
 )
 from storage.pledges import EMAIL, REFERENCE
 
-
-@dataclass(frozen=True)
-class Problem:
-    """What is wrong with one cell (or a whole row or file: row 1 is the header)."""
-
-    sheet: str
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.sheet}, row {self.row}" + (f", {self.column}" if self.column else "")
-        return f"{where}: {self.message}"
+_T = TypeVar("_T")
+BATCH = 500  # rows checked, or written, at a time: references looked up in one IN (...)
+MAX_LISTED = 1000  # problems kept to be shown; the others are only counted
+# What PostgreSQL cannot keep in a text column (NUL), or UTF-8 cannot encode (lone surrogates).
+FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass
@@ -106,15 +104,15 @@ class _Cells:
         self.sheet, self.row, self.values = sheet, row, values
         self.problems: list[Problem] = []
 
-    def problem(self, column: str, message: str) -> None:
-        self.problems.append(Problem(self.sheet, self.row, column, message))
+    def problem(self, column: str, trouble: Trouble, **values: str | int | tuple[str, ...]) -> None:
+        self.problems.append(Problem(self.sheet, self.row, column, trouble, values))
 
     def text(self, column: str, *, required: bool = False, maximum: int = MAX_NAME) -> str:
         value = self.values.get(column, "").strip()
         if required and not value:
-            self.problem(column, "required")
+            self.problem(column, Trouble.REQUIRED)
         elif len(value) > maximum:
-            self.problem(column, f"at most {maximum} characters, not {len(value)}")
+            self.problem(column, Trouble.TOO_LONG, maximum=maximum, length=len(value))
         return value
 
     def codes(self, column: str, known: Iterable[str]) -> list[str]:
@@ -122,7 +120,7 @@ class _Cells:
         found: list[str] = []
         for part in self._parts(column):
             if part not in allowed:
-                self.problem(column, f"unknown code {part!r}: use {', '.join(sorted(allowed))}")
+                self.problem(column, Trouble.UNKNOWN_CODE, value=part, codes=tuple(sorted(allowed)))
             elif part not in found:
                 found.append(part)
         return found
@@ -132,7 +130,11 @@ class _Cells:
         for part in self._parts(column):
             if not part.isdigit() or int(part) not in allowed:
                 self.problem(
-                    column, f"{part!r} is not an objective {allowed.start}-{allowed.stop - 1}"
+                    column,
+                    Trouble.NOT_AN_OBJECTIVE,
+                    value=part,
+                    first=allowed.start,
+                    last=allowed.stop - 1,
                 )
             elif int(part) not in found:
                 found.append(int(part))
@@ -145,7 +147,7 @@ class _Cells:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            self.problem(column, f"{value!r} is not a date like 2027-03-15")
+            self.problem(column, Trouble.NOT_A_DATE, value=value)
             return None
 
     def flag(self, column: str) -> bool:
@@ -154,14 +156,14 @@ class _Cells:
             return False
         if value in (TRUE, "yes", "1"):
             return True
-        self.problem(column, f"{value!r} is not true or false")
+        self.problem(column, Trouble.NOT_A_FLAG, value=value)
         return False
 
     def choice(self, column: str, known: Iterable[str]) -> str:
         value = self.values.get(column, "").strip()
         allowed = list(known)
         if value not in allowed:
-            self.problem(column, f"{value!r} is not one of {', '.join(allowed)}")
+            self.problem(column, Trouble.NOT_A_CHOICE, value=value, choices=tuple(allowed))
         return value
 
     def _parts(self, column: str) -> list[str]:
@@ -169,61 +171,82 @@ class _Cells:
         return [p.strip() for p in value.split(LIST_SEPARATOR) if p.strip()]
 
 
-def _check_header(table: Table, columns: Sequence[str]) -> list[Problem]:
+def _check_header(sheet: Sheet, columns: Sequence[str]) -> list[Problem]:
     problems = [
-        Problem(table.sheet, 1, c, "missing column")
+        Problem(sheet.name, 1, c, Trouble.MISSING_COLUMN)
         for c in columns
-        if c not in table.header and c not in DERIVED_COLUMNS and c not in OPTIONAL_COLUMNS
+        if c not in sheet.header and c not in DERIVED_COLUMNS and c not in OPTIONAL_COLUMNS
     ]
-    problems += [
-        Problem(table.sheet, 1, c or "?", "unknown column: headers must be the column codes")
-        for c in table.header
-        if c not in columns
-    ]
+    first: dict[str, int] = {}
+    for position, c in enumerate(sheet.header, start=1):
+        if c not in columns:
+            problems.append(Problem(sheet.name, 1, c or "?", Trouble.UNKNOWN_COLUMN))
+        elif c in first:
+            problems.append(
+                Problem(
+                    sheet.name,
+                    1,
+                    c,
+                    Trouble.REPEATED_COLUMN,
+                    {"first": first[c], "second": position},
+                )
+            )
+        first.setdefault(c, position)
     return problems
 
 
+def _check_characters(cells: _Cells) -> None:
+    """Text PostgreSQL would refuse on writing is refused here, so a dry run says so too."""
+    for column, value in cells.values.items():
+        found = FORBIDDEN.search(value)
+        if found is not None:
+            cells.problem(column, Trouble.FORBIDDEN_CHARACTER, character=f"U+{ord(found[0]):04X}")
+
+
 def _check_pledge(
-    table: Table, row: int, values: Mapping[str, str], forums: Mapping[str, int]
+    sheet: str, row: int, values: Mapping[str, str], forums: Mapping[str, int]
 ) -> tuple[_PledgeIn | None, list[Problem]]:
-    cells = _Cells(table.sheet, row, values)
+    cells = _Cells(sheet, row, values)
+    _check_characters(cells)
     reference = cells.text("reference", required=True, maximum=20)
     matched = REFERENCE.match(reference)
     if reference and matched is None:
-        cells.problem("reference", f"{reference!r} is not a reference like CLA-2027-0042")
+        cells.problem("reference", Trouble.NOT_A_REFERENCE, value=reference)
     locality = cells.text("locality", required=True)
     country = cells.text("country", required=True).upper()
     if country and country not in COUNTRIES:
-        cells.problem("country", f"{country!r} is not an ISO 3166-1 alpha-2 country code")
+        cells.problem("country", Trouble.NOT_A_COUNTRY, value=country)
     forum_code = cells.text("forum").upper()
     if forum_code and forum_code not in forums:
-        cells.problem("forum", f"there is no forum {forum_code!r}")
+        cells.problem("forum", Trouble.NO_SUCH_FORUM, value=forum_code)
     compacts = cells.codes("compacts", [c.value for c in Compact])
     if not compacts and not cells.values.get("compacts", "").strip():
-        cells.problem("compacts", "required")
+        cells.problem("compacts", Trouble.REQUIRED)
     title = cells.text("title", required=True, maximum=MAX_TITLE)
     description = cells.text("description", required=True, maximum=MAX_DESCRIPTION)
     gcm = cells.numbers("gcm_objectives", GCM_OBJECTIVES)
     gcr = cells.numbers("gcr_objectives", GCR_OBJECTIVES)
     for compact, chosen in ((Compact.GCM.value, gcm), (Compact.GCR.value, gcr)):
         if chosen and compact not in compacts:
-            cells.problem(f"{compact}_objectives", f"objectives given but {compact} not chosen")
+            cells.problem(
+                f"{compact}_objectives", Trouble.OBJECTIVES_WITHOUT_COMPACT, compact=compact
+            )
     support = cells.codes("support_types", [s.value for s in SupportType])
     groups = cells.codes("target_groups", [g.value for g in TargetGroup])
     starts_on, ends_on = cells.day("starts_on"), cells.day("ends_on")
     ongoing = cells.flag("ongoing")
     if starts_on and ends_on and ends_on < starts_on:
-        cells.problem("ends_on", "ends before it starts")
+        cells.problem("ends_on", Trouble.ENDS_BEFORE_START)
     if ongoing and ends_on:
-        cells.problem("ends_on", "an ongoing pledge has no end date")
+        cells.problem("ends_on", Trouble.ONGOING_WITH_END)
     amount = _amount(cells)
     currency = cells.text("currency", maximum=3).upper()
     if currency and currency not in CURRENCIES:
-        cells.problem("currency", f"{currency!r} is not an ISO 4217 currency code")
+        cells.problem("currency", Trouble.NOT_A_CURRENCY, value=currency)
     if amount is not None and not currency:
-        cells.problem("currency", "required with an amount")
+        cells.problem("currency", Trouble.REQUIRED_WITH_AMOUNT)
     if currency and amount is None:
-        cells.problem("amount", "required with a currency")
+        cells.problem("amount", Trouble.REQUIRED_WITH_CURRENCY)
     states = [s.value for s in WorkflowState if s is not WorkflowState.DRAFT]
     state = cells.choice("state", states)
     stage = cells.choice("stage", [s.value for s in Stage])
@@ -231,7 +254,7 @@ def _check_pledge(
     contact = cells.text("contact")
     language = cells.text("language", required=True, maximum=16)
     if language and not LANGUAGE_KEY.match(language):
-        cells.problem("language", f"{language!r} is not a language code like en or pt_BR")
+        cells.problem("language", Trouble.NOT_A_LANGUAGE, value=language)
     partners = _partners(cells, locality, country)
     un_form = _un_form_fields(cells)
     if cells.problems or matched is None:
@@ -284,19 +307,19 @@ def _un_form_fields(cells: _Cells) -> dict[str, Any]:
     countries = cells.codes("beneficiary_countries", COUNTRIES)
     email = cells.text("contact_email", maximum=254).lower()
     if email and not EMAIL.fullmatch(email):
-        cells.problem("contact_email", f"{email!r} is not an e-mail address")
+        cells.problem("contact_email", Trouble.NOT_AN_EMAIL, value=email)
     others = []
     for part in cells.values.get("other_partners", "").split("; "):
         if not part.strip():
             continue
         found = OTHER_PARTNER.match(part.strip())
         if found is None or found[2] not in {k.value for k in PartnerKind}:
-            cells.problem("other_partners", f"{part.strip()!r} is not like 'Name [un_agency]'")
+            cells.problem("other_partners", Trouble.NOT_AN_OTHER_PARTNER, value=part.strip())
             continue
         others.append({"name": found[1][:100], "kind": found[2]})
     url = cells.text("project_url", maximum=500)
     if url and not url.lower().startswith(("http://", "https://")):
-        cells.problem("project_url", f"{url!r} is not a web address starting with https://")
+        cells.problem("project_url", Trouble.NOT_A_WEB_ADDRESS, value=url)
     return {
         "other_partners": others,
         "matching_reference": cells.text("matching_reference", maximum=40).upper(),
@@ -323,13 +346,13 @@ def _amount(cells: _Cells) -> Decimal | None:
     try:
         amount = Decimal(value)
     except InvalidOperation:
-        cells.problem("amount", f"{value!r} is not an amount like 250000.00")
+        cells.problem("amount", Trouble.NOT_AN_AMOUNT, value=value)
         return None
     if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
-        cells.problem("amount", f"{value!r} is not an amount from 0 to {MAX_AMOUNT}")
+        cells.problem("amount", Trouble.AMOUNT_OUT_OF_RANGE, value=value, maximum=str(MAX_AMOUNT))
         return None
     if amount != amount.quantize(Decimal("0.01")):
-        cells.problem("amount", f"{value!r} has more than two decimals")
+        cells.problem("amount", Trouble.TOO_MANY_DECIMALS, value=value)
         return None
     return amount.quantize(Decimal("0.01"))
 
@@ -339,22 +362,23 @@ def _partners(cells: _Cells, locality: str, country: str) -> list[tuple[str, str
     for part in cells._parts("partners"):
         matched = PARTNER.match(part)
         if matched is None:
-            cells.problem("partners", f"{part!r} is not a partner like Lyon (FR)")
+            cells.problem("partners", Trouble.NOT_A_PARTNER, value=part)
             continue
         name, code = matched.group(1).strip(), matched.group(2).upper()
         if code not in COUNTRIES:
-            cells.problem("partners", f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+            cells.problem("partners", Trouble.NOT_A_COUNTRY, value=code)
         elif (name.casefold(), code) == (locality.casefold(), country):
-            cells.problem("partners", "a locality is not its own partner")
+            cells.problem("partners", Trouble.OWN_PARTNER)
         elif (name, code) not in found:
             found.append((name, code))
     return found
 
 
 def _check_report(
-    table: Table, row: int, values: Mapping[str, str]
+    sheet: str, row: int, values: Mapping[str, str]
 ) -> tuple[_ReportIn | None, list[Problem]]:
-    cells = _Cells(table.sheet, row, values)
+    cells = _Cells(sheet, row, values)
+    _check_characters(cells)
     reference = cells.text("reference", required=True, maximum=20)
     when_text = cells.text("reported_at", required=True)
     reported_at: datetime | None = None
@@ -362,7 +386,7 @@ def _check_report(
         try:
             reported_at = datetime.fromisoformat(when_text.replace("Z", "+00:00"))
         except ValueError:
-            cells.problem("reported_at", f"{when_text!r} is not a time like 2027-03-15T10:00:00Z")
+            cells.problem("reported_at", Trouble.NOT_A_TIME, value=when_text)
         else:
             if reported_at.tzinfo is None:
                 reported_at = reported_at.replace(tzinfo=UTC)
@@ -376,7 +400,7 @@ def _check_report(
         except ValueError:
             parsed = None
         if not isinstance(parsed, dict):
-            cells.problem("figures", 'figures are a JSON object like {"people": 200}')
+            cells.problem("figures", Trouble.NOT_FIGURES)
         else:
             figures = parsed
     reported_by = cells.text("reported_by")
@@ -385,58 +409,126 @@ def _check_report(
     return _ReportIn(row, reference, reported_at, stage, narrative, figures, reported_by), []
 
 
-async def validate(
-    *, session: AsyncSession, pledges: Table, reports: Table | None
-) -> tuple[list[_PledgeIn], list[_ReportIn], list[Problem]]:
-    """Every row and column checked; the good rows and every problem found."""
-    problems = _check_header(pledges, PLEDGE_COLUMNS)
+@dataclass
+class Validation:
+    """What the first pass found: the problems, how many rows are good, and what the second
+    pass needs to hand over the same rows (those with problems, the forums by code)."""
+
+    problems: list[Problem] = field(default_factory=list)  # the first MAX_LISTED
+    problem_count: int = 0
+    pledges: int = 0
+    reports: int = 0
+    bad_pledge_rows: set[int] = field(default_factory=set)
+    bad_report_rows: set[int] = field(default_factory=set)
+    forums: dict[str, int] = field(default_factory=dict)
+
+    def note(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.problem_count += 1
+            if len(self.problems) < MAX_LISTED:
+                self.problems.append(problem)
+
+
+def batches(items: Iterable[_T], size: int = BATCH) -> Iterator[list[_T]]:
+    """`items` a list of `size` at a time."""
+    batch: list[_T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def _existing(session: AsyncSession, references: Iterable[str]) -> set[str]:
+    given = {r for r in references if r}
+    if not given:
+        return set()
+    statement = select(Pledge.reference).where(col(Pledge.reference).in_(given))
+    return {r for r in (await session.exec(statement)).all() if r is not None}
+
+
+async def validate(*, session: AsyncSession, pledges: Sheet, reports: Sheet | None) -> Validation:
+    """Every row and column checked, reading the file once."""
+    found = Validation()
+    found.note(_check_header(pledges, PLEDGE_COLUMNS))
     if reports is not None:
-        problems += _check_header(reports, REPORT_COLUMNS)
-    if problems:
-        return [], [], problems  # with columns missing, each row would repeat it
-    forums = {f.code: f.id for f in (await session.exec(select(Forum))).all() if f.id}
-    given = [v.get("reference", "").strip() for _, v in pledges.rows]
-    existing = set(
-        (await session.exec(select(Pledge.reference).where(col(Pledge.reference).in_(given)))).all()
-    )
-    good: list[_PledgeIn] = []
-    seen: dict[str, int] = {}
-    for row, values in pledges.rows:
-        checked, found = _check_pledge(pledges, row, values, forums)
-        reference = values.get("reference", "").strip()
-        if reference in existing:
-            found.append(Problem(pledges.sheet, row, "reference", f"{reference} already exists"))
-        elif reference and reference in seen:
-            found.append(
-                Problem(
-                    pledges.sheet, row, "reference", f"{reference} is also on row {seen[reference]}"
-                )
-            )
-        seen.setdefault(reference, row)
-        problems += found
-        if checked is not None and not found:
-            good.append(checked)
-    good_reports: list[_ReportIn] = []
-    if reports is not None:
-        importable = {p.reference for p in good}
-        for row, values in reports.rows:
-            report, found = _check_report(reports, row, values)
-            if report is not None and report.reference not in seen:
-                found.append(
+        found.note(_check_header(reports, REPORT_COLUMNS))
+    if found.problem_count:
+        return found  # with columns missing, each row would repeat it
+    found.forums = {f.code: f.id for f in (await session.exec(select(Forum))).all() if f.id}
+    first_row: dict[str, int] = {}  # each reference's first row
+    for batch in batches(pledges.rows()):
+        existing = await _existing(session, (v.get("reference", "").strip() for _, v in batch))
+        for row, values in batch:
+            _, problems = _check_pledge(pledges.name, row, values, found.forums)
+            reference = values.get("reference", "").strip()
+            if reference in existing:
+                problems.append(
                     Problem(
-                        reports.sheet, row, "reference", f"no pledge {report.reference} in the file"
-                    )
-                )
-            elif report is not None and report.reference not in importable:
-                found.append(
-                    Problem(
-                        reports.sheet,
+                        pledges.name,
                         row,
                         "reference",
-                        f"its pledge {report.reference} has problems",
+                        Trouble.ALREADY_EXISTS,
+                        {"reference": reference},
                     )
                 )
-            problems += found
-            if report is not None and not found:
-                good_reports.append(report)
-    return good, good_reports, problems
+            elif reference and reference in first_row:
+                problems.append(
+                    Problem(
+                        pledges.name,
+                        row,
+                        "reference",
+                        Trouble.ALSO_ON_ROW,
+                        {"reference": reference, "row": first_row[reference]},
+                    )
+                )
+            if reference:
+                first_row.setdefault(reference, row)
+            if problems:
+                found.bad_pledge_rows.add(row)
+                found.note(problems)
+            else:
+                found.pledges += 1
+    for row, values in reports.rows() if reports is not None else ():
+        assert reports is not None
+        report, problems = _check_report(reports.name, row, values)
+        if report is not None:
+            first = first_row.get(report.reference)
+            if first is None:
+                trouble = Trouble.NO_PLEDGE_IN_FILE
+            elif first in found.bad_pledge_rows:
+                trouble = Trouble.PLEDGE_HAS_PROBLEMS
+            else:
+                trouble = None
+            if trouble is not None:
+                problems.append(
+                    Problem(
+                        reports.name, row, "reference", trouble, {"reference": report.reference}
+                    )
+                )
+        if problems:
+            found.bad_report_rows.add(row)
+            found.note(problems)
+        else:
+            found.reports += 1
+    return found
+
+
+def pledges_to_write(sheet: Sheet, found: Validation) -> Iterator[_PledgeIn]:
+    """The second pass: the pledges the first found good, read and checked again."""
+    for row, values in sheet.rows():
+        if row not in found.bad_pledge_rows:
+            checked, problems = _check_pledge(sheet.name, row, values, found.forums)
+            if checked is not None and not problems:
+                yield checked
+
+
+def reports_to_write(sheet: Sheet, found: Validation) -> Iterator[_ReportIn]:
+    """The second pass over the progress reports."""
+    for row, values in sheet.rows():
+        if row not in found.bad_report_rows:
+            checked, problems = _check_report(sheet.name, row, values)
+            if checked is not None and not problems:
+                yield checked

@@ -428,9 +428,9 @@ def test_export_to_a_path_and_import_with_dry_run(
         writer.writerow(row)
 
     assert _run(monkeypatch, tmp_path, "import", str(given), "--dry-run", **source) == 0
-    assert "dry run: 1 pledges" in capsys.readouterr().out
+    assert "Dry run: 1 pledge and 0 progress reports are fine" in capsys.readouterr().out
     assert _run(monkeypatch, tmp_path, "import", str(given), **source) == 0
-    assert "imported 1 pledges" in capsys.readouterr().out
+    assert "Imported 1 pledge and 0 progress reports." in capsys.readouterr().out
     # The same file again: every row is a duplicate, reported by row and column.
     assert _run(monkeypatch, tmp_path, "import", str(given), **source) == 1
     assert "pledges, row 2, reference: CLA-2023-0012 already exists" in capsys.readouterr().out
@@ -509,7 +509,7 @@ def test_a_file_exported_before_the_un_form_fields_still_imports(
         writer.writerow(row)
     database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'older.sqlite3'}"}
     assert _run(monkeypatch, tmp_path, "import", str(given), **database) == 0
-    assert "imported 1 pledges" in capsys.readouterr().out
+    assert "Imported 1 pledge and 0 progress reports." in capsys.readouterr().out
 
 
 def test_db_backup_copies_a_live_sqlite_database_whole(
