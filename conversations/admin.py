@@ -14,14 +14,14 @@ from conversations.flow import COORDINATORS, Button, ButtonData, Command, Flow, 
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import Option, choice_keyboard
 from conversations.onboarding import set_command_menu
-from conversations.parsing import check_length, country_name, read_country
+from conversations.parsing import check_name, country_name, read_country
 from conversations.vocabulary import ROLES, label
 from storage.access_requests import decide_access_request, get_access_request
 from storage.conversation_state import clear_state, set_state
 from storage.invites import issue_invite
 from storage.localities import find_or_create_locality
 from storage.members import get_member, grant_role
-from storage.models import AccessRequestStatus, ConversationState, NoticeKind, Role
+from storage.models import AccessRequestStatus, ConversationState, Member, NoticeKind, Role
 
 INVITE = "invite"
 LOCALITY, COUNTRY = "locality", "country"
@@ -110,7 +110,7 @@ async def on_invite_answer(update: Update, ctx: PledgeContext) -> None:
         return
     text = " ".join(typed.split())
     if state.step == LOCALITY:
-        problem = check_length(text, minimum=2, maximum=120)
+        problem = check_name(text, minimum=2, maximum=120)
         if problem:
             say(ctx, problem_text(t, problem))
             return
@@ -174,16 +174,11 @@ async def on_decision(update: Update, ctx: PledgeContext, data: DecideAccess) ->
         if not await decide_access_request(
             session=session, request=request, approve=approve, decided_by_id=ctx.member.id or 0
         ):
-            decided = label(
-                t,
-                {
-                    AccessRequestStatus.APPROVED.value: t.plain("approved"),
-                    AccessRequestStatus.REJECTED.value: t.plain("rejected"),
-                },
-                request.status,
-            )
-            ack(ctx, t.plain("Already decided: %(decision)s.", decision=decided), alert=True)
-            close_keyboard(ctx)
+            decider = await get_member(session=session, member_id=request.decided_by_id or 0)
+            ack(ctx, _already_decided(t, request.status, decider), alert=True)
+            if request.decided_by_id != ctx.member.id:
+                # This card still has its buttons; the decider's own was replaced already.
+                close_keyboard(ctx)
             return
         person = await get_member(session=session, member_id=request.member_id)
         # Someone who joined by invitation meanwhile keeps that role, and hears nothing more.
@@ -212,6 +207,23 @@ async def on_decision(update: Update, ctx: PledgeContext, data: DecideAccess) ->
     replace(ctx, outcome, None)
     if person is not None and approve and not already_in:
         set_command_menu(ctx, person)
+
+
+def _already_decided(t: Translator, status: str, decider: Member | None) -> str:
+    """What a coordinator who was a moment too late is told: what was decided, and by whom."""
+    decided = label(
+        t,
+        {
+            AccessRequestStatus.APPROVED.value: t.plain("approved"),
+            AccessRequestStatus.REJECTED.value: t.plain("rejected"),
+        },
+        status,
+    )
+    if decider is None or not decider.display_name:
+        return t.plain("Already decided: %(decision)s.", decision=decided)
+    return t.plain(
+        "Already decided by %(name)s: %(decision)s.", name=decider.display_name, decision=decided
+    )
 
 
 FLOW = Flow(

@@ -114,6 +114,17 @@ def problem_text(t: Translator, problem: TextProblem) -> Html:
     """A refused text, explained."""
     if problem.code == "empty":
         return t.gettext("Please send some text.")
+    if problem.code == "invisible":
+        return t.gettext(
+            "Nothing in that can be seen: it has only spaces or invisible characters. Please "
+            "write it with letters or digits."
+        )
+    if problem.code == "direction":
+        return t.gettext(
+            "That has a control character for the direction of text (right-to-left or "
+            "left-to-right) that is never closed, and it would turn around the text shown "
+            "after it. Please send it again without it."
+        )
     if problem.code == "short":
         return t.gettext(
             "That is %(length)s characters; please write at least %(limit)s.",

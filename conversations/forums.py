@@ -53,7 +53,7 @@ from conversations.i18n import N_
 from conversations.keyboards import which_date
 from conversations.parsing import (
     AmbiguousDate,
-    check_length,
+    check_name,
     read_date,
     read_date_time,
     read_offsets,
@@ -352,7 +352,7 @@ async def _typed_name(update: Update, ctx: PledgeContext) -> tuple[ConversationS
         return None
     state, text = typed
     text = " ".join(text.split())
-    problem = check_length(text, minimum=NAME_LIMITS[0], maximum=NAME_LIMITS[1])
+    problem = check_name(text, minimum=NAME_LIMITS[0], maximum=NAME_LIMITS[1])
     if problem:
         say(ctx, problem_text(ctx.t, problem))
         return None
@@ -471,7 +471,7 @@ async def on_location(update: Update, ctx: PledgeContext) -> None:
     state, text = typed
     text = " ".join(text.split())
     if text != CLEAR:
-        problem = check_length(text, minimum=LOCATION_LIMITS[0], maximum=LOCATION_LIMITS[1])
+        problem = check_name(text, minimum=LOCATION_LIMITS[0], maximum=LOCATION_LIMITS[1])
         if problem:
             say(ctx, problem_text(ctx.t, problem))
             return

@@ -40,14 +40,52 @@ class Html(str):
 
 
 def escape(value: object) -> Html:
-    """Text made safe for Telegram HTML: `Html` passes through, anything else is escaped."""
+    """Text made safe for Telegram HTML: `Html` passes through, anything else is escaped, and
+    a direction control left open in it is closed, so it cannot turn the rest of a card."""
     if isinstance(value, Html):
         return value
-    return Html(html.escape(str(value), quote=True))
+    return Html(html.escape(close_directions(str(value)), quote=True))
 
 
 # First-strong isolate … pop directional isolate: an inserted value keeps its own direction.
 FSI, PDI = "\u2068", "\u2069"
+# Embeddings and overrides (LRE, RLE, LRO, RLO) end at PDF; isolates (LRI, RLI, FSI) at PDI.
+EMBEDDINGS, PDF = frozenset("\u202a\u202b\u202d\u202e"), "\u202c"
+ISOLATES = frozenset("\u2066\u2067\u2068")
+DIRECTION_CONTROLS = EMBEDDINGS | ISOLATES | {PDF, PDI}
+
+
+def close_directions(text: str) -> str:
+    """`text` with each embedding, override and isolate closed where it must be: a closing
+    control that closes nothing is dropped, one still open is closed at the end, and an
+    isolate's end first closes what was opened inside it (as Unicode's bidi algorithm reads
+    it). Text whose controls pair properly comes back as it is."""
+    if DIRECTION_CONTROLS.isdisjoint(text):
+        return text
+    kept: list[str] = []
+    open_: list[str] = []
+    for c in text:
+        if c in EMBEDDINGS or c in ISOLATES:
+            open_.append(c)
+        elif c == PDF:
+            if not open_ or open_[-1] not in EMBEDDINGS:
+                continue
+            open_.pop()
+        elif c == PDI:
+            if not any(o in ISOLATES for o in open_):
+                continue
+            while open_[-1] not in ISOLATES:
+                kept.append(PDF)
+                open_.pop()
+            open_.pop()
+        kept.append(c)
+    kept += [PDF if o in EMBEDDINGS else PDI for o in reversed(open_)]
+    return "".join(kept)
+
+
+def directions_paired(text: str) -> bool:
+    """Whether every embedding, override and isolate in `text` is closed, in order."""
+    return close_directions(text) == text
 
 
 class CommandText(str):

@@ -13,6 +13,7 @@ from babel import Locale
 from babel.core import get_global
 from babel.numbers import get_currency_name, get_territory_currencies, is_currency
 
+from conversations.i18n import directions_paired
 from storage.pledges import EMAIL
 
 # Marks and isolates that set the direction of text around them; they mean nothing to a reader.
@@ -47,6 +48,31 @@ def clean_text(text: str) -> str:
         c for c in text if c in "\n\t" or unicodedata.category(c) not in {"Cc", "Cs", "Co"}
     )
     return "\n".join(line.rstrip() for line in kept.strip().splitlines())
+
+
+# Letters and symbols that show nothing: the Hangul fillers and the blank braille pattern.
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def can_be_seen(text: str) -> bool:
+    """Whether `text` has a letter, digit, punctuation or symbol: not only spaces, zero-width
+    and format characters, or combining marks with nothing to sit on."""
+    return any(unicodedata.category(c)[0] in "LNPS" and c not in BLANK_LETTERS for c in text)
+
+
+def check_shown(text: str) -> TextProblem | None:
+    """A problem if a name or title could not be read where it is shown: nothing in it can be
+    seen, or a direction control in it is left open (it would turn the text after it)."""
+    if text and not can_be_seen(text):
+        return TextProblem("invisible")
+    if not directions_paired(text):
+        return TextProblem("direction")
+    return None
+
+
+def check_name(text: str, *, minimum: int, maximum: int) -> TextProblem | None:
+    """`check_length` and `check_shown`, for a title or a name."""
+    return check_shown(text) or check_length(text, minimum=minimum, maximum=maximum)
 
 
 def check_length(text: str, *, minimum: int, maximum: int) -> TextProblem | None:

@@ -44,6 +44,8 @@ from conversations.keyboards import (
 from conversations.parsing import (
     AmbiguousDate,
     check_length,
+    check_name,
+    check_shown,
     country_name,
     read_contact,
     read_countries,
@@ -496,7 +498,7 @@ async def _ask_title(c: FieldContext) -> Prompt:
 
 async def _read_title(c: FieldContext, text: str) -> Reading:
     """A title within its limits, its spacing tidied."""
-    problem = check_length(text, minimum=TITLE_LIMITS[0], maximum=TITLE_LIMITS[1])
+    problem = check_name(text, minimum=TITLE_LIMITS[0], maximum=TITLE_LIMITS[1])
     if problem:
         return Refuse(problem_text(c.t, problem))
     return Accept({"title": " ".join(text.split())})
@@ -858,6 +860,9 @@ def partners_done_row(t: Translator, pledge: Pledge) -> list[Any]:
 async def _search_partners(c: FieldContext, text: str) -> Reading:
     """Part of a partner's name: the localities found are shown to be tapped, and the name
     can be added as a partner of another kind."""
+    problem = check_shown(text)
+    if problem:
+        return Refuse(problem_text(c.t, problem))
     found = await search_localities(session=c.session, text=text, exclude_id=c.pledge.locality_id)
     # A ';' would split the name in the codes export, where partners are joined with it.
     name = " ".join(text.replace(";", ",").split())[:MAX_PARTNER_NAME]
@@ -955,6 +960,10 @@ async def _read_contact(c: FieldContext, text: str) -> Reading:
     """A name, a title and a valid e-mail address (a phone if given), in any order."""
     t = c.t
     contact = read_contact(text)
+    shown = [] if isinstance(contact, list) else [contact.name, contact.title]
+    problem = next((p for p in map(check_shown, shown) if p), None)
+    if problem:
+        return Refuse(problem_text(t, problem))
     if isinstance(contact, list):
         names = {
             "name": t.plain("a name"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
 from conversations.buttons import Approve, Deliver, NextReview, OpenPledge, SendBack
@@ -38,10 +39,19 @@ from storage.workflow import (
     Refusal,
     list_awaiting_review,
     list_pledge_officials,
+    moved_by,
     refusal,
     transition,
 )
 
+# The states a coordinator's decision leaves a pledge in.
+DECIDED = frozenset(
+    {
+        WorkflowState.APPROVED.value,
+        WorkflowState.CHANGES_REQUESTED.value,
+        WorkflowState.DELIVERED.value,
+    }
+)
 STATE = "review"
 COMMENT = "comment"
 PER_PAGE = 8
@@ -63,11 +73,22 @@ class OpenReview(ButtonData, prefix="r.open"):
     pledge: int
 
 
-def refusal_text(t: Translator, reason: Refusal, current: str) -> str:
-    """Why a decision cannot be made, for an alert (plain text)."""
+def refusal_text(t: Translator, reason: Refusal, current: str, by: str = "") -> str:
+    """Why a decision cannot be made, for an alert (plain text); `by` is who made the one
+    that was (another coordinator a moment quicker), where known."""
     state = label(t, WORKFLOW_STATES, current)
+    if reason is Refusal.ALREADY and by:
+        return t.plain(
+            "Already decided by %(name)s: this pledge is already %(state)s.", name=by, state=state
+        )
     if reason is Refusal.ALREADY:
         return t.plain("Already decided: this pledge is already %(state)s.", state=state)
+    if reason is Refusal.NOT_SUBMITTED and by:
+        return t.plain(
+            "Already decided by %(name)s: this pledge is now %(state)s, no longer awaiting review.",
+            name=by,
+            state=state,
+        )
     if reason is Refusal.NOT_SUBMITTED:
         return t.plain(
             "Already decided: this pledge is now %(state)s, no longer awaiting review.",
@@ -233,13 +254,22 @@ async def _decide(ctx: PledgeContext, pledge_id: int, to: WorkflowState) -> None
         try:
             await transition(session=session, pledge=pledge, to=to, member_id=ctx.member.id or 0)
         except IllegalTransition as refused:
-            ack(ctx, refusal_text(t, refused.reason, refused.current), alert=True)
+            by = await _decider(session, pledge)
+            ack(ctx, refusal_text(t, refused.reason, refused.current, by), alert=True)
             return
         view = await load_pledge_view(session=session, pledge=pledge)
         officials = await list_pledge_officials(session=session, pledge=pledge)
         await notify(ctx, session, officials, NoticeKind.DECISION, pledge=pledge.id, state=to.value)
     ack(ctx, label(t, WORKFLOW_STATES, pledge.state))
     replace(ctx, review_card(t, view), decision_keyboard(t, pledge))
+
+
+async def _decider(session: AsyncSession, pledge: Pledge) -> str:
+    """The name of whoever moved the pledge to where it is, if a decision put it there."""
+    if pledge.state not in DECIDED:
+        return ""
+    member = await moved_by(session=session, pledge=pledge)
+    return member.display_name if member is not None else ""
 
 
 async def on_send_back(update: Update, ctx: PledgeContext, data: SendBack) -> None:
@@ -252,7 +282,8 @@ async def on_send_back(update: Update, ctx: PledgeContext, data: SendBack) -> No
             return
         reason = refusal(pledge.state, WorkflowState.CHANGES_REQUESTED)
         if reason is not None:
-            ack(ctx, refusal_text(t, reason, pledge.state), alert=True)
+            by = await _decider(session, pledge)
+            ack(ctx, refusal_text(t, reason, pledge.state, by), alert=True)
             return
         await set_state(
             session=session,
@@ -333,7 +364,8 @@ async def on_comment(update: Update, ctx: PledgeContext) -> None:
                 comment=comment,
             )
         except IllegalTransition as refused:
-            say(ctx, escape(refusal_text(t, refused.reason, refused.current)))
+            by = await _decider(session, pledge)
+            say(ctx, escape(refusal_text(t, refused.reason, refused.current, by)))
             return
         officials = await list_pledge_officials(session=session, pledge=pledge)
         reached = await notify(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import AccessRequest, AccessRequestStatus
@@ -48,13 +49,26 @@ async def get_access_request(*, session: AsyncSession, request_id: int) -> Acces
 async def decide_access_request(
     *, session: AsyncSession, request: AccessRequest, approve: bool, decided_by_id: int
 ) -> bool:
-    """Approve or reject a pending request; False if someone already decided it."""
+    """Approve or reject a pending request; False if someone already decided it (`request`
+    then says who, and what)."""
     if request.status != AccessRequestStatus.PENDING.value:
         return False
-    request.status = (
-        AccessRequestStatus.APPROVED if approve else AccessRequestStatus.REJECTED
-    ).value
-    request.decided_by_id = decided_by_id
-    request.decided_at = utc_now()
-    session.add(request)
-    return True
+    # A conditional UPDATE, so of two coordinators deciding at once only the first does (on
+    # PostgreSQL the second waits for the first's commit, then finds nothing pending).
+    decided = await session.exec(
+        update(AccessRequest)
+        .where(
+            col(AccessRequest.id) == request.id,
+            col(AccessRequest.status) == AccessRequestStatus.PENDING.value,
+        )
+        .values(
+            status=(
+                AccessRequestStatus.APPROVED if approve else AccessRequestStatus.REJECTED
+            ).value,
+            decided_by_id=decided_by_id,
+            decided_at=utc_now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(request)
+    return decided.rowcount == 1

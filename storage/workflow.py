@@ -127,6 +127,23 @@ async def transition(
     return pledge
 
 
+async def moved_by(*, session: AsyncSession, pledge: Pledge) -> Member | None:
+    """Who moved the pledge into the state it is in (a coordinator's decision, an official's
+    submission or withdrawal); None if no one is recorded."""
+    revisions = await session.exec(
+        select(PledgeRevision)
+        .where(col(PledgeRevision.pledge_id) == pledge.id)
+        .order_by(col(PledgeRevision.id).desc())
+        .limit(50)
+    )
+    for revision in revisions:
+        if "state" in revision.changes:
+            if revision.member_id is None:
+                return None
+            return await session.get(Member, revision.member_id)
+    return None
+
+
 async def list_pledge_officials(*, session: AsyncSession, pledge: Pledge) -> Sequence[Member]:
     """The active officials who answer for a pledge: those of its locality."""
     statement = (

@@ -230,10 +230,10 @@ async def test_access_request_approved_then_the_person_can_pledge(
 
     # The second coordinator was a moment too late.
     replies = await second.press("✅ Approve", message=card_second)
-    assert second.last_answer == "Already decided: approved."
+    assert second.last_answer == "Already decided by Coco: approved."
     assert standin.stored_message(12, card_second.message_id).buttons() == []
     await second.press_data(card_second.buttons()[1].callback_data or "", message=card_second)
-    assert second.last_answer == "Already decided: approved."
+    assert second.last_answer == "Already decided by Coco: approved."
 
     replies = await person.send("/pledge")
     assert "Which forum" in texts(replies)
@@ -258,7 +258,7 @@ async def test_access_request_rejected(
     told = standin.messages_since(mark, 33)
     assert len(told) == 1 and "was not approved" in told[0].text
     await second.press("✅ Approve", message=card_second)
-    assert second.last_answer == "Already decided: rejected."
+    assert second.last_answer == "Already decided by Coco: rejected."
     assert (await member(sessions, 33)).role is None
     replies = await person.send("/pledge")
     assert "You need an invitation to use /pledge" in texts(replies)
