@@ -10,14 +10,15 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 
-from bot import translations
-from bot.logs import configure_logging
+from bot import access_cli, translations
+from bot.logs import RedactSecrets, configure_logging
 from bot.runner import run_bot
 from bot.services import open_services
 from bot.settings import Settings, SettingsError, load_settings
@@ -39,6 +40,11 @@ from storage.forums import (
 from storage.invites import issue_invite
 from storage.migrate import upgrade, write_revision
 from storage.models import Compact, Forum, Role
+
+# PTB's InvalidToken prints the token it was given: this says which setting instead.
+TOKEN_REJECTED = (
+    "Telegram rejected TELEGRAM_BOT_TOKEN (401/404): set it to the token @BotFather gave the bot"
+)
 
 
 class CommandError(Exception):
@@ -63,6 +69,8 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--uses", type=int, default=1, help="how many people may use it")
     invite.add_argument("--expires-days", type=int, default=14)
     invite.add_argument("--quiet", action="store_true", help="print only the start token")
+
+    access_cli.add_parsers(commands)
 
     forum = commands.add_parser("forum", help="list, add and edit forums")
     forum_commands = forum.add_subparsers(dest="forum_command", required=True)
@@ -114,6 +122,9 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--partial", action="store_true", help="keep the good rows even if others have problems"
     )
+    load.add_argument(
+        "--language", default="en", help="problems and outcome in this language (e.g. fr)"
+    )
 
     i18n = commands.add_parser("i18n", help="translation catalogs")
     i18n.add_argument("action", choices=["extract", "update", "compile", "check", "init"])
@@ -124,14 +135,14 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; configuration errors are one line, not a traceback."""
     args = parser().parse_args(argv)
+    redaction = RedactSecrets(())  # until the settings name the secrets
     try:
         if args.command == "i18n":
             return translations.run(args.action, language=args.language)
         settings = load_settings()
+        redaction = RedactSecrets(_secrets(settings))
         configure_logging(
-            settings.log_level,
-            secrets=_secrets(settings),
-            json_lines=settings.log_format == "json",
+            settings.log_level, redaction=redaction, json_lines=settings.log_format == "json"
         )
         if args.command == "run":
             asyncio.run(run_bot(settings, webhook=args.webhook))
@@ -139,6 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_simulate(settings))
         elif args.command == "invite":
             print(asyncio.run(_invite(settings, args)))
+        elif args.command == "member":
+            print(asyncio.run(access_cli.members(settings, args)))
+        elif args.command == "invitations":
+            print(asyncio.run(access_cli.invitations(settings, args)))
         elif args.command == "forum":
             print(asyncio.run(_forum(settings, args)))
         elif args.command == "export":
@@ -147,8 +162,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_import(settings, args))
         elif args.command == "db":
             _db(settings, args)
-    except (SettingsError, CommandError) as error:
-        print(f"pledgebot: {error}", file=sys.stderr)
+    except (SettingsError, CommandError, access_cli.AccessError) as error:
+        print(f"pledgebot: {redaction.redact(str(error))}", file=sys.stderr)
+        return 2
+    except InvalidToken:
+        print(f"pledgebot: {TOKEN_REJECTED}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -156,8 +174,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    secrets = (settings.telegram_bot_token, settings.webhook_secret)
-    return [secret.get_secret_value() for secret in secrets if secret]
+    """The bot token, the webhook secret and the database's password (as written in
+    DATABASE_URL, percent-encoded, and as the driver gets it)."""
+    secrets = [
+        secret.get_secret_value()
+        for secret in (settings.telegram_bot_token, settings.webhook_secret)
+        if secret
+    ]
+    password = urlsplit(settings.database_url or "").password
+    if password:
+        secrets += [password, unquote(password)]
+    return [secret for secret in secrets if secret]
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> None:
@@ -411,6 +438,8 @@ async def _bot_username(settings: Settings) -> str | None:
             settings.telegram_bot_token.get_secret_value(), base_url=f"{base}/bot"
         ) as bot:
             return bot.username
+    except InvalidToken:
+        raise CommandError(TOKEN_REJECTED) from None
     except TelegramError as error:
         raise CommandError(f"could not ask Telegram for the bot's name: {error}") from None
 
@@ -474,26 +503,39 @@ async def _export(settings: Settings, args: argparse.Namespace) -> str:
 
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
-    """Print each problem by sheet, row and column; 1 if there was any, 0 otherwise."""
+    """Print each problem by sheet, row and column; 1 if there was any, 0 otherwise. A file
+    that cannot be read at all is one line, and 1."""
+    from conversations.imports import not_listed, outcome, problem_line
     from storage.exchange import ImportFileError, import_file
 
     path = Path(args.file)
-    async with open_services(settings) as services, transaction(services.sessions) as session:
-        try:
-            report = await import_file(
-                session=session, path=path, dry_run=args.dry_run, partial=args.partial
-            )
-        except ImportFileError as error:
-            raise CommandError(str(error)) from None
+    async with open_services(settings) as services:
+        if services.catalogs.negotiate(args.language) is None:
+            raise CommandError(f"no catalog for language {args.language!r}")
+        t = services.catalogs.translator(args.language)
+        async with transaction(services.sessions) as session:
+            try:
+                report = await import_file(
+                    session=session, path=path, dry_run=args.dry_run, partial=args.partial
+                )
+            except ImportFileError as error:
+                print(problem_line(t, error.problem, file=path.name))
+                return 1
     for problem in report.problems:
-        print(problem)
-    if report.written:
-        print(f"imported {report.pledges} pledges and {report.reports} progress reports")
-    elif args.dry_run and not report.problems:
-        print(f"dry run: {report.pledges} pledges and {report.reports} progress reports are fine")
-    else:
-        print(f"nothing imported: {len(report.problems)} problems")
-    return 1 if report.problems else 0
+        print(problem_line(t, problem, file=path.name))
+    if report.problem_count > len(report.problems):
+        print(not_listed(t, report.problem_count - len(report.problems)))
+    print(
+        outcome(
+            t,
+            written=report.written,
+            dry_run=args.dry_run,
+            pledges=report.pledges,
+            reports=report.reports,
+            problems=report.problem_count,
+        )
+    )
+    return 1 if report.problem_count else 0
 
 
 async def _simulate(settings: Settings) -> None:

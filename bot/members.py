@@ -10,6 +10,7 @@ from telegram.constants import ChatType
 from conversations.common import say
 from conversations.context import PledgeContext
 from conversations.i18n import Html, Translator
+from conversations.onboarding import access_ended_text
 from storage.conversation_state import clear_state
 from storage.members import get_or_create_member
 from storage.models import ConversationState
@@ -51,8 +52,14 @@ async def load_member(update: Update, ctx: PledgeContext) -> bool:
         abandoned = state is not None and now - state.updated_at > ABANDONED_AFTER
         if abandoned:
             await clear_state(session=session, member_id=member.id or 0)
+        told_revoked = member.revoked_at is not None and not member.told_revoked
+        if told_revoked:  # deactivated while they had stopped messages: told when they write
+            member.told_revoked = True
+            session.add(member)
     ctx.set_member(member, catalogs.translator(member.language))
     ctx.conversation = None if abandoned else state
+    if told_revoked:
+        say(ctx, access_ended_text(ctx.t))
     if abandoned and state is not None:
         say(ctx, welcome_back(ctx.t, state, now))
     if chat is not None and chat.type != ChatType.PRIVATE:

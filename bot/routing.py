@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from conversations import (
+    access,
     admin,
     charts,
     deadlines,
@@ -39,6 +40,7 @@ FLOWS: tuple[Flow, ...] = (
     pledge_wizard.FLOW,
     my_pledges.FLOW,
     admin.FLOW,
+    access.FLOW,
     forums.FLOW,
     status.FLOW,
     export.FLOW,

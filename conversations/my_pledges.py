@@ -329,7 +329,7 @@ async def on_withdraw(update: Update, ctx: PledgeContext, data: WithdrawPledge) 
             t.gettext(
                 "Withdraw <b>%(title)s</b>? It stays on record as withdrawn and can no longer be "
                 "changed.",
-                title=pledge.title,
+                title=pledge.title or t.plain("(untitled)"),
             ),
             keyboard,
         )

@@ -14,7 +14,12 @@ from conversations.cards import pledge_card
 from conversations.form_rules import late_line
 from conversations.history import changes_since_sent_back, load_history
 from conversations.i18n import Html, Translator
-from conversations.onboarding import access_decision_notice, access_request_card
+from conversations.onboarding import (
+    access_decision_notice,
+    access_ended_text,
+    access_request_card,
+    access_restored_text,
+)
 from conversations.reminders import Message
 from conversations.review import changes_notice, decision_notice, open_keyboard
 from conversations.review_card import decision_keyboard, review_card
@@ -34,6 +39,10 @@ async def render_notice(
         return Message(*access_request_card(t, request))
     if kind == NoticeKind.ACCESS_DECISION.value:
         return Message(access_decision_notice(t, approved=bool(payload["approved"])))
+    if kind == NoticeKind.ACCESS_ENDED.value:
+        return Message(access_ended_text(t))
+    if kind == NoticeKind.ACCESS_RESTORED.value:
+        return Message(access_restored_text(t))
     pledge = await get_pledge(session=session, pledge_id=int(payload["pledge"]))
     if pledge is None:
         return None

@@ -14,7 +14,7 @@ from conversations.context import PledgeContext
 from conversations.flow import EVERYONE, Button, ButtonData, Command, Flow
 from conversations.i18n import N_, CommandText, Html, Translator
 from conversations.keyboards import Option, button, choice_keyboard
-from conversations.parsing import check_length, country_name, read_country
+from conversations.parsing import check_name, country_name, read_country
 from conversations.replies import CommandMenu
 from conversations.vocabulary import ROLES, label
 from storage.access_requests import create_access_request, get_pending_request
@@ -104,6 +104,10 @@ async def start(update: Update, ctx: PledgeContext) -> None:
             )
         say(ctx, help_text(ctx, member.role))
         return
+    if token is None and member.revoked_at is not None:
+        # Deactivated: only a coordinator, or a new invitation, lets them back in.
+        say(ctx, access_ended_text(t))
+        return
     if token is None:
         say(ctx, help_text(ctx, None), request_access_keyboard(t))
         return
@@ -121,6 +125,10 @@ async def start(update: Update, ctx: PledgeContext) -> None:
                 InviteProblem.USED: t.gettext(
                     "This invitation has already been used. Please "
                     "ask the coordinator who sent it for a new one."
+                ),
+                InviteProblem.REVOKED: t.gettext(
+                    "This invitation has been withdrawn by a coordinator. Please ask the "
+                    "coordinator who sent it for a new one."
                 ),
             }[outcome]
             say(
@@ -307,7 +315,7 @@ async def on_access_answer(update: Update, ctx: PledgeContext) -> None:
             return
         data[COUNTRY] = country
     else:
-        problem = check_length(text, minimum=FIELD_LIMITS[0], maximum=FIELD_LIMITS[1])
+        problem = check_name(text, minimum=FIELD_LIMITS[0], maximum=FIELD_LIMITS[1])
         if problem:
             say(ctx, problem_text(t, problem))
             return
@@ -353,6 +361,22 @@ def access_decision_notice(t: Translator, *, approved: bool) -> Html:
         "Your request for access was not approved. If you think this is a "
         "mistake, please contact the coordinators of the Call to Local "
         "Action."
+    )
+
+
+def access_ended_text(t: Translator) -> Html:
+    """What a deactivated member is told, once."""
+    return t.gettext(
+        "🚫 Your access to this bot has been ended by a coordinator. The pledges of your "
+        "locality stay with it. If you think this is a mistake, ask a coordinator for a new "
+        "invitation."
+    )
+
+
+def access_restored_text(t: Translator) -> Html:
+    return t.gettext(
+        "✅ A coordinator has given you your access back, with the role you had. /help shows "
+        "what you can do."
     )
 
 

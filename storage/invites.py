@@ -24,6 +24,7 @@ class InviteProblem(StrEnum):
     UNKNOWN = "unknown"
     EXPIRED = "expired"
     USED = "used"
+    REVOKED = "revoked"  # withdrawn by a coordinator before it was used
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ async def redeem_invite(*, session: AsyncSession, token: str) -> Invite | Invite
     ).first()
     if invite is None:
         return InviteProblem.UNKNOWN
+    if invite.revoked_at is not None:
+        return InviteProblem.REVOKED
     if invite.expires_at <= utc_now():
         return InviteProblem.EXPIRED
     # Decrement in the database so two people racing for the last use cannot both win.

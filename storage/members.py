@@ -9,6 +9,7 @@ from babel.core import get_global
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.access import forget_revocation
 from storage.models import ConversationState, Locality, Member, ReminderKind, Role
 from storage.types import utc_now
 from storage.zones import DEFAULT_TIME_ZONE, is_time_zone
@@ -104,6 +105,7 @@ async def grant_role(
     member.role = role.value
     member.locality_id = locality_id if role is Role.OFFICIAL else None
     member.active = True
+    forget_revocation(member)
     if member.locality_id is not None and member.time_zone == DEFAULT_TIME_ZONE:
         locality = await session.get(Locality, member.locality_id)
         if locality is not None:

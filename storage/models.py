@@ -17,6 +17,7 @@ from sqlalchemy import (
     Numeric,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -124,6 +125,8 @@ class NoticeKind(StrEnum):
     DECISION = "decision"  # officials: their pledge was approved or marked delivered
     ACCESS_REQUEST = "access_request"  # coordinators: someone asked to join
     ACCESS_DECISION = "access_decision"  # the person who asked: approved or not
+    ACCESS_ENDED = "access_ended"  # a member a coordinator deactivated
+    ACCESS_RESTORED = "access_restored"  # a member a coordinator reactivated
 
 
 class DeliveryStatus(StrEnum):
@@ -188,9 +191,16 @@ class Member(SQLModel, table=True):
     time_zone: str = Field(default="UTC", max_length=64)
     reminder_hour: int = Field(default=9)
     muted_kinds: list[str] = _json_list()
-    active: bool = Field(default=True)
+    active: bool = Field(default=True)  # False: they opted out (/stop) or blocked the bot
     created_at: datetime = _created()
     last_seen_at: datetime = _created()
+    # Deactivated by a coordinator: no role any more (a stranger to every flow), the one they
+    # had kept here for reactivation; only a coordinator or a new invitation lets them back.
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    revoked_by_id: int | None = Field(default=None)
+    revoked_role: str | None = Field(default=None, max_length=16)
+    revoked_locality_id: int | None = Field(default=None)
+    told_revoked: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Invite(SQLModel, table=True):
@@ -204,6 +214,7 @@ class Invite(SQLModel, table=True):
     uses_left: int = Field(default=1)
     created_by_id: int | None = _fk("member.id")
     created_at: datetime = _created()
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # withdrawn unused
 
 
 class AccessRequest(SQLModel, table=True):

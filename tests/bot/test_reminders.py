@@ -16,6 +16,7 @@ from bot.app import PledgeApplication
 from bot.reminders import Limits, ReminderSender
 from bot.services import Services
 from bot.standin import BotApiStandIn, SentMessage
+from storage.access import deactivate_member
 from storage.deliveries import STALE_CLAIM, claim_due, mark_sending
 from storage.engine import SessionFactory, transaction
 from storage.models import DeliveryStatus, Forum, Member, ReminderDelivery, Role
@@ -406,6 +407,28 @@ async def test_a_blocked_member_is_stopped_and_never_retried(
     assert [(d.status, d.last_error, d.attempts) for d in mine] == [("skipped", "blocked", 1)]
     await _travel(sender, clock, DEADLINE + timedelta(days=1), step=timedelta(hours=6))
     assert len([d for d in await _deliveries(sessions) if d.member_id == member.id]) == 1
+
+
+async def test_a_deactivated_member_gets_no_reminder_though_one_was_planned(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+    services: Services,
+) -> None:
+    people = await _people(app, standin, invitations, sessions)
+    await _set_deadline(sessions, DEADLINE)
+    clock = TravelClock(START, standin)
+    sender = _sender(services, app, clock)
+    await _travel(sender, clock, DEADLINE - timedelta(days=29))  # the first round went out
+    assert _reminders(standin, people.drafting)
+    async with transaction(sessions) as session:
+        member = await session.merge(await _member(sessions, people.drafting))
+        await deactivate_member(session=session, member=member, by_id=None, now=clock.now())
+    before = len(_reminders(standin, people.drafting))
+    await _travel(sender, clock, DEADLINE + timedelta(days=1), step=timedelta(hours=6))
+    assert len(_reminders(standin, people.drafting)) == before
+    assert len(_reminders(standin, people.coordinator)) > 1  # the others' reminders go on
 
 
 async def test_a_429_storm_is_waited_out_without_losing_or_doubling(
