@@ -1,12 +1,14 @@
-"""The crash matrix: `pledgebot run` killed with SIGKILL at a Bot API call of a wizard step,
-before the stand-in acts on the call or after it acted (its answer never reaching the bot),
-then started again; the official carries on.
+"""The crash and fault matrices over HTTP: `pledgebot run` killed with SIGKILL at a Bot API
+call of a wizard step, before the stand-in acts on the call or after it acted (its answer
+never reaching the bot), then started again; or the call failing once (500, 502, 429, a
+timeout, a connection broken after the stand-in acted). The official carries on.
 
 Each pass is one official through the whole wizard, on a database and a Telegram of their
-own, with the bot killed at most once per step; a reference pass without kills says what
-each step should end with and how many calls it makes. CI runs a fast profile (every third
-step and Submit killed once, at the first call before or the last call after, alternately); with
-`PLEDGEBOT_CRASH_MATRIX=full` every call of every step is killed both ways (docs/RELIABILITY.md).
+own, with the bot killed (or a call failing) at most once per step; a reference pass without
+either says what each step should end with and which calls it makes. CI runs a fast profile:
+every third step and Submit killed once, at the first call before or the last call after,
+alternately; every step failing once, the kinds in turn. With `PLEDGEBOT_CRASH_MATRIX=full`
+every call of every step is killed both ways and fails each way (docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -25,10 +27,16 @@ import pytest
 
 from bot.standin import BotApiStandIn, SimUser
 from bot.standin.crowd import wizard_steps
+from bot.standin.records import FaultKind
 from bot.standin_server import StandInServer
 from tests.bot.test_runner import SETTLE, TIMEOUT, HttpPerson, launch, logged, prepare_database
 
 When = Literal["before", "after"]
+# Over HTTP a connection that breaks once the request is written looks the same to the bot
+# whether Telegram acted or not, so the bot takes it as done (never twice on the screen):
+# "drop" (nothing done) is the in-process matrix's, where it is a connection never made.
+FAULTS: tuple[FaultKind, ...] = ("500", "502", "429", "timeout", "reset")
+Fault = tuple[int, FaultKind]  # the nth Bot API call of the step, and how it fails
 Kill = tuple[int, When]  # the nth Bot API call of the step, and when
 FULL = os.environ.get("PLEDGEBOT_CRASH_MATRIX") == "full"
 COORDINATOR, OFFICIAL = 501, 502
@@ -43,9 +51,12 @@ class Pass:
     """What one official's way through the wizard left behind."""
 
     calls: list[int] = field(default_factory=list)  # Bot API calls each step made
+    methods: list[list[str]] = field(default_factory=list)  # and which, in order
+    faults: list[tuple[int, Fault]] = field(default_factory=list)
     endings: list[str] = field(default_factory=list)  # what the official last read, each step
     kills: list[tuple[int, Kill]] = field(default_factory=list)
     messages: int = 0  # the bot's messages in the official's chat
+    apologies: int = 0  # of them, "something went wrong"
     references_told: set[str] = field(default_factory=set)
     pledge: dict[str, object] = field(default_factory=dict)
     coordinator_told: int = 0
@@ -127,9 +138,15 @@ def _ending(standin: BotApiStandIn) -> str:
     return REFERENCE.sub("CLA-…", latest.text)
 
 
-async def _walk(tmp_path: Path, kills: dict[int, Kill]) -> Pass:
+async def _walk(
+    tmp_path: Path,
+    kills: Mapping[int, Kill],
+    faults: Mapping[int, Fault] | None = None,
+    methods: Sequence[Sequence[str]] = (),
+) -> Pass:
     """One official through the wizard on a database of their own, the bot killed at the
-    given call of the given steps."""
+    given call of the given steps (or the call failing, with `faults` and the reference's
+    methods)."""
     database = tmp_path / "bot.sqlite3"
     url = f"sqlite+aiosqlite:///{database}"
     coordinator_token, official_token = await prepare_database(url)
@@ -143,8 +160,16 @@ async def _walk(tmp_path: Path, kills: dict[int, Kill]) -> Pass:
         await HttpPerson(standin, SimUser(COORDINATOR, "Coco")).send(f"/start {coordinator_token}")
         official = HttpPerson(standin, SimUser(OFFICIAL, "Olga"))
         for index, step in enumerate(wizard_steps(official_token)):
-            before = standin.counted_calls
-            if index in kills:
+            before, mark = standin.counted_calls, len(standin.calls)
+            if faults and index in faults:
+                nth, kind = faults[index]
+                method = methods[index][nth - 1]
+                # The step's nth call: after as many calls of its method as come before it.
+                standin.fail(method, kind, after=methods[index][: nth - 1].count(method))
+                await official.do(step)
+                standin.faults.clear()
+                walked.faults.append((index, faults[index]))
+            elif index in kills:
                 nth, when = kills[index]
                 standin.set_trap(nth, when, bot.kill)
                 standin.clock.advance(2.0)
@@ -156,6 +181,7 @@ async def _walk(tmp_path: Path, kills: dict[int, Kill]) -> Pass:
             else:
                 await official.do(step)
             walked.calls.append(standin.counted_calls - before)
+            walked.methods.append([m for m, _ in standin.calls[mark:] if m != "getUpdates"])
             walked.endings.append(_ending(standin))
         await _notices_out(database)
     finally:
@@ -163,6 +189,7 @@ async def _walk(tmp_path: Path, kills: dict[int, Kill]) -> Pass:
         await server.stop()
     told = [m.text for m in standin.chat_messages(OFFICIAL)]
     walked.messages = len(told)
+    walked.apologies = sum("something went wrong" in text for text in told)
     walked.references_told = {r for text in told for r in REFERENCE.findall(text)}
     walked.coordinator_told = sum(
         "New pledge submitted" in m.text for m in standin.chat_messages(COORDINATOR)
@@ -181,6 +208,25 @@ async def _walk(tmp_path: Path, kills: dict[int, Kill]) -> Pass:
         if not key.endswith("_at") and key not in {"id", "search_text"}
     }
     return walked
+
+
+def _fault_plan(calls: list[int]) -> list[dict[int, Fault]]:
+    """The passes of faults, each step failing at most once a pass. Fast: one pass, every
+    step failing once, the kinds in turn, at its first or (every other round) its last call."""
+    wanted: list[list[Fault]] = []
+    for index, count in enumerate(calls):
+        if FULL:
+            wanted.append([(n, kind) for n in range(1, count + 1) for kind in FAULTS])
+        elif count:
+            nth = 1 if (index // len(FAULTS)) % 2 == 0 else count
+            wanted.append([(nth, FAULTS[index % len(FAULTS)])])
+        else:
+            wanted.append([])
+    passes = max(len(faults) for faults in wanted)
+    return [
+        {index: faults[p] for index, faults in enumerate(wanted) if p < len(faults)}
+        for p in range(passes)
+    ]
 
 
 def _plan(calls: list[int]) -> list[dict[int, Kill]]:
@@ -220,6 +266,28 @@ def _check(reference: Pass, walked: Pass) -> None:
     assert walked.coordinator_told == 1 or walked.notice_statuses == ["failed"], walked
     assert walked.coordinator_told <= 1
     assert [v for v in walked.violations if REPEATED_EDIT not in v] == [], walked.kills
+
+
+def _check_faults(reference: Pass, walked: Pass) -> None:
+    """Every fault waited out or known to be harmless: each question asked once, the same
+    pledge, no apology, the coordinator told once."""
+    where = walked.faults
+    assert walked.endings == reference.endings, where
+    assert walked.pledge == reference.pledge, where
+    assert walked.messages == reference.messages, where  # none lost, none twice
+    assert walked.coordinator_told == 1, where
+    assert walked.apologies == 0, where
+    assert walked.violations == [], where
+
+
+async def test_a_fault_at_any_call_of_any_step_is_waited_out(tmp_path: Path) -> None:
+    reference = await _walk(tmp_path / "reference", {})
+    passes = _fault_plan(reference.calls)
+    for number, faults in enumerate(passes):
+        walked = await _walk(tmp_path / f"pass-{number}", {}, faults, reference.methods)
+        _check_faults(reference, walked)
+    done = sum(len(faults) for faults in passes)
+    print(f"fault matrix over HTTP: {done} faults over {len(reference.calls)} steps waited out")
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
