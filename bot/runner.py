@@ -57,6 +57,10 @@ async def _run(
         await _serve_health(stack, settings, services, application)
         await register_default_commands(application)
         sender = sender_of(application)
+        if webhook_settings is None:
+            # The one process that polls: its deliveries, like its updates, are taken up at
+            # once by the next start rather than when their claims go stale.
+            sender.worker = POLLER
         await sender.start()
         schedule_reminders(application, sender)
         await application.start()

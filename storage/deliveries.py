@@ -139,6 +139,9 @@ async def record(
         await session.exec(update(table), params=rows)
 
 
+INTERRUPTED = "interrupted while sending: not resent, to avoid a duplicate"
+
+
 async def recover_stale(*, session: AsyncSession, now: datetime, table: DeliveryTable) -> int:
     """After a crash: unsent claims go back to pending; a delivery caught mid-send is failed."""
     cutoff = now - STALE_CLAIM
@@ -151,23 +154,25 @@ async def recover_stale(*, session: AsyncSession, now: datetime, table: Delivery
     await session.exec(
         update(table)
         .where(old, col(table.status) == DeliveryStatus.SENDING.value)
-        .values(
-            status=DeliveryStatus.FAILED.value,
-            last_error="interrupted while sending: not resent, to avoid a duplicate",
-        )
+        .values(status=DeliveryStatus.FAILED.value, last_error=INTERRUPTED)
     )
     return max(released.rowcount or 0, 0)
 
 
 async def recover_own(*, session: AsyncSession, worker: str, table: DeliveryTable) -> None:
-    """At start: this worker's own claims from before a restart go back to pending."""
+    """At start (a worker whose name survives restarts finds its own): this worker's unsent
+    claims from before go back to pending, and what it was caught sending is failed at once
+    rather than when the claim goes stale."""
+    mine = col(table.claimed_by) == worker
     await session.exec(
         update(table)
-        .where(
-            col(table.claimed_by) == worker,
-            col(table.status) == DeliveryStatus.CLAIMED.value,
-        )
+        .where(mine, col(table.status) == DeliveryStatus.CLAIMED.value)
         .values(status=DeliveryStatus.PENDING.value, claimed_by=None)
+    )
+    await session.exec(
+        update(table)
+        .where(mine, col(table.status) == DeliveryStatus.SENDING.value)
+        .values(status=DeliveryStatus.FAILED.value, last_error=INTERRUPTED)
     )
 
 

@@ -43,7 +43,7 @@ COORDINATOR, OFFICIAL = 501, 502
 REFERENCE = re.compile(r"CLA-\d{4}-\d{4}")
 # Telegram's answer to an edit done already: the one edit in flight at a kill is made again.
 REPEATED_EDIT = "message is not modified"
-WAITING_NOTICES = "SELECT count(*) FROM notice WHERE status IN ('pending', 'claimed')"
+WAITING_NOTICES = "SELECT count(*) FROM notice WHERE status IN ('pending', 'claimed', 'sending')"
 
 
 @dataclass

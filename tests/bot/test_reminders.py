@@ -388,6 +388,37 @@ async def test_a_dead_worker_s_claims_are_sent_by_another_within_a_minute(
     assert [d.status for d in await _deliveries(sessions)] == [DeliveryStatus.SENT.value]
 
 
+async def test_a_restarted_worker_fails_what_it_was_caught_sending_at_once(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+    services: Services,
+) -> None:
+    """The poller keeps its name across restarts: it need not wait for its claims to go stale
+    to know that a send of its was cut off, nor to take up what it had claimed."""
+    person = standin.person(app, user_id=601, first_name="C")
+    await person.send("/start " + await invitations.make(Role.COORDINATOR))
+    await _set_deadline(sessions, DEADLINE, offsets=[7, 3])
+    clock = TravelClock(datetime(2027, 12, 8, 9, 30, tzinfo=UTC), standin)
+    async with transaction(sessions) as session:
+        await plan(session=session, now=clock.now() - timedelta(hours=2))
+        await plan(session=session, now=clock.now())
+        claimed = await claim_due(
+            session=session, now=clock.now(), worker="poller", limit=5, table=ReminderDelivery
+        )
+        await mark_sending(
+            session=session, ids=[claimed[0].id or 0], worker="poller", table=ReminderDelivery
+        )
+    sender = _sender(services, app, clock, worker="poller")
+    await sender.start()  # at once: nothing is stale yet
+    await sender.release()
+    statuses = sorted(d.status for d in await _deliveries(sessions))
+    assert statuses == sorted(
+        [DeliveryStatus.FAILED.value] + [DeliveryStatus.PENDING.value] * (len(claimed) - 1)
+    )
+
+
 async def test_a_blocked_member_is_stopped_and_never_retried(
     app: PledgeApplication,
     standin: BotApiStandIn,
