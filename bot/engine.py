@@ -25,7 +25,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.inbox import INBOX_KEY, Inbox, OwedReplies
 from bot.members import load_member
 from bot.metrics import metrics_of
-from bot.ordering import PersonByPerson
+from bot.ordering import PersonByPerson, give_back_slot
 from bot.outage import (
     TELEGRAM_PATIENCE,
     Outage,
@@ -78,6 +78,7 @@ def engine_step(route: Step) -> Step:
         try:
             outcome = await _until_the_database_answers(update, ctx, route)
         finally:
+            give_back_slot()  # only sending from here: another update may take the slot
             # Also when the route failed: what its committed transactions said is true.
             await _tell(update, ctx, inbox)
             if ctx.replies.notices:

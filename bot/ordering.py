@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +22,22 @@ from telegram.ext import BaseUpdateProcessor
 from bot.metrics import Metrics, update_kind
 from bot.paste import WAIT_FOR_PART, continues, may_continue
 
-# Enough to keep a few database connections and Bot API calls busy; more only queue in memory.
+# Enough to keep a few database connections busy; more only queue in memory. An update gives
+# its slot back once its work with the database is done (`give_back_slot`): waiting on
+# Telegram's rate limits to send its replies holds none, so a crowd's button presses are
+# taken up, and answered, within Telegram's 15 seconds.
 CONCURRENT_PEOPLE = 32
 UNBOUNDED = 1 << 20
+# How the update in hand gives its slot back (set while it holds one).
+_GIVE_BACK: ContextVar[Callable[[], None] | None] = ContextVar("give_back_slot", default=None)
+
+
+def give_back_slot() -> None:
+    """The update in hand is done with the database and only sends now: another may start.
+    Its person's next update still waits for it to finish."""
+    give_back = _GIVE_BACK.get()
+    if give_back is not None:
+        give_back()
 
 
 @dataclass(eq=False)
@@ -64,13 +78,24 @@ class PersonByPerson(BaseUpdateProcessor):
             if mine.absorbed:
                 _discard(coroutine)  # its text is part of the update before it
                 return
-            async with self._slots:
-                started = time.perf_counter()
-                try:
-                    await coroutine
-                finally:
-                    elapsed = time.perf_counter() - started
-                    self._metrics.update_seconds.labels(kind).observe(elapsed)
+            await self._slots.acquire()
+            held = True
+
+            def give_back() -> None:
+                nonlocal held
+                if held:
+                    held = False
+                    self._slots.release()
+
+            token = _GIVE_BACK.set(give_back)
+            started = time.perf_counter()
+            try:
+                await coroutine
+            finally:
+                give_back()
+                _GIVE_BACK.reset(token)
+                elapsed = time.perf_counter() - started
+                self._metrics.update_seconds.labels(kind).observe(elapsed)
         finally:
             queue.popleft()
             if queue:
