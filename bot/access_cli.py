@@ -19,6 +19,7 @@ from storage.access import (
     revoke_invite,
 )
 from storage.engine import transaction
+from storage.models import Locality
 from storage.types import utc_now
 
 
@@ -44,9 +45,13 @@ def add_parsers(commands: Any) -> None:
     revoke.add_argument("id", type=int, help="the invitation's id, as `invitations list` shows")
 
 
+def _place(locality: Locality | None) -> str:
+    return f"{locality.name} ({locality.country})" if locality is not None else "-"
+
+
 def _line(row: MemberRow) -> str:
     member = row.member
-    locality = f"{row.locality.name} ({row.locality.country})" if row.locality else "-"
+    locality = _place(row.locality)
     if member.revoked_at is not None:
         status = f"deactivated {member.revoked_at:%Y-%m-%d}"
     elif not member.active:
@@ -91,7 +96,7 @@ async def invitations(settings: Settings, args: argparse.Namespace) -> str:
             return f"invitation {args.id} withdrawn: its link no longer works"
         lines = [f"{'id':>5}  {'role':<12} {'locality':<28} {'by':<20} expires"]
         for row in await list_open_invites(session=session, now=now):
-            locality = f"{row.locality.name} ({row.locality.country})" if row.locality else "-"
+            locality = _place(row.locality)
             by = row.created_by.display_name if row.created_by else "command line"
             lines.append(
                 f"{row.invite.id:>5}  {row.invite.role:<12} {locality:<28.28} {by:<20.20} "

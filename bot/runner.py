@@ -53,7 +53,6 @@ async def _run(
     async with open_services(settings) as services, AsyncExitStack() as stack:
         application = build_application(services, token=token)
         await stack.enter_async_context(application)  # shut down however this block ends
-        assert application.updater is not None
         await _serve_health(stack, settings, services, application)
         await register_default_commands(application)
         sender = sender_of(application)

@@ -26,6 +26,7 @@ from storage.access import (
     revoke_invite,
 )
 from storage.members import get_member
+from storage.models import Locality, Member
 from storage.types import utc_now
 
 PER_PAGE = 8
@@ -63,9 +64,20 @@ class RevokeInvite(ButtonData, prefix="iv.rev"):
     invite: int
 
 
+def _name(t: Translator, member: Member) -> str:
+    return member.display_name or t.plain("(no name)")
+
+
+def _where(t: Translator, locality: Locality | None) -> str:
+    """ " · Lyon, France", or nothing for a member or invitation of no locality."""
+    if locality is None:
+        return ""
+    return " · " + locality.name + ", " + country_name(locality.country, t.locale)
+
+
 def _who(t: Translator, row: MemberRow) -> str:
     """Name · role · locality, for a list button."""
-    parts = [row.member.display_name or t.plain("(no name)"), label(t, ROLES, row.role or "")]
+    parts = [_name(t, row.member), label(t, ROLES, row.role or "")]
     if row.locality is not None:
         parts.append(row.locality.name)
     text = " · ".join(parts)
@@ -93,16 +105,9 @@ def member_card(
     """Who the member is, what access they have, and the button that changes it."""
     member = row.member
     lines = [
-        Html(f"👤 <b>{escape(member.display_name or t.plain('(no name)'))}</b>"),
-        escape(label(t, ROLES, row.role or "")),
+        Html(f"👤 <b>{escape(_name(t, member))}</b>"),
+        escape(label(t, ROLES, row.role or "") + _where(t, row.locality)),
     ]
-    if row.locality is not None:
-        lines[-1] = Html(
-            lines[-1]
-            + escape(
-                " · " + row.locality.name + ", " + country_name(row.locality.country, t.locale)
-            )
-        )
     lines.append(
         t.gettext(
             "Joined %(joined)s · last seen %(seen)s",
@@ -168,15 +173,12 @@ def invitations_list(
     ]
     buttons = []
     for number, row in enumerate(rows, start=1):
-        where = ""
-        if row.locality is not None:
-            where = " · " + row.locality.name + ", " + country_name(row.locality.country, t.locale)
         lines.append(
             t.gettext(
                 "%(number)s. %(role)s%(where)s · by %(name)s · expires %(expires)s",
                 number=number,
                 role=label(t, ROLES, row.invite.role),
-                where=where,
+                where=_where(t, row.locality),
                 name=row.created_by.display_name if row.created_by else t.plain("the command line"),
                 expires=t.date(row.invite.expires_at.date()),
             )

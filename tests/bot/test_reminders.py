@@ -328,6 +328,37 @@ async def test_a_fan_out_interrupted_by_a_crash_sends_nothing_twice_and_loses_no
     assert all(len(_reminders(standin, chat)) == 1 for chat in range(500, 512))
 
 
+async def _caught_sending(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+    *,
+    user_id: int,
+    worker: str,
+    all_of_them: bool,
+) -> tuple[TravelClock, list[ReminderDelivery]]:
+    """A coordinator's due reminders claimed by `worker`, which was then caught sending all of
+    them, or only the first."""
+    person = standin.person(app, user_id=user_id, first_name="C")
+    await person.send("/start " + await invitations.make(Role.COORDINATOR))
+    await _set_deadline(sessions, DEADLINE, offsets=[7, 3])
+    clock = TravelClock(datetime(2027, 12, 8, 9, 30, tzinfo=UTC), standin)
+    async with transaction(sessions) as session:
+        await plan(session=session, now=clock.now() - timedelta(hours=2))
+        await plan(session=session, now=clock.now())
+        claimed = list(
+            await claim_due(
+                session=session, now=clock.now(), worker=worker, limit=5, table=ReminderDelivery
+            )
+        )
+        sending = claimed if all_of_them else claimed[:1]
+        await mark_sending(
+            session=session, ids=[d.id or 0 for d in sending], worker=worker, table=ReminderDelivery
+        )
+    return clock, claimed
+
+
 async def test_a_delivery_caught_mid_send_is_reported_not_resent(
     app: PledgeApplication,
     standin: BotApiStandIn,
@@ -335,19 +366,9 @@ async def test_a_delivery_caught_mid_send_is_reported_not_resent(
     sessions: SessionFactory,
     services: Services,
 ) -> None:
-    person = standin.person(app, user_id=600, first_name="C")
-    await person.send("/start " + await invitations.make(Role.COORDINATOR))
-    await _set_deadline(sessions, DEADLINE, offsets=[7, 3])
-    clock = TravelClock(datetime(2027, 12, 8, 9, 30, tzinfo=UTC), standin)
-    async with transaction(sessions) as session:
-        await plan(session=session, now=clock.now() - timedelta(hours=2))
-        await plan(session=session, now=clock.now())
-        claimed = await claim_due(
-            session=session, now=clock.now(), worker="gone", limit=5, table=ReminderDelivery
-        )
-        await mark_sending(
-            session=session, ids=[d.id or 0 for d in claimed], worker="gone", table=ReminderDelivery
-        )
+    clock, _claimed = await _caught_sending(
+        app, standin, invitations, sessions, user_id=600, worker="gone", all_of_them=True
+    )
     clock.advance(timedelta(minutes=30))
     sender = _sender(services, app, clock)
     await sender.tick()
@@ -397,19 +418,9 @@ async def test_a_restarted_worker_fails_what_it_was_caught_sending_at_once(
 ) -> None:
     """The poller keeps its name across restarts: it need not wait for its claims to go stale
     to know that a send of its was cut off, nor to take up what it had claimed."""
-    person = standin.person(app, user_id=601, first_name="C")
-    await person.send("/start " + await invitations.make(Role.COORDINATOR))
-    await _set_deadline(sessions, DEADLINE, offsets=[7, 3])
-    clock = TravelClock(datetime(2027, 12, 8, 9, 30, tzinfo=UTC), standin)
-    async with transaction(sessions) as session:
-        await plan(session=session, now=clock.now() - timedelta(hours=2))
-        await plan(session=session, now=clock.now())
-        claimed = await claim_due(
-            session=session, now=clock.now(), worker="poller", limit=5, table=ReminderDelivery
-        )
-        await mark_sending(
-            session=session, ids=[claimed[0].id or 0], worker="poller", table=ReminderDelivery
-        )
+    clock, claimed = await _caught_sending(
+        app, standin, invitations, sessions, user_id=601, worker="poller", all_of_them=False
+    )
     sender = _sender(services, app, clock, worker="poller")
     await sender.start()  # at once: nothing is stale yet
     await sender.release()
