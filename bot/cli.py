@@ -26,7 +26,7 @@ from conversations.admin import deep_link
 from conversations.i18n import LOCALES_DIR
 from conversations.parsing import read_country
 from conversations.time_zones import read_time_zone
-from storage.backup import BackupError, backup_sqlite
+from storage.backup import BackupError, backup_documents, backup_sqlite, documents_beside
 from storage.engine import create_engine, transaction
 from storage.forums import (
     LANGUAGE_KEY,
@@ -88,7 +88,9 @@ def parser() -> argparse.ArgumentParser:
     revision = db_commands.add_parser("revision", help="autogenerate a migration")
     revision.add_argument("-m", "--message", required=True)
     backup = db_commands.add_parser(
-        "backup", help="a consistent copy of the SQLite database, while the bot runs"
+        "backup",
+        help="a consistent copy of the SQLite database and the pledges' documents, "
+        "while the bot runs",
     )
     backup.add_argument("file", help="the new file to write")
 
@@ -187,16 +189,30 @@ def _secrets(settings: Settings) -> list[str]:
     return [secret for secret in secrets if secret]
 
 
+def _count(n: int, thing: str) -> str:
+    """`1 document`, `2 documents`: the command line speaks English."""
+    return f"{n:,} {thing}" + ("" if n == 1 else "s")
+
+
 def _db(settings: Settings, args: argparse.Namespace) -> None:
     if args.db_command == "upgrade":
         asyncio.run(_upgrade(settings))
         print("database is up to date")
     elif args.db_command == "backup":
         try:
-            size = backup_sqlite(settings.effective_database_url, Path(args.file))
+            target = Path(args.file)
+            if documents_beside(target).exists():
+                raise BackupError(f"{documents_beside(target)} exists: choose a new file name")
+            size = backup_sqlite(settings.effective_database_url, target)
+            documents = backup_documents(settings.data_dir, target)
         except BackupError as error:
             raise CommandError(str(error)) from None
-        print(f"backed up to {args.file} ({size:,} bytes)")
+        print(f"backed up to {args.file} ({size:,} bytes)", end="")
+        print(
+            f" and {_count(documents, 'document')} to {documents_beside(target)}"
+            if documents
+            else ""
+        )
     else:
         write_revision(settings.effective_database_url, args.message)
 
@@ -477,7 +493,7 @@ async def _export(settings: Settings, args: argparse.Namespace) -> str:
                 to=Path(args.documents),
                 filters=filters,
             )
-            documents = f"; copied {copied} documents to {args.documents}"
+            documents = f"; copied {_count(copied, 'document')} to {args.documents}"
         else:
             documents = ""
         try:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+
+from storage.attachments import ATTACHMENTS_DIR
 
 PAGES_PER_STEP = 1024  # between steps the bot may write: the copy restarts only if it did
 
@@ -42,3 +45,26 @@ def backup_sqlite(database_url: str, target: Path) -> int:
         source.close()
     partial.replace(target)  # only a whole copy ever carries the name asked for
     return target.stat().st_size
+
+
+def documents_beside(target: Path) -> Path:
+    """Where a backup keeps the pledges' documents: a folder beside the database copy."""
+    return target.with_name(target.name + "." + ATTACHMENTS_DIR)
+
+
+def backup_documents(data_dir: Path, target: Path) -> int:
+    """Copy the documents kept under `data_dir` into the folder beside the database copy
+    `target`; returns how many. Run it after the database copy: a document is written before
+    its row is committed and never deleted, so every row in the copy finds its file."""
+    source = data_dir / ATTACHMENTS_DIR
+    folder = documents_beside(target)
+    if folder.exists():
+        raise BackupError(f"{folder} exists: choose a new file name")
+    if not source.is_dir():
+        return 0
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    # A ".part" file is a document still being written; its row is not committed yet.
+    shutil.copytree(source, partial, ignore=shutil.ignore_patterns("*.part"))
+    partial.replace(folder)
+    return sum(1 for path in folder.rglob("*") if path.is_file())

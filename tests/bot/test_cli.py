@@ -541,3 +541,23 @@ def test_db_backup_copies_a_live_sqlite_database_whole(
     postgres = "postgresql://postgres@127.0.0.1:5432/test"
     assert _run(monkeypatch, tmp_path, "db", "backup", "x.sqlite3", DATABASE_URL=postgres) == 2
     assert "pg_dump" in capsys.readouterr().err
+
+
+def test_db_backup_keeps_the_pledges_documents_beside_the_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    assert _run(monkeypatch, tmp_path, "invite", "--role", "staff", DATABASE_URL=database) == 0
+    kept = tmp_path / "data" / "attachments" / "7"
+    kept.mkdir(parents=True)
+    (kept / "0123456789abcdef-plan.pdf").write_bytes(b"%PDF-1.7 plan")
+    (kept / "fedcba9876543210-half.pdf.part").write_bytes(b"%PDF")  # still being written
+    capsys.readouterr()
+    assert _run(monkeypatch, tmp_path, "db", "backup", "b/one.sqlite3", DATABASE_URL=database) == 0
+    assert capsys.readouterr().out.strip().endswith("and 1 document to b/one.sqlite3.attachments")
+    copied = tmp_path / "b" / "one.sqlite3.attachments" / "7"
+    assert [p.name for p in copied.iterdir()] == ["0123456789abcdef-plan.pdf"]
+    assert (copied / "0123456789abcdef-plan.pdf").read_bytes() == b"%PDF-1.7 plan"
+    # A second backup to the same name touches neither the copy nor its documents.
+    assert _run(monkeypatch, tmp_path, "db", "backup", "b/one.sqlite3", DATABASE_URL=database) == 2
+    assert "exists" in capsys.readouterr().err
