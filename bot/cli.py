@@ -109,7 +109,8 @@ def parser() -> argparse.ArgumentParser:
         "--layout",
         choices=["codes", "unn-gcm", "unhcr-grf"],
         help="the columns of the UN Network on Migration's GCM pledge form or of UNHCR's GRF "
-        "pledge form, in their order and English (docs/un-form-layouts.md)",
+        "pledge form, in their order and English, with only the pledges that form takes "
+        "(docs/un-form-layouts.md)",
     )
     export.add_argument(
         "--documents",
@@ -485,7 +486,8 @@ async def _export(settings: Settings, args: argparse.Namespace) -> str:
             row_format = LabelFormat(services.catalogs.translator(args.language))
         if args.layout and args.layout != "codes":
             row_format = LAYOUTS[args.layout]
-        filters = ExportFilter(forum=forum)
+        # A UN form's layout holds only the pledges its form takes: their documents too.
+        filters = ExportFilter(forum=forum).within(row_format.selection)
         if args.documents:
             copied = await copy_documents(
                 session=session,

@@ -12,6 +12,7 @@ from conversations.vocabulary import (
     COMPACT_SHORT,
     PARTNER_KINDS,
     PLEDGE_TYPES,
+    REFUGEE_SITUATIONS,
     SCOPES,
     STAGES,
     SUPPORT_TYPES,
@@ -199,13 +200,18 @@ def _render(
     return Html("\n".join(lines))
 
 
+def beneficiaries_text(t: Translator, pledge: Pledge) -> str:
+    """'Lebanon and Jordan · Syria situation': the countries, then the refugee situations."""
+    countries = t.join(country_name(code, t.locale) for code in pledge.beneficiary_countries)
+    situations = t.join(label(t, REFUGEE_SITUATIONS, code) for code in pledge.refugee_situations)
+    return " · ".join(part for part in (countries, situations) if part)
+
+
 def scope_text(t: Translator, pledge: Pledge) -> str:
-    """'International · Lebanon, Jordan', as the card and history show a pledge's reach."""
-    if not pledge.scope:
-        return "—"
-    countries = t.join(country_name(c, t.locale) for c in pledge.beneficiary_countries)
-    scope = label(t, SCOPES, pledge.scope)
-    return f"{scope} · {countries}" if countries else scope
+    """'International · Lebanon and Jordan · Syria situation', as the card and history show a
+    pledge's reach."""
+    scope = label(t, SCOPES, pledge.scope) if pledge.scope else ""
+    return " · ".join(part for part in (scope, beneficiaries_text(t, pledge)) if part) or "—"
 
 
 def contact_text(t: Translator, pledge: Pledge) -> str:

@@ -24,6 +24,7 @@ from conversations.vocabulary import (
     FIELD_LABELS,
     PARTNER_KINDS,
     PLEDGE_TYPES,
+    REFUGEE_SITUATIONS,
     SCOPES,
     STAGES,
     SUPPORT_TYPES,
@@ -35,6 +36,7 @@ from conversations.vocabulary import (
 from storage.attachments import iter_documents
 from storage.exchange import (
     CODES,
+    EVERY_PLEDGE,
     PLEDGE_COLUMNS,
     REPORT_COLUMNS,
     Cell,
@@ -73,6 +75,8 @@ class ExportDocuments(ButtonData, prefix="x.docs"):
 
 class LabelFormat:
     """Headers and values in the reader's language; dates and amounts the reader's way."""
+
+    selection = EVERY_PLEDGE
 
     def __init__(self, t: Translator, time_zone: str = "UTC") -> None:
         self.t, self.time_zone = t, time_zone
@@ -140,7 +144,15 @@ class LabelFormat:
             r.matching_reference,
             r.project_url,
             LIST_JOIN.join(r.multistakeholder_pledges),
+            self._labels(REFUGEE_SITUATIONS, list(r.refugee_situations)),
+            self._answer(r.locality_endorsed_mmd),
         ]
+
+    def _answer(self, answer: bool | None) -> str:
+        """Yes or No in the reader's language; empty until it was said."""
+        if answer is None:
+            return ""
+        return self.t.plain("Yes") if answer else self.t.plain("No")
 
     def report_row(self, r: ReportRecord) -> list[Cell]:
         return [

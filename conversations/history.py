@@ -22,6 +22,7 @@ from conversations.parsing import country_name
 from conversations.vocabulary import (
     FIELD_LABELS,
     PLEDGE_TYPES,
+    REFUGEE_SITUATIONS,
     SCOPES,
     STAGES,
     SUPPORT_TYPES,
@@ -138,6 +139,8 @@ def value_text(t: Translator, history: History, field: str, value: Any) -> str:
         return t.join(str(name) for name in value)
     if field == "beneficiary_countries":
         return t.join(country_name(str(code), t.locale) for code in value)
+    if field == "refugee_situations":
+        return t.join(label(t, REFUGEE_SITUATIONS, str(code)) for code in value)
     if field in ("support_types", "target_groups"):
         names = SUPPORT_TYPES if field == "support_types" else TARGET_GROUPS
         return t.join(label(t, names, str(v)) for v in value)

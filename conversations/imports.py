@@ -12,6 +12,7 @@ TROUBLES: dict[Trouble, str] = {
     Trouble.NOT_AN_OBJECTIVE: N_("'%(value)s' is not an objective from %(first)s to %(last)s"),
     Trouble.NOT_A_DATE: N_("'%(value)s' is not a date like 2027-03-15"),
     Trouble.NOT_A_FLAG: N_("'%(value)s' is not true or false"),
+    Trouble.NOT_AN_ANSWER: N_("'%(value)s' is not yes, no or empty"),
     Trouble.NOT_A_CHOICE: N_("'%(value)s' is not one of %(choices)s"),
     Trouble.NOT_A_REFERENCE: N_("'%(value)s' is not a reference like CLA-2027-0042"),
     Trouble.NOT_A_COUNTRY: N_("'%(value)s' is not an ISO 3166-1 alpha-2 country code"),
@@ -31,6 +32,10 @@ TROUBLES: dict[Trouble, str] = {
     Trouble.TOO_MANY_DECIMALS: N_("'%(value)s' has more than two decimals"),
     Trouble.NOT_A_PARTNER: N_("'%(value)s' is not a partner like Lyon (FR)"),
     Trouble.OWN_PARTNER: N_("a locality is not its own partner"),
+    Trouble.INDIVIDUAL_WITH_PARTNERS: N_(
+        "an individual pledge has no partners: make it common or partnership, or remove its "
+        "partners"
+    ),
     Trouble.NOT_A_TIME: N_("'%(value)s' is not a time like 2027-03-15T10:00:00Z"),
     Trouble.NOT_FIGURES: N_('figures are a JSON object like {"people": 200}'),
     Trouble.FORBIDDEN_CHARACTER: N_(

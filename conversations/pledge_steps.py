@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
 from conversations.cards import (
+    beneficiaries_text,
     compacts_text,
     contact_text,
     locality_text,
@@ -56,6 +57,7 @@ from conversations.vocabulary import (
     OBJECTIVES,
     PARTNER_KINDS,
     PLEDGE_TYPES,
+    REFUGEE_SITUATIONS,
     SCOPES,
     SUPPORT_TYPES,
     TARGET_GROUPS,
@@ -64,13 +66,14 @@ from conversations.vocabulary import (
 )
 from storage.attachments import MAX_ATTACHMENTS, list_attachments
 from storage.forums import forum_name, get_forum, list_open_forums
-from storage.localities import get_localities, search_localities
+from storage.localities import ENDORSEMENT_ANSWERS, get_localities, search_localities
 from storage.models import (
     MAX_DESCRIPTION,
     Compact,
     Locality,
     Pledge,
     PledgeType,
+    RefugeeSituation,
     Scope,
     WorkflowState,
 )
@@ -85,7 +88,7 @@ FORUM, COMPACTS, TITLE, DESCRIPTION = "forum", "compacts", "title", "description
 GCM, GCR, SUPPORT, GROUPS = "gcm", "gcr", "support", "groups"
 START, END, BUDGET, PARTNERS = "start", "end", "budget", "partners"
 SCOPE, COUNTRIES, CONTACT, FILES = "scope", "countries", "contact", "files"
-PLEDGE_TYPE, MULTISTAKEHOLDER = "type", "msp"
+PLEDGE_TYPE, MULTISTAKEHOLDER, SITUATIONS = "type", "msp", "situations"
 
 # Steps whose answer can be kept with a button (a multi-select step's Done already keeps).
 KEEPABLE = (FORUM, COMPACTS, TITLE, DESCRIPTION, START, END, BUDGET, SCOPE, COUNTRIES, CONTACT)
@@ -243,10 +246,19 @@ class MultistakeholderDone(ButtonData, prefix="w.mspdone"):
 
 @dataclass(frozen=True)
 class Endorsed(ButtonData, prefix="w.mmd"):
-    """Whether the pledge's locality endorsed the Marrakech Mayors Declaration."""
+    """Whether the pledge's locality endorsed the Marrakech Mayors Declaration, answered
+    over the answer the card showed (`was`: "u" unsaid, "y", "n")."""
 
     pledge: int
     endorsed: bool
+    was: str
+
+
+@dataclass(frozen=True)
+class ChangeEndorsement(ButtonData, prefix="w.mmdch"):
+    """Ask the Marrakech Mayors Declaration question again, to correct its answer."""
+
+    pledge: int
 
 
 @dataclass(frozen=True)
@@ -399,6 +411,7 @@ class Choices:
     question: str
     options: Callable[[Translator], list[Option]]
     value: Callable[[str], str | int | None]
+    optional: bool = False  # Done with nothing chosen is an answer (refugee situations)
 
 
 def _always(pledge: Pledge) -> bool:
@@ -626,7 +639,9 @@ def _objectives(compact: str) -> Choices:
     return Choices(f"{compact}_objectives", question, options, value)
 
 
-def _codes(attribute: str, labels: dict[str, str], question: str) -> Choices:
+def _codes(
+    attribute: str, labels: dict[str, str], question: str, *, optional: bool = False
+) -> Choices:
     """Choices among codes (support types, target groups), stored as the codes."""
 
     def options(t: Translator) -> list[Option]:
@@ -635,7 +650,7 @@ def _codes(attribute: str, labels: dict[str, str], question: str) -> Choices:
     def value(raw: str) -> str | None:
         return raw if raw in labels else None
 
-    return Choices(attribute, question, options, value)
+    return Choices(attribute, question, options, value, optional)
 
 
 def _serves(compact: Compact) -> PledgeTest:
@@ -896,41 +911,67 @@ def scope_changes(pledge: Pledge, scope: str, home: str) -> dict[str, Any]:
 
 
 async def _ask_countries(c: FieldContext) -> Prompt:
-    """Which countries an international pledge benefits."""
+    """Which countries or refugee situations an international pledge benefits."""
     t = c.t
-    now = t.join(country_name(code, t.locale) for code in c.pledge.beneficiary_countries)
+    example = [country_name(code, t.locale) for code in ("LB", "JO")]
+    example.append(label(t, REFUGEE_SITUATIONS, RefugeeSituation.SYRIA.value))
     return Prompt(
         _join(
             t.gettext(
-                "Which countries or refugee situations will benefit? Send their names or "
-                "two-letter codes, separated by commas, like %(example)s.",
-                example=t.join(country_name(code, t.locale) for code in ("LB", "JO")),
+                "Which countries or refugee situations will benefit? Send their names (or "
+                "two-letter codes for countries), separated by commas, like %(example)s.",
+                example=t.join(example),
             ),
-            _now_line(t, now or None),
+            _now_line(t, beneficiaries_text(t, c.pledge) or None),
         ),
         None,
     )
 
 
+def situation_named(t: Translator, text: str) -> str | None:
+    """The refugee situation a name stands for, in the reader's language or English, with
+    case, spaces and punctuation left aside ('syria situation', 'Ситуация в Сирии')."""
+    wanted = _letters(text)
+    for code, name in REFUGEE_SITUATIONS.items():
+        if wanted in (_letters(t.plain(name)), _letters(name)):
+            return code
+    return None
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
 async def _read_countries(c: FieldContext, text: str) -> Reading:
-    """Countries by name or code; any that is not one is named back."""
+    """Countries by name or code and refugee situations by name; any other part is named
+    back."""
     t = c.t
-    codes, unknown = read_countries(text, t.locale)
+    codes, parts = read_countries(text, t.locale)
+    situations: list[str] = []
+    unknown: list[str] = []
+    for part in parts:
+        situation = situation_named(t, part)
+        if situation is None:
+            unknown.append(part)
+        elif situation not in situations:
+            situations.append(situation)
     if unknown:
         return Refuse(
             t.gettext(
-                "I do not know these as countries: %(unknown)s. Please write each as a "
-                "country's name or two-letter code (LB, JO), separated by commas.",
+                "I do not know these as countries or refugee situations: %(unknown)s. Please "
+                "write each as a country's name or two-letter code (LB, JO), or a situation "
+                "as %(situation)s, separated by commas.",
                 unknown=t.join(u[:60] for u in unknown[:5]),
+                situation=label(t, REFUGEE_SITUATIONS, RefugeeSituation.SYRIA.value),
             )
         )
-    if not codes:
+    if not codes and not situations:
         return Refuse(t.gettext("Please name at least one country."))
     if len(codes) > MAX_COUNTRIES:
         return Refuse(
             t.gettext("Please name up to %(limit)s countries.", limit=t.number(MAX_COUNTRIES))
         )
-    return Accept({"beneficiary_countries": codes})
+    return Accept({"beneficiary_countries": codes, "refugee_situations": situations})
 
 
 async def _ask_contact(c: FieldContext) -> Prompt:
@@ -991,6 +1032,12 @@ WEB_ADDRESS = re.compile(r"(?i)(https?://)?([a-z0-9-]+\.)+[a-z]{2,}(:\d+)?([/?#]
 MAX_URL = 500
 
 
+def kept_kinds(t: Translator) -> str:
+    """The kinds of document kept (storage.attachments.KEPT_TYPES), as the documents step's
+    question and the refusal of any other kind both name them."""
+    return t.plain("PDF, Word, Excel, PowerPoint, OpenDocument, text, CSV, pictures")
+
+
 async def _ask_files(c: FieldContext) -> Prompt:
     """A link to the project's page and documents sent from the phone, each listed with a
     button to get it back and one to take it off."""
@@ -1008,7 +1055,8 @@ async def _ask_files(c: FieldContext) -> Prompt:
         _join(
             t.gettext(
                 "Send the address of the project's web page, or documents from your phone "
-                "(PDF, Word, Excel, pictures), up to %(size)s MB and %(count)s documents.",
+                "(%(kinds)s), up to %(size)s MB and %(count)s documents.",
+                kinds=kept_kinds(t),
                 size=t.number(MAX_DOWNLOAD_MB),
                 count=t.number(MAX_ATTACHMENTS),
             ),
@@ -1172,7 +1220,23 @@ FIELDS: tuple[Field, ...] = (
         _ask_countries,
         _read_countries,
         applies=lambda p: p.scope == Scope.INTERNATIONAL.value,
-        missing=lambda p: not p.beneficiary_countries,
+        missing=lambda p: not p.beneficiary_countries and not p.refugee_situations,
+    ),
+    Field(
+        SITUATIONS,
+        N_("Refugee situations"),
+        _ask_choices,
+        applies=_serves(Compact.GCR),
+        first_pass=False,  # the GRF form asks, optionally; the review card offers it
+        choices=_codes(
+            "refugee_situations",
+            REFUGEE_SITUATIONS,
+            N_(
+                "Which refugee situations does the pledge address, if any? Tap each one, "
+                "then Done; Done with none chosen is fine."
+            ),
+            optional=True,
+        ),
     ),
     Field(
         CONTACT,
@@ -1287,9 +1351,19 @@ async def build_prompt(
     return Prompt(_join(header(t, pledge, step, flow), asked.text), keyboard)
 
 
-def endorsement_question(t: Translator, locality: Locality | None) -> Html | None:
-    """Asked once per locality on the review card, for the Call to Local Action."""
-    if locality is None or locality.endorsed_mmd is not None:
+def endorsement_answer(locality: Locality) -> str:
+    """The locality's answer as a button carries it: "u" unsaid, "y" or "n"."""
+    return next(
+        code for code, answer in ENDORSEMENT_ANSWERS.items() if answer is locality.endorsed_mmd
+    )
+
+
+def endorsement_question(
+    t: Translator, locality: Locality | None, *, again: bool = False
+) -> Html | None:
+    """Asked once per locality on the review card, for the Call to Local Action (and again
+    when someone of the locality asks to correct the answer)."""
+    if locality is None or (locality.endorsed_mmd is not None and not again):
         return None
     return t.gettext(
         "🏛 Has %(locality)s endorsed the Marrakech Mayors Declaration (2018)? The Call to Local "
@@ -1312,6 +1386,7 @@ def review_keyboard(
     pledge: Pledge,
     *,
     ask_endorsement: bool = False,
+    endorsement_was: str = "u",
     hidden: frozenset[str] = frozenset(),
 ) -> InlineKeyboardMarkup:
     """An edit button for every field, then Submit, Save draft and Cancel (and, until the
@@ -1325,10 +1400,12 @@ def review_keyboard(
     ]
     endorsement = [
         [
-            button(t.plain("🏛 Yes, endorsed"), Endorsed(pid, True)),
-            button(t.plain("🏛 Not yet"), Endorsed(pid, False)),
+            button(t.plain("🏛 Yes, endorsed"), Endorsed(pid, True, endorsement_was)),
+            button(t.plain("🏛 Not yet"), Endorsed(pid, False, endorsement_was)),
         ]
     ]
+    if not ask_endorsement and endorsement_was != "u":
+        edits.append(button("🏛 " + t.plain("Marrakech Declaration"), ChangeEndorsement(pid)))
     return InlineKeyboardMarkup(
         [
             *rows(edits, 2),

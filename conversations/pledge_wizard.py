@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -61,6 +62,7 @@ from conversations.pledge_steps import (
     AddOtherPartner,
     AskAgain,
     BackToReview,
+    ChangeEndorsement,
     ChooseCompacts,
     ChooseForum,
     ChoosePledgeType,
@@ -93,10 +95,12 @@ from conversations.pledge_steps import (
     build_prompt,
     choices_keyboard,
     context,
+    endorsement_answer,
     endorsement_question,
     field_of,
     has_partners,
     hidden_steps,
+    kept_kinds,
     missing_steps,
     name_check,
     next_step,
@@ -108,9 +112,10 @@ from conversations.vocabulary import PARTNER_KINDS, PLEDGE_TYPES, SCOPES, label
 from storage.attachments import (
     MAX_ATTACHMENTS,
     add_attachment,
+    content_matches,
     get_attachment,
-    is_kept_type,
     keep_copy,
+    kept_name,
     list_attachments,
     read_copy,
     remove_attachment,
@@ -252,7 +257,12 @@ async def resend_current(update: Update, ctx: PledgeContext, session: AsyncSessi
 
 
 async def show_review(
-    update: Update, ctx: PledgeContext, session: AsyncSession, pledge: Pledge
+    update: Update,
+    ctx: PledgeContext,
+    session: AsyncSession,
+    pledge: Pledge,
+    *,
+    endorsement_again: bool = False,
 ) -> None:
     """The review card: every field, an edit button for each, and the ways out."""
     assert pledge.id is not None
@@ -269,10 +279,16 @@ async def show_review(
     view = await load_pledge_view(session=session, pledge=pledge)
     heading = t.gettext("<b>Please check your pledge</b> before you submit it.")
     notes = form_notes(t, pledge, view.forum, utc_now())
-    question = endorsement_question(t, view.locality)
+    question = endorsement_question(t, view.locality, again=endorsement_again)
     heading = Html("\n".join([heading, *notes, *([question] if question else [])]))
     hidden = await hidden_steps(session, pledge)
-    keyboard = review_keyboard(t, pledge, ask_endorsement=question is not None, hidden=hidden)
+    keyboard = review_keyboard(
+        t,
+        pledge,
+        ask_endorsement=question is not None,
+        endorsement_was=endorsement_answer(view.locality) if view.locality else "u",
+        hidden=hidden,
+    )
     say(ctx, pledge_card(t, view, heading=heading), keyboard)
 
 
@@ -551,14 +567,14 @@ async def on_page(update: Update, ctx: PledgeContext, data: TurnPage) -> None:
 
 
 async def on_done(update: Update, ctx: PledgeContext, data: DoneChoosing) -> None:
-    """Button: finish a multi-select step (at least one choice)."""
+    """Button: finish a multi-select step (at least one choice, unless it is optional)."""
     async with ctx.db() as session:
         found = await _choosing(update, ctx, session, data.pledge, data.step)
         if found is None:
             return
         c, state = found
         assert c.field.choices is not None
-        if not getattr(c.pledge, c.field.choices.attribute):
+        if not getattr(c.pledge, c.field.choices.attribute) and not c.field.choices.optional:
             ack(ctx, ctx.t.plain("Please choose at least one."), alert=True)
             return
         await _answered(update, ctx, session, c.pledge, state)
@@ -846,15 +862,18 @@ async def _receive_file(
         pledge, _state = found
         assert pledge.id is not None
         count = len(await list_attachments(session=session, pledge_id=pledge.id))
-    if not is_kept_type(name):
+    kept_as = kept_name(name, mime_type)
+    if kept_as is None:
         say(
             ctx,
             t.gettext(
-                "I keep PDF, Word, Excel, PowerPoint and picture files; please send "
-                "the document in one of those."
+                "I keep only these kinds of files: %(kinds)s. Please send the document in one "
+                "of them.",
+                kinds=kept_kinds(t),
             ),
         )
         return
+    name = kept_as
     if size > MAX_DOWNLOAD_MB * 1024 * 1024:
         say(ctx, file_too_big(t))
         return
@@ -875,6 +894,17 @@ async def _receive_file(
             say(ctx, file_too_big(t))
             return
         raise
+    if not content_matches(name, content):
+        say(
+            ctx,
+            t.gettext(
+                "I did not keep %(name)s: its name says it is a %(kind)s file, but its content "
+                "is not. Please send the document itself.",
+                name=safe_file_name(name),
+                kind=Path(name).suffix.lstrip(".").upper(),
+            ),
+        )
+        return
     stored_as, digest = await asyncio.to_thread(
         keep_copy, ctx.services.data_dir, pledge.id, name, content
     )
@@ -931,7 +961,7 @@ async def on_pledge_type(update: Update, ctx: PledgeContext, data: ChoosePledgeT
             ack(ctx, t.plain("That button is not valid."), alert=True)
             return
         if shared and not has_partners(pledge):
-            ack(ctx, t.plain("Name its partners first, with ✏️ Partners."), alert=True)
+            ack(ctx, partners_first(t, state.flow), alert=True)
             return
         if data.kind == PledgeType.INDIVIDUAL.value and has_partners(pledge):
             ack(ctx, t.plain("A pledge with partners is common or in partnership."), alert=True)
@@ -946,6 +976,20 @@ async def on_pledge_type(update: Update, ctx: PledgeContext, data: ChoosePledgeT
         else:
             await _save(ctx, session, pledge, pledge_type=data.kind, matching_reference="")
         await _answered(update, ctx, session, pledge, state, label(t, PLEDGE_TYPES, data.kind))
+
+
+def partners_first(t: Translator, flow: str) -> str:
+    """Where a shared pledge's partners are named, by the buttons of the flow: the review
+    card's ✏️ Partners in the wizard; for a submitted pledge, ✏️ Edit on its card, then
+    Partners."""
+    partners = step_name(t, PARTNERS)
+    if flow == EDIT:
+        return t.plain(
+            "Name its partners first: %(edit)s on the pledge card, then %(partners)s.",
+            edit=t.plain("✏️ Edit"),
+            partners=partners,
+        )
+    return t.plain("Name its partners first, with %(button)s.", button="✏️ " + partners)
 
 
 async def on_multistakeholder(
@@ -994,10 +1038,36 @@ async def on_endorsed(update: Update, ctx: PledgeContext, data: Endorsed) -> Non
         if locality is None:
             ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
-        await set_endorsement(session=session, locality=locality, endorsed=data.endorsed)
-        ack(ctx, ctx.t.plain("Noted for %(locality)s.", locality=locality.name))
+        if await set_endorsement(
+            session=session, locality=locality, endorsed=data.endorsed, was=data.was
+        ):
+            ack(ctx, ctx.t.plain("Noted for %(locality)s.", locality=locality.name))
+        else:  # a colleague answered since this card was shown: theirs stands, shown anew
+            ack(
+                ctx,
+                ctx.t.plain(
+                    "Someone of %(locality)s answered this in the meantime; the card shows "
+                    "their answer.",
+                    locality=locality.name,
+                ),
+                alert=True,
+            )
         close_keyboard(ctx)
         await show_review(update, ctx, session, pledge)
+
+
+async def on_change_endorsement(
+    update: Update, ctx: PledgeContext, data: ChangeEndorsement
+) -> None:
+    """Button on the review card: ask the Marrakech Mayors Declaration question again."""
+    async with ctx.db() as session:
+        found = await _target(update, ctx, session, data.pledge, (REVIEW,))
+        if found is None:
+            return
+        pledge, _state = found
+        ack(ctx)
+        close_keyboard(ctx)
+        await show_review(update, ctx, session, pledge, endorsement_again=True)
 
 
 async def on_edit(update: Update, ctx: PledgeContext, data: EditField) -> None:
@@ -1259,6 +1329,7 @@ FLOW = Flow(
         Button(UseContact, on_use_contact, OFFICIALS, NOT_AVAILABLE),
         Button(FilesDone, on_files_done, OFFICIALS, NOT_AVAILABLE),
         Button(Endorsed, on_endorsed, OFFICIALS, NOT_AVAILABLE),
+        Button(ChangeEndorsement, on_change_endorsement, OFFICIALS, NOT_AVAILABLE),
         Button(ChoosePledgeType, on_pledge_type, OFFICIALS, NOT_AVAILABLE),
         Button(ToggleMultistakeholder, on_multistakeholder, OFFICIALS, NOT_AVAILABLE),
         Button(MultistakeholderDone, on_multistakeholder_done, OFFICIALS, NOT_AVAILABLE),

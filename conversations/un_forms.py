@@ -3,6 +3,8 @@
 `unn-gcm`: the UN Network on Migration's GCM pledge form (IMRF). `unhcr-grf`: UNHCR's Global
 Refugee Forum pledge form. docs/un-form-layouts.md maps every column to its source field and
 lists what has no counterpart either way. Progress reports keep the codes layout's sheet.
+Each layout holds only the pledges its form would take (`selection`): submitted, approved or
+delivered ones serving its compact, whoever exports with it.
 """
 
 from __future__ import annotations
@@ -13,8 +15,23 @@ from babel import Locale
 
 from conversations.form_rules import is_late
 from conversations.parsing import country_name
-from conversations.vocabulary import GCM_OBJECTIVES, GCR_OBJECTIVES, PARTNER_KINDS, TARGET_GROUPS
-from storage.exchange.layout import CODES, Cell, PledgeRecord, ReportRecord, RowFormat
+from conversations.vocabulary import (
+    GCM_OBJECTIVES,
+    GCR_OBJECTIVES,
+    PARTNER_KINDS,
+    REFUGEE_SITUATIONS,
+    TARGET_GROUPS,
+)
+from storage.exchange.layout import (
+    CODES,
+    GCM_FORM,
+    GCR_FORM,
+    Cell,
+    PledgeRecord,
+    ReportRecord,
+    RowFormat,
+    answer_code,
+)
 from storage.models import Compact, LocalityKind, PledgeType, Scope, Stage, SupportType
 
 ENGLISH = Locale.parse("en")
@@ -92,6 +109,13 @@ def _late(r: PledgeRecord) -> str:
     return "yes" if late else "no"
 
 
+def _benefit(r: PledgeRecord) -> str:
+    """The countries that benefit, then the refugee situations, in English."""
+    countries = [country_name(c, ENGLISH) for c in r.beneficiary_countries]
+    situations = [REFUGEE_SITUATIONS.get(s, s) for s in r.refugee_situations]
+    return JOIN.join([*countries, *situations])
+
+
 class _FormLayout:
     """What both form layouts share: one CSV text per cell, reports in codes."""
 
@@ -108,6 +132,7 @@ class _FormLayout:
         return CODES.report_row(record)
 
 
+MMD_COLUMN = "Marrakech Mayors Declaration endorsed"
 UNN_GCM_COLUMNS = (
     # Section I: the contact person
     "Contact person: name",
@@ -139,13 +164,16 @@ UNN_GCM_COLUMNS = (
     "Stage",
     "Submitted on",
     "Submitted after the deadline",
+    # Asked by the Call to Local Action, on neither form
+    MMD_COLUMN,
 )
 
 
 class UnnGcmLayout(_FormLayout):
-    """The UN Network on Migration's GCM pledge form."""
+    """The UN Network on Migration's GCM pledge form: pledges serving the GCM."""
 
     pledges_sheet = "unn_gcm_pledges"
+    selection = GCM_FORM
 
     def pledge_header(self) -> list[str]:
         return list(UNN_GCM_COLUMNS)
@@ -177,6 +205,7 @@ class UnnGcmLayout(_FormLayout):
             GRF_STAGES.get(r.stage, r.stage),
             _submitted(r),
             _late(r),
+            answer_code(r.locality_endorsed_mmd),
         ]
 
 
@@ -213,6 +242,9 @@ UNHCR_GRF_COLUMNS = (
     "Currency",
     "Submitted on",
     "Submitted after the deadline",
+    "Countries and refugee situations that benefit",
+    # Asked by the Call to Local Action, on neither form
+    MMD_COLUMN,
 )
 GRF_CONTRIBUTIONS = {
     SupportType.FINANCIAL.value: "Financial",
@@ -225,9 +257,10 @@ GRF_CONTRIBUTIONS = {
 
 
 class UnhcrGrfLayout(_FormLayout):
-    """UNHCR's Global Refugee Forum pledge form (GRF 2023)."""
+    """UNHCR's Global Refugee Forum pledge form (GRF 2023): pledges serving the GCR."""
 
     pledges_sheet = "unhcr_grf_pledges"
+    selection = GCR_FORM
 
     def pledge_header(self) -> list[str]:
         return list(UNHCR_GRF_COLUMNS)
@@ -262,6 +295,8 @@ class UnhcrGrfLayout(_FormLayout):
             r.currency or "",
             _submitted(r),
             _late(r),
+            _benefit(r),
+            answer_code(r.locality_endorsed_mmd),
         ]
 
 

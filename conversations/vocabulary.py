@@ -7,6 +7,7 @@ from storage.models import (
     Compact,
     PartnerKind,
     PledgeType,
+    RefugeeSituation,
     Role,
     Scope,
     Stage,
@@ -49,6 +50,23 @@ SCOPES = {
     Scope.REGIONAL.value: N_("Regional"),
     Scope.NATIONAL.value: N_("National"),
     Scope.INTERNATIONAL.value: N_("International"),
+}
+
+REFUGEE_SITUATIONS = {
+    RefugeeSituation.AFGHANISTAN.value: N_("Afghanistan situation"),
+    RefugeeSituation.BURUNDI.value: N_("Burundi situation"),
+    RefugeeSituation.CENTRAL_AFRICAN_REPUBLIC.value: N_("Central African Republic situation"),
+    RefugeeSituation.DR_CONGO.value: N_("Democratic Republic of the Congo situation"),
+    RefugeeSituation.MYANMAR_ROHINGYA.value: N_("Rohingya situation (Myanmar)"),
+    RefugeeSituation.NIGERIA.value: N_("Nigeria situation"),
+    RefugeeSituation.SAHEL.value: N_("Central Sahel situation"),
+    RefugeeSituation.SOMALIA.value: N_("Somalia situation"),
+    RefugeeSituation.SOUTH_SUDAN.value: N_("South Sudan situation"),
+    RefugeeSituation.SUDAN.value: N_("Sudan situation"),
+    RefugeeSituation.SYRIA.value: N_("Syria situation"),
+    RefugeeSituation.UKRAINE.value: N_("Ukraine situation"),
+    RefugeeSituation.VENEZUELA.value: N_("Venezuela situation"),
+    RefugeeSituation.YEMEN.value: N_("Yemen situation"),
 }
 
 WORKFLOW_STATES = {
@@ -115,9 +133,11 @@ FIELD_LABELS = {
     "other_partners": N_("Other partners"),
     "matching_reference": N_("Matched pledge"),
     "multistakeholder_pledges": N_("Multistakeholder pledges"),
+    "locality_endorsed_mmd": N_("Marrakech Mayors Declaration endorsed"),
     "pledge_type": N_("Pledge type"),
     "scope": N_("Scope"),
     "beneficiary_countries": N_("Countries that benefit"),
+    "refugee_situations": N_("Refugee situations"),
     "contact_name": N_("Contact name"),
     "contact_title": N_("Contact title"),
     "contact_email": N_("Contact e-mail"),

@@ -19,11 +19,53 @@ from storage.pledges import record_revision
 
 ATTACHMENTS_DIR = "attachments"
 MAX_ATTACHMENTS = 10
-# What the UN forms take: documents, spreadsheets, presentations and pictures.
+# What the UN forms take: documents, spreadsheets, presentations and pictures (an iPhone's
+# photos sent as files are HEIC).
 KEPT_TYPES = frozenset(
     {".pdf", ".doc", ".docx", ".odt", ".xls", ".xlsx", ".ods", ".ppt", ".pptx", ".png", ".jpg"}
-    | {".jpeg", ".webp", ".txt", ".csv"}
+    | {".jpeg", ".gif", ".webp", ".heic", ".heif", ".txt", ".csv"}
 )
+# The kept type a file with no extension is taken as, by the MIME type Telegram reports.
+TYPE_OF_MIME = {
+    "application/pdf": ".pdf",
+    "application/msword": ".doc",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.oasis.opendocument.text": ".odt",
+    "application/vnd.ms-excel": ".xls",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
+    "application/vnd.ms-powerpoint": ".ppt",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/heic": ".heic",
+    "image/heif": ".heif",
+    "text/plain": ".txt",
+    "text/csv": ".csv",
+}
+# The first bytes each kept type starts with (text is checked apart: it has none).
+OOXML_ODF = b"PK\x03\x04"  # a ZIP: Word, Excel, PowerPoint since 2007, and OpenDocument
+OLE2 = b"\xd0\xcf\x11\xe0"  # Word, Excel and PowerPoint before 2007
+SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    ".pdf": (b"%PDF",),
+    ".docx": (OOXML_ODF,),
+    ".xlsx": (OOXML_ODF,),
+    ".pptx": (OOXML_ODF,),
+    ".odt": (OOXML_ODF,),
+    ".ods": (OOXML_ODF,),
+    ".doc": (OLE2,),
+    ".xls": (OLE2,),
+    ".ppt": (OLE2,),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+}
+TEXT_TYPES = frozenset({".txt", ".csv"})
+HEIF_TYPES = frozenset({".heic", ".heif"})
+HEIF_BRANDS = frozenset({b"heic", b"heix", b"mif1", b"msf1", b"heif"})
 
 
 # Bytes a kept name may take: disks allow 255 per name, and the copy adds a 17-byte prefix and
@@ -43,8 +85,46 @@ def safe_file_name(name: str) -> str:
     return cut + suffix
 
 
-def is_kept_type(file_name: str) -> bool:
-    return Path(file_name).suffix.lower() in KEPT_TYPES
+def kept_name(file_name: str, mime_type: str) -> str | None:
+    """The name a document is kept by, its extension one of KEPT_TYPES; a name with no
+    extension takes the one of the MIME type Telegram reports. None for a type not kept."""
+    suffix = Path(file_name).suffix.lower()
+    if suffix:
+        return file_name if suffix in KEPT_TYPES else None
+    taken_as = TYPE_OF_MIME.get(mime_type.split(";")[0].strip().lower())
+    return None if taken_as is None else file_name.rstrip(" .") + taken_as
+
+
+def content_matches(file_name: str, content: bytes) -> bool:
+    """Whether the bytes are what the name's extension says: a PDF starts with %PDF, a
+    picture with its format's mark; a text decodes as UTF-8 and holds no NUL. A renamed
+    program never passes as a document."""
+    suffix = Path(file_name).suffix.lower()
+    if suffix in TEXT_TYPES:
+        return _is_text(content)
+    if suffix == ".webp":
+        return content[:4] == b"RIFF" and content[8:12] == b"WEBP"
+    if suffix in HEIF_TYPES:
+        return _is_heif(content)
+    return content.startswith(SIGNATURES.get(suffix, ()))
+
+
+def _is_text(content: bytes) -> bool:
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return "\x00" not in text
+
+
+def _is_heif(content: bytes) -> bool:
+    """An ISO media file whose "ftyp" box names a HEIF brand, as its main brand or one of
+    those it is compatible with."""
+    if content[4:8] != b"ftyp":
+        return False
+    box_end = min(int.from_bytes(content[:4], "big"), len(content))
+    brands = [content[8:12]] + [content[i : i + 4] for i in range(16, box_end - 3, 4)]
+    return any(brand in HEIF_BRANDS for brand in brands)
 
 
 def keep_copy(data_dir: Path, pledge_id: int, file_name: str, content: bytes) -> tuple[str, str]:

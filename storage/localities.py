@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -112,7 +112,27 @@ async def search_localities(
     return (await session.exec(statement)).all()
 
 
-async def set_endorsement(*, session: AsyncSession, locality: Locality, endorsed: bool) -> None:
-    """Record whether the locality endorsed the Marrakech Mayors Declaration (asked once)."""
-    locality.endorsed_mmd = endorsed
-    session.add(locality)
+# How a button carries a locality's answer on the Marrakech Mayors Declaration.
+ENDORSEMENT_ANSWERS: dict[str, bool | None] = {"u": None, "y": True, "n": False}
+
+
+async def set_endorsement(
+    *, session: AsyncSession, locality: Locality, endorsed: bool, was: str
+) -> bool:
+    """Record whether the locality endorsed the Marrakech Mayors Declaration, over the answer
+    the person saw (`was`: "u" unsaid, "y", "n"); False, and nothing changed, when a colleague
+    answered in between. One conditional UPDATE, so of two answers at once one wins."""
+    if was not in ENDORSEMENT_ANSWERS:
+        return False
+    seen = ENDORSEMENT_ANSWERS[was]
+    current = col(Locality.endorsed_mmd)
+    statement = (
+        update(Locality)
+        .where(col(Locality.id) == locality.id)
+        .where(current.is_(None) if seen is None else current == seen)
+        .values(endorsed_mmd=endorsed)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.exec(statement)
+    await session.refresh(locality)
+    return result.rowcount == 1

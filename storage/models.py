@@ -74,6 +74,25 @@ class Scope(StrEnum):
     INTERNATIONAL = "international"
 
 
+class RefugeeSituation(StrEnum):
+    """UNHCR's major refugee situations, which a GRF pledge can say it addresses."""
+
+    AFGHANISTAN = "afghanistan"
+    BURUNDI = "burundi"
+    CENTRAL_AFRICAN_REPUBLIC = "central_african_republic"
+    DR_CONGO = "dr_congo"
+    MYANMAR_ROHINGYA = "myanmar_rohingya"
+    NIGERIA = "nigeria"
+    SAHEL = "sahel"
+    SOMALIA = "somalia"
+    SOUTH_SUDAN = "south_sudan"
+    SUDAN = "sudan"
+    SYRIA = "syria"
+    UKRAINE = "ukraine"
+    VENEZUELA = "venezuela"
+    YEMEN = "yemen"
+
+
 class WorkflowState(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
@@ -309,6 +328,7 @@ class Pledge(SQLModel, table=True):
     contact_phone: str = Field(default="", max_length=32)
     scope: str = Field(default="", max_length=16)
     beneficiary_countries: list[str] = _json_list()
+    refugee_situations: list[str] = _json_list()  # RefugeeSituation codes
     project_url: str = Field(default="", max_length=500)
     multistakeholder_pledges: list[str] = _json_list()  # names from its forum's list
     language: str = Field(default="en", max_length=16)

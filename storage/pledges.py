@@ -54,6 +54,7 @@ EDITABLE_FIELDS = frozenset(
         "matching_reference",
         "scope",
         "beneficiary_countries",
+        "refugee_situations",
         "contact_name",
         "contact_title",
         "contact_email",

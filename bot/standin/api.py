@@ -77,6 +77,33 @@ _CHAT_ACTIONS: Final = frozenset(
     }
 )
 _MENU_BUTTON_TYPES: Final = frozenset({"commands", "web_app", "default"})
+# How the kinds of file people send begin, so that made-up bytes look like what they are named.
+_FILE_STARTS: Final = {
+    ".pdf": b"%PDF-1.7\n",
+    ".png": b"\x89PNG\r\n\x1a\n",
+    ".jpg": b"\xff\xd8\xff\xe0",
+    ".jpeg": b"\xff\xd8\xff\xe0",
+    ".gif": b"GIF89a",
+    ".docx": b"PK\x03\x04",
+    ".xlsx": b"PK\x03\x04",
+    ".pptx": b"PK\x03\x04",
+    ".odt": b"PK\x03\x04",
+    ".ods": b"PK\x03\x04",
+    ".zip": b"PK\x03\x04",
+    ".doc": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+    ".xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+    ".ppt": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+}
+
+
+def made_up_content(file_name: str, size: int) -> bytes:
+    """`size` bytes that begin as a file of the kind the name says (printable text for a .txt
+    or .csv)."""
+    suffix = Path(file_name).suffix.lower()
+    if suffix in (".txt", ".csv"):
+        return bytes(32 + i % 95 for i in range(size))
+    start = _FILE_STARTS.get(suffix, b"")[:size]
+    return start + bytes(i % 251 for i in range(len(start), size))
 
 
 @dataclass
@@ -425,13 +452,22 @@ class BotApiStandIn:
         return self._wrap_update({"callback_query": query})
 
     def document_content(
-        self, file_name: str = "notes.pdf", size: int = 12_345, data: bytes | None = None
+        self,
+        file_name: str = "notes.pdf",
+        size: int = 12_345,
+        data: bytes | None = None,
+        *,
+        mime_type: str | None = None,
+        reported_size: int | None = None,
     ) -> JsonDict:
         """A document as a person sends it; its bytes can be fetched with getFile (`data`, or
-        `size` bytes made up)."""
-        mime_type = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
-        content = data if data is not None else bytes(i % 251 for i in range(size))
-        document = {"file_name": file_name, "mime_type": mime_type, "file_size": len(content)}
+        `size` bytes made up to look like the kind of file its name says). Telegram reports
+        the type its client guessed (`mime_type` to say another) and a size
+        (`reported_size` to understate it, as a client may)."""
+        mime_type = mime_type or mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+        content = data if data is not None else made_up_content(file_name, size)
+        file_size = len(content) if reported_size is None else reported_size
+        document = {"file_name": file_name, "mime_type": mime_type, "file_size": file_size}
         ref = self._new_file_ref()
         self._files[ref["file_id"]] = UploadedFile(file_name, content, mime_type)
         return {"document": {**ref, **document}}
@@ -443,7 +479,7 @@ class BotApiStandIn:
         for w, h, size in sizes:
             ref = self._new_file_ref()
             self._files[ref["file_id"]] = UploadedFile(
-                f"{ref['file_id']}.jpg", bytes(i % 251 for i in range(size)), "image/jpeg"
+                f"{ref['file_id']}.jpg", made_up_content("photo.jpg", size), "image/jpeg"
             )
             photo.append({**ref, "width": w, "height": h, "file_size": size})
         return {"photo": photo}

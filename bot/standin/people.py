@@ -44,10 +44,18 @@ class SimulatedPerson:
         return await self._act(lambda: self._standin.message_update(self.user, text))
 
     async def send_document(
-        self, file_name: str = "notes.pdf", *, size: int = 12_345, data: bytes | None = None
+        self,
+        file_name: str = "notes.pdf",
+        *,
+        size: int = 12_345,
+        data: bytes | None = None,
+        mime_type: str | None = None,
+        reported_size: int | None = None,
     ) -> list[SentMessage]:
         return await self._send_content(
-            lambda: self._standin.document_content(file_name, size, data)
+            lambda: self._standin.document_content(
+                file_name, size, data, mime_type=mime_type, reported_size=reported_size
+            )
         )
 
     async def send_photo(self) -> list[SentMessage]:

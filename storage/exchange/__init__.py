@@ -3,8 +3,9 @@
 The layout is data (`PLEDGE_COLUMNS`, `REPORT_COLUMNS`): each column has a stable code, which
 is also its header in the "codes" layout that `import_file` reads. Values in that layout are
 codes too: lists joined with `;` (`gcm;gcr`, `5;15`), ISO dates, `true`/`false`, amounts with
-two decimals, partners as `Name (CC)`. Translated headers and labels are the business of
-`conversations/export.py`, which formats the same records for a reader.
+two decimals, partners as `Name (CC)`, a locality's answer as `yes`/`no` (empty: not said).
+Translated headers and labels are the business of `conversations/export.py`, which formats the
+same records for a reader.
 
 The modules, each doing one job: `layout` (the columns and codes, records as rows), `stream`
 (pledges read out of the database), `write` (CSV and XLSX files out), `read` (CSV and XLSX
@@ -15,12 +16,14 @@ import written to the database) and `files` (both export files built off the eve
 from storage.exchange.files import ExportFiles, build_export_files
 from storage.exchange.layout import (
     CODES,
+    EVERY_PLEDGE,
     PLEDGE_COLUMNS,
     REPORT_COLUMNS,
     Cell,
     PledgeRecord,
     ReportRecord,
     RowFormat,
+    Selection,
     figures_code,
     partners_code,
 )
@@ -31,6 +34,7 @@ from storage.exchange.write import export_csv, export_xlsx
 
 __all__ = [
     "CODES",
+    "EVERY_PLEDGE",
     "FILE_ROW",
     "PLEDGE_COLUMNS",
     "REPORT_COLUMNS",
@@ -43,6 +47,7 @@ __all__ = [
     "Problem",
     "ReportRecord",
     "RowFormat",
+    "Selection",
     "Trouble",
     "build_export_files",
     "export_csv",

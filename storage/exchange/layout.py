@@ -10,10 +10,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from storage.models import Forum
+from storage.models import Compact, Forum, WorkflowState
 
 LIST_SEPARATOR = ";"
 TRUE, FALSE = "true", "false"
+YES, NO = "yes", "no"  # a locality's answer; empty until it has said
 PLEDGES_SHEET, REPORTS_SHEET = "pledges", "progress_reports"
 
 # The UN forms' fields, at the end of the pledges' columns.
@@ -29,6 +30,9 @@ UN_FORM_COLUMNS = (
     "matching_reference",
     "project_url",
     "multistakeholder_pledges",
+    "refugee_situations",
+    # Asked by the Call to Local Action, of the locality rather than of the pledge.
+    "locality_endorsed_mmd",
 )
 PLEDGE_COLUMNS = (
     "reference",
@@ -110,6 +114,9 @@ class PledgeRecord:
     locality_kind: str = "municipality"
     other_partners: tuple[tuple[str, str], ...] = ()  # (name, kind)
     multistakeholder_pledges: tuple[str, ...] = ()
+    refugee_situations: tuple[str, ...] = ()
+    # Whether the locality endorsed the Marrakech Mayors Declaration; None until it has said.
+    locality_endorsed_mmd: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +131,25 @@ class ReportRecord:
     reported_by: str
 
 
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The pledges a layout holds, whatever an export asks: those in one of `states` (None:
+    any) that serve `compact` (None: any)."""
+
+    states: frozenset[str] | None = None
+    compact: str | None = None
+
+
+EVERY_PLEDGE = Selection()
+# What a UN pledge form takes: a pledge submitted, approved or delivered (not a draft, not one
+# sent back for changes, not a withdrawn one), serving the form's compact.
+UN_FORM_STATES = frozenset(
+    s.value for s in (WorkflowState.SUBMITTED, WorkflowState.APPROVED, WorkflowState.DELIVERED)
+)
+GCM_FORM = Selection(states=UN_FORM_STATES, compact=Compact.GCM.value)
+GCR_FORM = Selection(states=UN_FORM_STATES, compact=Compact.GCR.value)
+
+
 # A value in a row: text, or an amount or a day or a moment that an XLSX file keeps as a
 # number or a date (with a display format) and a CSV file writes as `RowFormat.text` says.
 Cell = str | Decimal | date | datetime
@@ -135,6 +161,7 @@ class RowFormat(Protocol):
     pledges_sheet: str
     reports_sheet: str
     time_zone: str  # where a moment is shown (an XLSX date-time has no zone of its own)
+    selection: Selection  # the pledges it holds: an export narrows its filter to them
 
     def pledge_header(self) -> list[str]: ...
     def pledge_row(self, record: PledgeRecord) -> list[Cell]: ...
@@ -151,6 +178,10 @@ def _joined(values: Iterable[object]) -> str:
 
 def _utc_date(moment: datetime | None) -> date | str:
     return moment.astimezone(UTC).date() if moment is not None else ""
+
+
+def answer_code(answer: bool | None) -> str:
+    return "" if answer is None else YES if answer else NO
 
 
 def amount_code(amount: Decimal | None) -> str:
@@ -180,6 +211,7 @@ class CodeFormat:
     pledges_sheet = PLEDGES_SHEET
     reports_sheet = REPORTS_SHEET
     time_zone = "UTC"
+    selection = EVERY_PLEDGE
 
     def text(self, value: Cell) -> str:
         if isinstance(value, Decimal):
@@ -227,6 +259,8 @@ class CodeFormat:
             r.matching_reference,
             r.project_url,
             _joined(r.multistakeholder_pledges),
+            _joined(r.refugee_situations),
+            answer_code(r.locality_endorsed_mmd),
         ]
 
     def report_header(self) -> list[str]:

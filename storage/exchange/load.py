@@ -31,6 +31,7 @@ from storage.exchange.validate import (
 )
 from storage.localities import find_or_create_localities, name_key
 from storage.models import (
+    Locality,
     Member,
     Pledge,
     PledgePartner,
@@ -140,6 +141,7 @@ class _Writer:
             place for p in batch for place in ((p.locality, p.country), *p.partners)
         )
         await self.contacts.find(p.contact for p in batch)
+        await self._endorsements(batch)
         rows, partners = [], {}
         for p in batch:
             partners[p.reference] = [self.locality_id(n, c) for n, c in p.partners]
@@ -180,6 +182,20 @@ class _Writer:
                 for p in batch
             ],
         )
+
+    async def _endorsements(self, batch: Sequence[_PledgeIn]) -> None:
+        """What the file says of its localities and the Marrakech Mayors Declaration; an empty
+        cell leaves what a locality has (the last row saying it wins)."""
+        said: dict[int, bool] = {}
+        for p in batch:
+            if p.endorsed_mmd is not None:
+                said[self.locality_id(p.locality, p.country)] = p.endorsed_mmd
+        for answer in (True, False):
+            ids = sorted(i for i, a in said.items() if a is answer)
+            if ids:
+                await self.session.exec(
+                    update(Locality).where(col(Locality.id).in_(ids)).values(endorsed_mmd=answer)
+                )
 
     async def reports(self, batch: Sequence[_ReportIn]) -> None:
         ids = await _ids(self.session, sorted({r.reference for r in batch}))

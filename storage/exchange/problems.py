@@ -23,6 +23,7 @@ class Trouble(StrEnum):
     NOT_AN_OBJECTIVE = "not_an_objective"  # value, first, last
     NOT_A_DATE = "not_a_date"  # value
     NOT_A_FLAG = "not_a_flag"  # value
+    NOT_AN_ANSWER = "not_an_answer"  # value (yes, no or empty)
     NOT_A_CHOICE = "not_a_choice"  # value, choices
     NOT_A_REFERENCE = "not_a_reference"  # value
     NOT_A_COUNTRY = "not_a_country"  # value
@@ -42,6 +43,7 @@ class Trouble(StrEnum):
     TOO_MANY_DECIMALS = "too_many_decimals"  # value
     NOT_A_PARTNER = "not_a_partner"  # value
     OWN_PARTNER = "own_partner"
+    INDIVIDUAL_WITH_PARTNERS = "individual_with_partners"
     NOT_A_TIME = "not_a_time"  # value
     NOT_FIGURES = "not_figures"
     FORBIDDEN_CHARACTER = "forbidden_character"  # character (U+0000)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import String, cast, func
@@ -11,7 +11,7 @@ from sqlalchemy import select as sa_select  # tuples of 20+ columns, beyond sqlm
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.exchange.layout import PledgeRecord, ReportRecord
+from storage.exchange.layout import EVERY_PLEDGE, PledgeRecord, ReportRecord, Selection
 from storage.models import Attachment, Forum, Locality, Member, Pledge, ProgressReport
 
 BATCH = 1000  # rows fetched from the server-side cursor at a time
@@ -23,7 +23,8 @@ class ExportError(ValueError):
 
 @dataclass(frozen=True)
 class ExportFilter:
-    """Which pledges to export; None means any. `locality_id` limits an official to theirs."""
+    """Which pledges to export; None means any. `locality_id` limits an official to theirs;
+    `selection` is what the layout holds at most (a UN form's: `within(row_format.selection)`)."""
 
     forum: str | None = None  # forum code, e.g. GRF2027
     country: str | None = None  # ISO 3166-1 alpha-2
@@ -31,6 +32,19 @@ class ExportFilter:
     compact: str | None = None
     stage: str | None = None
     state: str | None = None
+    selection: Selection = EVERY_PLEDGE
+
+    def within(self, selection: Selection) -> ExportFilter:
+        """The same filter, narrowed to the pledges a layout holds (one that holds every pledge
+        leaves it as it is)."""
+        if selection in (EVERY_PLEDGE, self.selection):
+            return self
+        return replace(self, selection=selection)
+
+
+def _serves(compact: str) -> Any:
+    # JSON lists are text on SQLite and cast to text on PostgreSQL: `["gcm", "gcr"]`.
+    return cast(col(Pledge.compacts), String).like(f'%"{compact}"%')
 
 
 async def _forums(session: AsyncSession) -> dict[int, Forum]:
@@ -52,12 +66,16 @@ async def export_conditions(session: AsyncSession, filters: ExportFilter) -> lis
     if filters.locality_id is not None:
         conditions.append(col(Pledge.locality_id) == filters.locality_id)
     if filters.compact is not None:
-        # JSON lists are text on SQLite and cast to text on PostgreSQL: `["gcm", "gcr"]`.
-        conditions.append(cast(col(Pledge.compacts), String).like(f'%"{filters.compact}"%'))
+        conditions.append(_serves(filters.compact))
     if filters.stage is not None:
         conditions.append(col(Pledge.stage) == filters.stage)
     if filters.state is not None:
         conditions.append(col(Pledge.state) == filters.state)
+    selection = filters.selection
+    if selection.states is not None:
+        conditions.append(col(Pledge.state).in_(sorted(selection.states)))
+    if selection.compact is not None:
+        conditions.append(_serves(selection.compact))
     return conditions
 
 
@@ -112,6 +130,8 @@ async def iter_pledges(
             col(Pledge.id),
             col(Pledge.other_partners),
             col(Pledge.multistakeholder_pledges),
+            col(Pledge.refugee_situations),
+            col(Locality.endorsed_mmd),
         )
         .join(Locality, col(Locality.id) == col(Pledge.locality_id))
         .join(Member, col(Member.id) == col(Pledge.created_by_id))
@@ -177,6 +197,8 @@ async def iter_pledges(
                 attachments=tuple(documents.get(row[33], ())),
                 other_partners=tuple((o["name"], o["kind"]) for o in row[34]),
                 multistakeholder_pledges=tuple(row[35]),
+                refugee_situations=tuple(row[36]),
+                locality_endorsed_mmd=row[37],
             )
 
 

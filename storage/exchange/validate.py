@@ -27,12 +27,14 @@ from storage.exchange.layout import (
     MAX_DESCRIPTION,
     MAX_NAME,
     MAX_TITLE,
+    NO,
     OPTIONAL_COLUMNS,
     OTHER_PARTNER,
     PARTNER,
     PLEDGE_COLUMNS,
     REPORT_COLUMNS,
     TRUE,
+    YES,
 )
 from storage.exchange.problems import Problem, Trouble
 from storage.exchange.read import Sheet
@@ -45,6 +47,7 @@ from storage.models import (
     PartnerKind,
     Pledge,
     PledgeType,
+    RefugeeSituation,
     Scope,
     Stage,
     SupportType,
@@ -73,6 +76,8 @@ class _PledgeIn:
     contact: str
     partners: list[tuple[str, str]]
     submitted_at: datetime | None
+    # Said of the locality, not of the pledge: None leaves what the locality has as it is.
+    endorsed_mmd: bool | None = None
 
 
 @dataclass
@@ -158,6 +163,18 @@ class _Cells:
             return True
         self.problem(column, Trouble.NOT_A_FLAG, value=value)
         return False
+
+    def answer(self, column: str) -> bool | None:
+        """Yes or no; None for an empty cell (or an absent column): not said."""
+        value = self.values.get(column, "").strip().lower()
+        if not value:
+            return None
+        if value in (YES, TRUE):
+            return True
+        if value in (NO, FALSE):
+            return False
+        self.problem(column, Trouble.NOT_AN_ANSWER, value=value)
+        return None
 
     def choice(self, column: str, known: Iterable[str]) -> str:
         value = self.values.get(column, "").strip()
@@ -256,7 +273,8 @@ def _check_pledge(
     if language and not LANGUAGE_KEY.match(language):
         cells.problem("language", Trouble.NOT_A_LANGUAGE, value=language)
     partners = _partners(cells, locality, country)
-    un_form = _un_form_fields(cells)
+    un_form = _un_form_fields(cells, partnered=bool(partners))
+    endorsed_mmd = cells.answer("locality_endorsed_mmd")
     if cells.problems or matched is None:
         return None, cells.problems
     return (
@@ -291,20 +309,20 @@ def _check_pledge(
             submitted_at=(
                 datetime.combine(submitted_on, time(0), tzinfo=UTC) if submitted_on else None
             ),
+            endorsed_mmd=endorsed_mmd,
         ),
         [],
     )
 
 
-def _un_form_fields(cells: _Cells) -> dict[str, Any]:
-    """Pledge type, scope, countries and contact; absent columns read as a new pledge's."""
-    pledge_type = cells.values.get("pledge_type", "").strip() or PledgeType.INDIVIDUAL.value
-    if pledge_type not in {t.value for t in PledgeType}:
-        cells.choice("pledge_type", [t.value for t in PledgeType])
+def _un_form_fields(cells: _Cells, *, partnered: bool) -> dict[str, Any]:
+    """Pledge type, scope, countries and contact; absent columns read as a new pledge's.
+    `partnered`: the row names partner localities."""
     scope = cells.values.get("scope", "").strip()
     if scope:
         cells.choice("scope", [s.value for s in Scope])
     countries = cells.codes("beneficiary_countries", COUNTRIES)
+    situations = cells.codes("refugee_situations", [s.value for s in RefugeeSituation])
     email = cells.text("contact_email", maximum=254).lower()
     if email and not EMAIL.fullmatch(email):
         cells.problem("contact_email", Trouble.NOT_AN_EMAIL, value=email)
@@ -317,6 +335,7 @@ def _un_form_fields(cells: _Cells) -> dict[str, Any]:
             cells.problem("other_partners", Trouble.NOT_AN_OTHER_PARTNER, value=part.strip())
             continue
         others.append({"name": found[1][:100], "kind": found[2]})
+    pledge_type = _pledge_type(cells, partnered=partnered or bool(others))
     url = cells.text("project_url", maximum=500)
     if url and not url.lower().startswith(("http://", "https://")):
         cells.problem("project_url", Trouble.NOT_A_WEB_ADDRESS, value=url)
@@ -332,11 +351,25 @@ def _un_form_fields(cells: _Cells) -> dict[str, Any]:
         "pledge_type": pledge_type,
         "scope": scope,
         "beneficiary_countries": countries,
+        "refugee_situations": situations,
         "contact_name": cells.text("contact_name"),
         "contact_title": cells.text("contact_title"),
         "contact_email": email,
         "contact_phone": cells.text("contact_phone", maximum=32),
     }
+
+
+def _pledge_type(cells: _Cells, *, partnered: bool) -> str:
+    """As the wizard has it: a pledge with partners is common or in partnership, so one
+    without a type is a partnership when it names partners, and individual otherwise."""
+    given = cells.values.get("pledge_type", "").strip()
+    if not given:
+        return PledgeType.PARTNERSHIP.value if partnered else PledgeType.INDIVIDUAL.value
+    if given not in {t.value for t in PledgeType}:
+        cells.choice("pledge_type", [t.value for t in PledgeType])
+    elif given == PledgeType.INDIVIDUAL.value and partnered:
+        cells.problem("pledge_type", Trouble.INDIVIDUAL_WITH_PARTNERS)
+    return given
 
 
 def _amount(cells: _Cells) -> Decimal | None:

@@ -30,7 +30,9 @@ async def export_csv(
     row_format: RowFormat = CODES,
 ) -> int:
     """The pledges as CSV (UTF-8 with a BOM, so spreadsheet programs read it right) into `out`;
-    returns how many rows were written. Progress reports travel in the XLSX file only."""
+    returns how many rows were written. Progress reports travel in the XLSX file only.
+    Only the pledges `row_format` holds are written (a UN form's layout holds fewer)."""
+    filters = filters.within(row_format.selection)
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
     try:
         writer = csv.writer(text)
@@ -53,9 +55,11 @@ async def export_xlsx(
     filters: ExportFilter = ExportFilter(),  # noqa: B008
     row_format: RowFormat = CODES,
 ) -> ExportCounts:
-    """The pledges and their progress reports as an XLSX workbook of two sheets into `out`."""
+    """The pledges and their progress reports as an XLSX workbook of two sheets into `out`;
+    only the pledges `row_format` holds, and their reports."""
     from storage.xlsx import XlsxWriter
 
+    filters = filters.within(row_format.selection)
     zone = ZoneInfo(row_format.time_zone)
     with XlsxWriter(out) as workbook:
         sheet = workbook.open_sheet(row_format.pledges_sheet, row_format.pledge_header())

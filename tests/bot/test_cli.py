@@ -174,8 +174,8 @@ async def test_the_simulator_takes_a_new_user_from_invite_to_submitted_pledge(
             "1",
             "1",
             "Olga Souza, Secretária de Direitos Humanos, olga@portoalegre.example.org",
-            "16",  # 🏛 Yes, endorsed (the Marrakech Mayors Declaration, asked once)
-            "16",  # ✅ Submit
+            "17",  # 🏛 Yes, endorsed (the Marrakech Mayors Declaration, asked once)
+            "18",  # ✅ Submit (after the edits and 🏛 to correct the endorsement)
         ]:
             yield line
         yield ":as Alice"
@@ -473,9 +473,16 @@ def test_export_to_a_path_and_import_with_dry_run(
         str(tmp_path / "documents"),
         **source,
     )
-    assert code == 0 and "copied 0 documents" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert code == 0 and "wrote 1 pledges" in said and "copied 0 documents" in said
     header = grf.read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("Name of entity submitting this form,Country,")
+    # The pledge serves the refugee compact only: the GCM form's layout does not hold it.
+    gcm = tmp_path / "gcm.csv"
+    code = _run(
+        monkeypatch, tmp_path, "export", "--layout", "unn-gcm", "--output", str(gcm), **source
+    )
+    assert code == 0 and "wrote 0 pledges" in capsys.readouterr().out
     assert _run(monkeypatch, tmp_path, "export", "--layout", "unn-gcm", "--codes", **source) == 2
     assert "exclude each other" in capsys.readouterr().err
 
@@ -561,3 +568,81 @@ def test_db_backup_keeps_the_pledges_documents_beside_the_database(
     # A second backup to the same name touches neither the copy nor its documents.
     assert _run(monkeypatch, tmp_path, "db", "backup", "b/one.sqlite3", DATABASE_URL=database) == 2
     assert "exists" in capsys.readouterr().err
+
+
+def test_export_copies_an_attached_document_into_the_documents_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`pledgebot export --documents FOLDER` copies the project's own copy of each document
+    to FOLDER/<reference>/<its name>; a copy gone missing is left out and not counted."""
+    import csv
+    import sqlite3
+
+    from storage.attachments import keep_copy
+    from storage.exchange import PLEDGE_COLUMNS
+
+    source = {"DATABASE_URL": f"sqlite:///{tmp_path / 'source.sqlite3'}"}
+    row = dict.fromkeys(PLEDGE_COLUMNS, "")
+    row.update(
+        reference="CLA-2023-0014",
+        locality="Kampala",
+        country="UG",
+        forum="GRF2023",
+        compacts="gcr",
+        title="Schools for refugee children",
+        description="Ten new classrooms.",
+        gcr_objectives="2",
+        state="delivered",
+        stage="in_progress",
+        language="en",
+        contact="Grace",
+    )
+    given = tmp_path / "given.csv"
+    with given.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(PLEDGE_COLUMNS))
+        writer.writeheader()
+        writer.writerow(row)
+    assert _run(monkeypatch, tmp_path, "import", str(given), **source) == 0
+
+    # A document as the bot keeps it: its bytes under data/attachments/, its row beside it.
+    plan = b"%PDF-1.7 the plan for ten classrooms" * 30
+    database = sqlite3.connect(tmp_path / "source.sqlite3")
+    [(pledge_id,)] = database.execute(
+        "SELECT id FROM pledge WHERE reference = 'CLA-2023-0014'"
+    ).fetchall()
+    kept: list[tuple[str, str, str]] = [
+        (
+            "Plan des écoles.pdf",
+            *keep_copy(tmp_path / "data", pledge_id, "Plan des écoles.pdf", plan),
+        ),
+        ("gone.pdf", f"attachments/{pledge_id}/0000000000000000-gone.pdf", "0" * 64),
+    ]
+    with database:
+        for name, stored_as, digest in kept:
+            database.execute(
+                "INSERT INTO attachment (pledge_id, file_name, mime_type, size, sha256,"
+                " stored_as, telegram_file_id, created_at)"
+                " VALUES (?, ?, 'application/pdf', ?, ?, ?, '', '2027-03-01 10:00:00.000000')",
+                (pledge_id, name, len(plan), digest, stored_as),
+            )
+    database.close()
+    capsys.readouterr()
+
+    folder = tmp_path / "documents"
+    code = _run(
+        monkeypatch,
+        tmp_path,
+        "export",
+        "--output",
+        str(tmp_path / "out.csv"),
+        "--documents",
+        str(folder),
+        **source,
+    )
+    said = capsys.readouterr().out
+    assert code == 0 and "wrote 1 pledges" in said
+    assert f"copied 1 document to {folder}" in said
+    assert [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()] == [
+        "CLA-2023-0014/Plan des écoles.pdf"
+    ]
+    assert (folder / "CLA-2023-0014" / "Plan des écoles.pdf").read_bytes() == plan

@@ -4,12 +4,14 @@ a forum's description limits, and the notes a form would otherwise send back."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import select
 
 from bot.app import PledgeApplication
 from bot.standin import BotApiStandIn
 from conversations.pledge_steps import name_check
+from storage.attachments import list_attachments
 from storage.engine import SessionFactory, transaction
 from storage.forums import update_forum
 from storage.models import Forum, Member, Role
@@ -26,6 +28,9 @@ from tests.conversations.helpers import (
     walk_to,
 )
 
+# The kinds of file kept, named alike by the documents step's question and its refusal.
+KEPT_KINDS = "PDF, Word, Excel, PowerPoint, OpenDocument, text, CSV, pictures"
+
 
 async def _change_forum(sessions: SessionFactory, **changes: object) -> None:
     async with transaction(sessions) as session:
@@ -39,6 +44,15 @@ async def _reads_french(sessions: SessionFactory, telegram_id: int) -> None:
         member = (await session.exec(select(Member).where(Member.telegram_id == telegram_id))).one()
         member.language = "fr"
         session.add(member)
+
+
+async def _attached(sessions: SessionFactory, telegram_id: int) -> list[str]:
+    """The names of the documents of the member's latest pledge."""
+    pledge = await latest_pledge(sessions, telegram_id)
+    async with transaction(sessions) as session:
+        return [
+            a.file_name for a in await list_attachments(session=session, pledge_id=pledge.id or 0)
+        ]
 
 
 async def test_an_international_pledge_names_its_countries_in_the_readers_words(
@@ -147,6 +161,19 @@ async def test_the_wizard_asks_at_most_two_more_things_than_before_the_un_fields
     for step in STEP_ORDER[:-1]:
         await answer(person, step)
     assert interactions == 18
+    await person.press("✅ Submit")
+
+    # The next pledge: the contact of the one submitted is offered, and taken with one tap.
+    await start_pledge(person)
+    interactions = 0
+    for step in STEP_ORDER[: STEP_ORDER.index("contact")]:
+        replies = await answer(person, step)
+    offered = [b.text for b in replies[-1].buttons() if b.text.startswith("👤 Ana Silva")]
+    assert len(offered) == 1, [b.text for b in replies[-1].buttons()]
+    replies = await person.press(offered[0])
+    assert "Please check your pledge" in replies[-1].text
+    assert "Contact: Ana Silva · Deputy Mayor · ana@example.org" in replies[-1].text
+    assert interactions == 18
 
 
 async def test_a_forums_description_limits_are_asked_and_explained(
@@ -219,6 +246,7 @@ async def test_documents_and_a_link_are_kept_listed_sent_back_and_taken_off(
     await walk_to(person, "review")
     replies = await person.press("✏️ Link and documents")
     assert "Send the address of the project's web page, or documents" in texts(replies)
+    assert f"from your phone ({KEPT_KINDS})" in texts(replies)
     replies = await person.send("not a link")
     assert "That does not look like a web address" in texts(replies)
     replies = await person.send("www.lyon.fr/accueil")
@@ -234,7 +262,7 @@ async def test_documents_and_a_link_are_kept_listed_sent_back_and_taken_off(
     replies = await person.send_document("plan centre.pdf", data=b"%PDF another plan")
     assert "Attached: plan centre (2).pdf" in texts(replies)  # never two of one name
     replies = await person.send_document("virus.exe")
-    assert "I keep PDF, Word, Excel, PowerPoint and picture files" in texts(replies)
+    assert f"I keep only these kinds of files: {KEPT_KINDS}." in texts(replies)  # as asked
     replies = await person.send_document("huge.pdf", size=21 * 1024 * 1024)
     assert "That file is over 20 MB" in texts(replies)
 
@@ -485,3 +513,204 @@ async def test_a_pledge_submitted_before_scope_and_contact_edits_one_field_witho
     replies = await person.send("A new title for the centre")
     assert "Saved. The change is recorded in the pledge's history." in texts(replies)
     assert "Where will the pledge make a difference" not in texts(replies)
+
+
+# An iPhone photo sent as a file: an ISO media "ftyp" box whose brand is HEIC.
+HEIC_PHOTO = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200)
+RENAMED_PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00 This program cannot be run in DOS mode."
+
+
+async def test_documents_are_kept_by_their_type_and_what_they_hold(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+    tmp_path: Path,
+) -> None:
+    """HEIC photos, GIFs and a scan with no extension (typed by the MIME type Telegram
+    reports) are kept; a program renamed .pdf or a CSV that is not text is refused, in the
+    person's language, and nothing of it is kept."""
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "review")
+    replies = await person.send_document("IMG_0042.HEIC", data=HEIC_PHOTO)
+    assert "Attached: IMG_0042.HEIC" in texts(replies)
+    replies = await person.send_document("route.gif")  # the stand-in's bytes start GIF89a
+    assert "Attached: route.gif" in texts(replies)
+    replies = await person.send_document(
+        "scan", data=b"%PDF-1.4 a scanned letter", mime_type="application/pdf"
+    )
+    assert "Attached: scan.pdf" in texts(replies)
+    replies = await person.send_document("scan", data=b"?", mime_type="application/x-msdownload")
+    assert f"I keep only these kinds of files: {KEPT_KINDS}." in texts(replies)
+    replies = await person.send_document("invoice.pdf", data=RENAMED_PROGRAM)
+    assert (
+        "I did not keep invoice.pdf: its name says it is a PDF file, but its content is not."
+        in texts(replies)
+    )
+    partners = "name,kind\nUNHCR,UN agency\n".encode("utf-16")  # NULs between the letters
+    replies = await person.send_document("partners.csv", data=partners)
+    assert "its name says it is a CSV file" in texts(replies)
+    assert_no_error(replies)
+
+    await _reads_french(sessions, 22)
+    replies = await person.send_document("rapport.docx", data=b"%PDF-1.7 a PDF renamed")
+    assert "Je n’ai pas conservé rapport.docx\u00a0: son nom indique un fichier DOCX" in texts(
+        replies
+    )
+    replies = await person.send_document("setup.exe", data=RENAMED_PROGRAM)
+    assert (
+        "Je ne conserve que ces types de fichiers\u00a0: PDF, Word, Excel, PowerPoint, "
+        "OpenDocument, texte, CSV, images." in texts(replies)
+    )
+    assert await _attached(sessions, 22) == ["IMG_0042.HEIC", "route.gif", "scan.pdf"]
+    kept = sorted(p.name.split("-", 1)[1] for p in (tmp_path / "attachments").rglob("*.*"))
+    assert kept == ["IMG_0042.HEIC", "route.gif", "scan.pdf"]  # nothing refused on disk
+
+
+async def test_a_file_telegram_refuses_to_hand_over_is_refused_by_its_size(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    """A client may report no size (0) or less than the file's: getFile itself then says "file
+    is too big", and the person is told the limit as when the size was reported."""
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "review")
+    await person.press("✏️ Link and documents")
+    too_big = 21 * 1024 * 1024
+    for reported in (0, 1_000_000):
+        standin.calls.clear()
+        replies = await person.send_document("survey.pdf", size=too_big, reported_size=reported)
+        assert [m for m, _ in standin.calls].count("getFile") == 1  # asked, and refused:
+        assert standin.drain_violations() == ["getFile: Bad Request: file is too big"]
+        assert "That file is over 20 MB, more than Telegram lets me fetch." in texts(replies)
+        assert_no_error(replies)
+    assert await _attached(sessions, 22) == []
+    # The documents step goes on: a smaller version is attached, and Done is the card again.
+    replies = await person.send_document("survey.pdf", size=2 * 1024 * 1024)
+    assert "Attached: survey.pdf" in texts(replies)
+    replies = await person.press("✅ Done")
+    assert "Documents: survey.pdf" in replies[-1].text
+
+
+async def test_a_document_is_sent_back_with_its_name_in_french(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "review")
+    minutes = b"%PDF-1.7 compte rendu de la r\xc3\xa9union" * 40
+    await person.send_document("Compte rendu – réunion d’été.pdf", data=minutes)
+    await _reads_french(sessions, 22)
+    pid = (await latest_pledge(sessions, 22)).id
+    replies = await person.press_data(f"w.edit:{pid}:files")
+    question = texts(replies)
+    assert "depuis votre téléphone (PDF, Word, Excel, PowerPoint, OpenDocument, texte" in question
+    replies = await person.press("📄 Compte rendu – réunion d’été.pdf")
+    assert_no_error(replies)
+    sent = standin.last_message(22)
+    assert sent is not None and sent.document is not None
+    assert sent.document["file_name"] == "Compte rendu – réunion d’été.pdf"
+    assert sent.document["content"] == minutes
+    assert person.last_answer is None  # no alert: the file is the answer
+    replies = await person.press("✅ Terminé")
+    assert "Compte rendu – réunion d’été.pdf" in replies[-1].text  # the card, in French
+    assert "Veuillez vérifier votre engagement" in replies[-1].text
+
+
+async def _reads(sessions: SessionFactory, telegram_id: int, language: str) -> None:
+    async with transaction(sessions) as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == telegram_id))).one()
+        member.language = language
+        session.add(member)
+
+
+async def test_the_form_notes_are_in_the_readers_language(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    """The description limits a forum sets, explained, and the GCM form's rule on refugees,
+    read in French."""
+    await _change_forum(sessions, description_min=300, description_max=3000)
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "compacts")
+    await person.press("Global Compact for Migration (GCM)")
+    await _reads(sessions, 22, "fr")
+    replies = await person.send("Un centre pour les nouveaux arrivants")  # the title
+    assert "comme le demande le formulaire d’engagement de" in texts(replies)
+    replies = await person.send("Un centre avec des cours de langue.")
+    assert "veuillez en écrire au moins 300" in texts(replies)
+    assert "demande au moins cette longueur" in texts(replies)
+    await person.send("Un guichet unique pour les nouveaux arrivants, avec des cours. " * 6)
+    await _reads(sessions, 22, "en")  # the buttons of the steps between, in English
+    for step in ("gcm", "support", "groups", "start", "end", "budget", "partners", "scope"):
+        await answer(person, step)  # groups: refugees only
+    await _reads(sessions, 22, "fr")
+    replies = await answer(person, "contact")
+    card = replies[-1].text
+    assert "Le formulaire d’engagement du GCM est réservé aux engagements en faveur des" in card
+    assert "The GCM pledge form" not in card
+
+
+async def test_a_late_pledge_is_marked_late_in_each_readers_language(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    """The official reads Spanish, the coordinator French: each is told in their own."""
+    await join(standin, app, invitations, user_id=11, role=Role.COORDINATOR, first_name="Coco")
+    await _reads(sessions, 11, "fr")
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "review")
+    await _change_forum(sessions, pledge_deadline=datetime.now(UTC) - timedelta(hours=2))
+    await _reads(sessions, 22, "es")
+    await person.send("/pledge")
+    card = standin.last_message(22)
+    assert card is not None and "La fecha límite de compromisos de este foro" in card.text
+    replies = await person.press("✅ Presentar")
+    assert "Presentado después de la fecha límite de compromisos" in texts(replies)
+    notice = standin.last_message(11)
+    assert notice is not None and "Nouvel engagement soumis" in notice.text
+    assert "Soumis après la date limite des engagements" in notice.text
+    assert "Submitted after" not in notice.text
+
+
+async def test_a_submitted_pledge_is_told_the_buttons_that_name_its_partners(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    """In /mypledges there is no ✏️ Partners: the alert names ✏️ Edit and Partners, which
+    are there."""
+    from tests.conversations.helpers import submit_pledge
+
+    person = await join(standin, app, invitations, user_id=22)
+    await submit_pledge(person)
+    await person.send("/mypledges")
+    await person.press(0)
+    await person.press("✏️ Edit")
+    await person.press("Pledge type")
+    await person.press("Pledge in partnership")
+    assert person.last_answer == (
+        "Name its partners first: ✏️ Edit on the pledge card, then Partners."
+    )
+    replies = await person.press("Individual pledge")
+    assert "✏️ Edit" in [b.text for b in replies[-1].buttons()]
+    replies = await person.press("✏️ Edit")
+    assert "Partners" in [b.text for b in replies[-1].buttons()]
+
+    await _reads_french(sessions, 22)
+    pid = (await latest_pledge(sessions, 22)).id
+    await person.press_data(f"m.field:{pid}:type")
+    await person.press_data(f"w.type:{pid}:common")
+    assert person.last_answer == (
+        "Indiquez d’abord ses partenaires\u00a0: ✏️ Modifier sur la fiche de l’engagement, "
+        "puis Partenaires."
+    )

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from conversations.export import LabelFormat
 from conversations.i18n import Catalogs
 from conversations.imports import problem_line
-from conversations.vocabulary import STAGES, WORKFLOW_STATES
+from conversations.vocabulary import REFUGEE_SITUATIONS, STAGES, WORKFLOW_STATES
 from storage.engine import SessionFactory, session_factory, transaction
 from storage.exchange import (
     PLEDGE_COLUMNS,
@@ -51,14 +51,19 @@ from tests.conftest import fresh_postgres
 from tests.storage.helpers import count, is_postgres, make_locality, make_member
 
 EVERY_PLEDGE = ExportFilter()
+# The refugee situations the seed's pledges address, by title.
+SITUATIONS = {"=Welcome centre, for newcomers": ["syria"], "Casas para familias": ["venezuela"]}
 
 
 async def seed(sessions: SessionFactory) -> None:
-    """Two pledges from Lyon (one joint with Porto Alegre, with progress) and one from Quito."""
+    """Two pledges from Lyon (one joint with Porto Alegre, with progress; one matching another)
+    and one from Quito. Lyon endorsed the Marrakech Mayors Declaration, Quito not yet."""
     async with transaction(sessions) as session:
         lyon = await make_locality(session, "Lyon", "FR")
         porto = await make_locality(session, "Porto Alegre", "BR")
         quito = await make_locality(session, "Quito", "EC")
+        lyon.endorsed_mmd, quito.endorsed_mmd = True, False
+        session.add_all([lyon, quito])
         forum = await get_forum_by_code(session=session, code="GRF2027")
         assert forum is not None and forum.id is not None
         ana = await make_member(session, Role.OFFICIAL, locality_id=lyon.id, name="Ana")
@@ -87,6 +92,8 @@ async def seed(sessions: SessionFactory) -> None:
                     "contact_email": "ana@lyon.example.org",
                     "contact_phone": "+33 4 72 10 30 30",
                     "other_partners": [{"name": "Forum Réfugiés", "kind": "civil_society"}],
+                    "project_url": "https://lyon.example.org/welcome",
+                    "multistakeholder_pledges": ["Resettlement", "Refugee Participation"],
                 },
             ),
             (
@@ -99,6 +106,8 @@ async def seed(sessions: SessionFactory) -> None:
                     "target_groups": ["migrants", "host_communities"],
                     "starts_on": date(2027, 3, 1),
                     "ongoing": True,
+                    "pledge_type": "matching",
+                    "matching_reference": "CLA-2026-0031",
                 },
             ),
             (
@@ -120,6 +129,8 @@ async def seed(sessions: SessionFactory) -> None:
                 },
                 member_id=who.id,
             )
+            pledge.refugee_situations = SITUATIONS.get(title, [])
+            session.add(pledge)
             await submit_pledge(session=session, pledge=pledge, member_id=who.id)
             if title.startswith("="):
                 await add_progress_report(
@@ -208,10 +219,16 @@ async def test_export_in_codes(sessions: SessionFactory) -> None:
         "contact_phone": "'+33 4 72 10 30 30",  # guarded: a spreadsheet reads + as a formula
         "other_partners": "Forum Réfugiés [civil_society]",
         "matching_reference": "",
-        "project_url": "",
-        "multistakeholder_pledges": "",
+        "project_url": "https://lyon.example.org/welcome",
+        "multistakeholder_pledges": "Resettlement;Refugee Participation",
+        "refugee_situations": "syria",
+        "locality_endorsed_mmd": "yes",
     }
     assert first["reference"].startswith("CLA-")
+    second, third = (dict(zip(header, row, strict=True)) for row in rows[1:])
+    assert (second["pledge_type"], second["matching_reference"]) == ("matching", "CLA-2026-0031")
+    assert (second["refugee_situations"], second["locality_endorsed_mmd"]) == ("", "yes")
+    assert (third["refugee_situations"], third["locality_endorsed_mmd"]) == ("venezuela", "no")
     assert [r[PLEDGE_COLUMNS.index("ongoing")] for r in rows] == ["false", "true", "false"]
     # Filters: a country, a compact, a locality.
     assert len(await csv_rows(sessions, ExportFilter(country="EC"))) == 2
@@ -234,8 +251,11 @@ async def test_export_in_a_readers_language(
     assert values["stage"] == t.plain(STAGES["in_progress"])
     assert values["starts_on"] == t.date(date(2027, 1, 15), format="medium")
     assert values["country"] == ("France" if language in ("en", "fr") else values["country"])
+    assert values["refugee_situations"] == t.plain(REFUGEE_SITUATIONS["syria"])
+    assert values["locality_endorsed_mmd"] == t.plain("Yes")
     if language == "fr":
         assert values["starts_on"] == "15 janv. 2027" and values["amount"] == "250\u202f000,50"
+        assert values["locality_endorsed_mmd"] == "Oui"
     else:
         assert values["starts_on"] == "Jan 15, 2027" and values["amount"] == "250,000.50"
     book = sheets(await xlsx_bytes(sessions, LabelFormat(t)))
@@ -298,6 +318,23 @@ async def test_round_trip_into_a_fresh_database(
         revisions = (await session.exec(select(PledgeRevision))).all()
         assert {r.action for r in revisions} == {"imported"}
         assert await count(session, PledgePartner) == 1
+        # What the UN forms ask came back, not only as the same text.
+        pledges = (await session.exec(select(Pledge).order_by(col(Pledge.id)))).all()
+        assert [
+            (p.project_url, p.multistakeholder_pledges, p.matching_reference, p.refugee_situations)
+            for p in pledges
+        ] == [
+            (
+                "https://lyon.example.org/welcome",
+                ["Resettlement", "Refugee Participation"],
+                "",
+                ["syria"],
+            ),
+            ("", [], "CLA-2026-0031", []),
+            ("", [], "", ["venezuela"]),
+        ]
+        endorsed = (await session.exec(select(Locality.name, Locality.endorsed_mmd))).all()
+        assert dict(endorsed) == {"Lyon": True, "Porto Alegre": None, "Quito": False}
         # New submissions continue after the imported numbers.
         year, highest = max(
             (int(r[0].split("-")[1]), int(r[0].split("-")[2])) for r in before_csv[1:]
@@ -347,6 +384,9 @@ BAD_ROWS: list[tuple[dict[str, str], str, str]] = [
     ({"state": "draft"}, "state", "not one of"),
     ({"stage": "done"}, "stage", "not one of"),
     ({"partners": "Lyon"}, "partners", "not a partner"),
+    ({"pledge_type": "individual"}, "pledge_type", "an individual pledge has no partners"),
+    ({"locality_endorsed_mmd": "maybe"}, "locality_endorsed_mmd", "not yes, no or empty"),
+    ({"refugee_situations": "syria;atlantis"}, "refugee_situations", "unknown code 'atlantis'"),
     ({"reference": "CLA-2022-0007"}, "reference", "also on row 2"),
 ]
 
@@ -419,6 +459,75 @@ async def test_partial_keeps_the_good_rows(
         again = await import_file(session=session, path=path, partial=True)
     assert any("already exists" in said(catalogs, p) for p in again.problems)
     assert not again.written
+
+
+async def test_partners_make_a_pledge_without_a_type_a_partnership(
+    sessions: SessionFactory, tmp_path: Path, catalogs: Catalogs
+) -> None:
+    """As the wizard: a pledge with partners is common or in partnership, never individual."""
+    alone = {**GOOD, "reference": "CLA-2022-0009", "partners": ""}
+    others = {**alone, "reference": "CLA-2022-0010", "other_partners": "UNHCR [un_agency]"}
+    path = tmp_path / "pledges.csv"
+    write_csv(
+        path,
+        [
+            GOOD,
+            alone,
+            others,
+            {**others, "reference": "CLA-2022-0011", "pledge_type": "individual"},
+            {**GOOD, "reference": "CLA-2022-0012", "pledge_type": "common"},
+        ],
+    )
+    async with transaction(sessions) as session:
+        report = await import_file(session=session, path=path, partial=True)
+    assert [(p.row, p.column) for p in report.problems] == [(5, "pledge_type")]
+    assert said(catalogs, report.problems[0]) == (
+        "pledges, row 5, pledge_type: an individual pledge has no partners: make it common or "
+        "partnership, or remove its partners"
+    )
+    async with transaction(sessions) as session:
+        found = (await session.exec(select(Pledge.reference, Pledge.pledge_type))).all()
+    assert dict(found) == {
+        "CLA-2022-0007": "partnership",
+        "CLA-2022-0009": "individual",
+        "CLA-2022-0010": "partnership",
+        "CLA-2022-0012": "common",
+    }
+
+
+async def test_an_import_says_which_localities_endorsed_the_marrakech_declaration(
+    sessions: SessionFactory, tmp_path: Path
+) -> None:
+    async with transaction(sessions) as session:
+        quito = await make_locality(session, "Quito", "EC")
+        quito.endorsed_mmd = True
+        session.add(quito)
+    rows = [
+        {**GOOD, "locality_endorsed_mmd": "yes"},
+        {**GOOD, "reference": "CLA-2022-0008", "locality_endorsed_mmd": ""},  # unsaid: kept
+        {
+            **GOOD,
+            "reference": "CLA-2022-0009",
+            "locality": "Toronto",
+            "locality_endorsed_mmd": "no",
+        },
+        {**GOOD, "reference": "CLA-2022-0010", "locality": "Quito", "country": "EC"},
+        {**GOOD, "reference": "CLA-2022-0011", "locality": "Ottawa"},
+    ]
+    path = tmp_path / "pledges.csv"
+    write_csv(path, rows)
+    async with transaction(sessions) as session:
+        report = await import_file(session=session, path=path)
+    assert report.problems == [] and report.written
+    async with transaction(sessions) as session:
+        found = (await session.exec(select(Locality.name, Locality.endorsed_mmd))).all()
+    assert dict(found) == {
+        "Montréal": True,
+        "Toronto": False,
+        "Quito": True,
+        "Ottawa": None,
+        "Lyon": None,  # a partner
+    }
 
 
 async def test_dry_run_writes_nothing(sessions: SessionFactory, tmp_path: Path) -> None:

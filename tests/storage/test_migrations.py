@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 
 import storage.models  # noqa: F401  (registers the tables)
 from storage.engine import SessionFactory, transaction
@@ -146,10 +146,24 @@ async def test_a_database_filled_before_the_un_form_fields_upgrades_with_its_ple
                 "'2026-01-01 00:00:00')"
             )
         )
+        # A joint pledge with Lyon as its partner: its type must not read "individual".
+        await connection.execute(
+            text(
+                "INSERT INTO pledge (reference, locality_id, compacts, title, description, "
+                "search_text, gcm_objectives, gcr_objectives, support_types, target_groups, "
+                "ongoing, partner_ids, language, state, stage, created_by_id, created_at, "
+                "updated_at) VALUES ('CLA-2026-0002', 1, '[\"gcr\"]', 'Accueil commun', "
+                "'Un accueil commun pour les familles', '', '[]', '[1]', '[]', "
+                "'[\"refugees\"]', false, '[1]', 'fr', 'approved', 'planning', 1, "
+                "'2026-01-02 00:00:00', '2026-01-02 00:00:00')"
+            )
+        )
     await upgrade(engine)
     async with transaction(sessions) as session:
-        pledge = (await session.exec(select(Pledge))).one()
+        pledge, joint = (await session.exec(select(Pledge).order_by(col(Pledge.id)))).all()
         forum = (await session.exec(select(Forum).where(Forum.code == "GRF2027"))).one()
+    assert (joint.reference, joint.partner_ids, joint.gcr_objectives) == ("CLA-2026-0002", [1], [1])
+    assert joint.pledge_type == "partnership" and joint.refugee_situations == []
     assert (pledge.reference, pledge.title, pledge.gcm_objectives) == (
         "CLA-2026-0001",
         "Logements",
@@ -157,5 +171,6 @@ async def test_a_database_filled_before_the_un_form_fields_upgrades_with_its_ple
     )
     # The new answers read as not given, so the card shows "—" and an edit can add them.
     assert pledge.pledge_type == "individual" and pledge.beneficiary_countries == []
+    assert pledge.refugee_situations == []
     assert (pledge.contact_name, pledge.contact_email, pledge.scope) == ("", "", "")
     assert forum.description_min is None and forum.description_max is None

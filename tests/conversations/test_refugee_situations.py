@@ -1,0 +1,131 @@
+"""The refugee situations a pledge addresses (the GRF form asks): typed with the countries
+of an international pledge, or chosen from the review card, in the reader's language."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.app import PledgeApplication
+from bot.standin import BotApiStandIn
+from storage.engine import SessionFactory, transaction
+from storage.models import Member
+from tests.conftest import Invitations
+from tests.conversations.helpers import (
+    STEP_ORDER,
+    answer,
+    assert_no_error,
+    join,
+    latest_pledge,
+    start_pledge,
+    submit_pledge,
+    texts,
+    walk_to,
+)
+
+
+async def _reads(sessions: SessionFactory, telegram_id: int, language: str) -> None:
+    async with transaction(sessions) as session:
+        member = (await session.exec(select(Member).where(Member.telegram_id == telegram_id))).one()
+        member.language = language
+        session.add(member)
+
+
+async def test_situations_are_typed_with_the_countries_in_the_readers_language(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "scope")
+    await _reads(sessions, 22, "fr")
+    pid = (await latest_pledge(sessions, 22)).id
+    replies = await person.press_data(f"w.scope:{pid}:international")
+    assert "Situation en Syrie" in texts(replies)  # the example names a situation too
+    replies = await person.send("Liban, situation en syrie, Narnia")
+    assert "Narnia" in texts(replies) and "situations de réfugiés" in texts(replies)
+    assert (await latest_pledge(sessions, 22)).refugee_situations == []  # nothing half-saved
+    replies = await person.send("Liban, situation en syrie, Situation en Ukraine")
+    assert_no_error(replies)
+    pledge = await latest_pledge(sessions, 22)
+    assert pledge.beneficiary_countries == ["LB"]
+    assert pledge.refugee_situations == ["syria", "ukraine"]
+    replies = await answer(person, "contact")
+    assert "International · Liban · Situation en Syrie et Situation en Ukraine" in replies[-1].text
+
+
+async def test_a_situation_alone_answers_the_countries_step_in_english(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "scope")
+    await person.press("International")
+    replies = await person.send("Rohingya situation (Myanmar)")
+    assert "Who is the contact person" in texts(replies)
+    pledge = await latest_pledge(sessions, 22)
+    assert (pledge.beneficiary_countries, pledge.refugee_situations) == ([], ["myanmar_rohingya"])
+
+
+async def test_the_review_card_chooses_situations_and_none_is_an_answer(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    await start_pledge(person)
+    for step in STEP_ORDER[:-1]:
+        replies = await answer(person, step)
+    # Not asked on the way (the wizard stays as short as before), offered on the card.
+    assert "Which refugee situations" not in texts(replies)
+    replies = await person.press("✏️ Refugee situations")
+    assert "Which refugee situations does the pledge address" in texts(replies)
+    await person.press("Somalia situation")
+    replies = await person.press("Done")
+    assert "Scope: Local · France · Somalia situation" in replies[-1].text
+    assert (await latest_pledge(sessions, 22)).refugee_situations == ["somalia"]
+    await person.press("✏️ Refugee situations")
+    await person.press("✅ Somalia situation")
+    replies = await person.press("Done")
+    assert person.last_answer != "Please choose at least one."
+    assert "Scope: Local · France\n" in replies[-1].text + "\n"
+    assert (await latest_pledge(sessions, 22)).refugee_situations == []
+
+
+async def test_a_migration_only_pledge_is_not_asked_for_situations(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    await start_pledge(person)
+    for step in STEP_ORDER[:-1]:
+        if step == "compacts":
+            replies = await person.press("Global Compact for Migration (GCM)")
+        elif step != "gcr":
+            replies = await answer(person, step)
+    buttons = [b.text for b in replies[-1].buttons()]
+    assert "✏️ Refugee situations" not in buttons and "✏️ Scope" in buttons
+
+
+async def test_a_submitted_pledge_changes_its_situations_with_history(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    reference = await submit_pledge(person)
+    await person.send("/mypledges")
+    await person.press(0)
+    await person.press("✏️ Edit")
+    await person.press("Refugee situations")
+    await person.press("Next ›")  # fourteen situations, on two pages
+    await person.press("Venezuela situation")
+    assert_no_error(await person.press("Done"))
+    replies = await person.send(f"/history {reference}")
+    assert "Refugee situations: — → Venezuela situation" in texts(replies)
