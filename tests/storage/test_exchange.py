@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -556,3 +557,14 @@ async def test_a_file_with_translated_headers_is_refused(
     assert any(
         p.column == "reference" and p.trouble is Trouble.MISSING_COLUMN for p in report.problems
     )
+
+
+def test_the_readme_lists_every_codes_column_in_order() -> None:
+    """Whoever fills a file by hand reads the columns in the README: it must not fall behind."""
+    from pathlib import Path
+
+    from storage.exchange.layout import PLEDGE_COLUMNS
+
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8").split())
+    listed = readme.split("Codes: one column per field (", 1)[1].split(")", 1)[0]
+    assert re.findall(r"`([a-z_]+)`", listed) == list(PLEDGE_COLUMNS)
