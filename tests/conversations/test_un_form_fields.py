@@ -364,6 +364,10 @@ async def test_a_matching_pledge_names_the_pledge_it_matches(
     # Leaving now would leave a matching pledge matching nothing: Submit asks for it.
     replies = await person.send("not a reference at all")
     assert "That is not a pledge reference" in texts(replies)
+    # One of this project's references must be another pledge that exists.
+    replies = await person.send("CLA-2027-9999")
+    assert "There is no other pledge CLA-2027-9999 here" in texts(replies)
+    assert (await latest_pledge(sessions, 22)).matching_reference == ""
     replies = await person.send("grf-08531")
     assert "Pledge type: Matching another pledge · GRF-08531" in replies[-1].text
     pledge = await latest_pledge(sessions, 22)
@@ -373,6 +377,24 @@ async def test_a_matching_pledge_names_the_pledge_it_matches(
     replies = await person.press("Individual pledge")
     assert "Pledge type: Individual pledge" in replies[-1].text
     assert (await latest_pledge(sessions, 22)).matching_reference == ""
+
+
+async def test_a_matching_pledge_names_another_pledge_of_this_project(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    from tests.conversations.helpers import submit_pledge
+
+    person = await join(standin, app, invitations, user_id=22)
+    matched = await submit_pledge(person)
+    await walk_to(person, "review")
+    await person.press("✏️ Pledge type")
+    await person.press("Matching another pledge")
+    replies = await person.send(matched.lower())
+    assert f"Pledge type: Matching another pledge · {matched}" in replies[-1].text
+    assert (await latest_pledge(sessions, 22)).matching_reference == matched
 
 
 async def test_an_export_in_chat_offers_the_documents_as_a_zip(
