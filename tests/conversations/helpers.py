@@ -144,6 +144,15 @@ async def member(sessions: SessionFactory, user_id: int) -> Member:
         return found
 
 
+async def reads(sessions: SessionFactory, user_id: int, language: str) -> None:
+    """The member reads the bot in `language` from their next update on."""
+    async with transaction(sessions) as session:
+        found = await get_member_by_telegram_id(session=session, telegram_id=user_id)
+        assert found is not None
+        found.language = language
+        session.add(found)
+
+
 async def state_of(sessions: SessionFactory, user_id: int) -> ConversationState | None:
     """The stored conversation step of a person."""
     found = await member(sessions, user_id)

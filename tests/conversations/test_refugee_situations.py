@@ -3,12 +3,9 @@ of an international pledge, or chosen from the review card, in the reader's lang
 
 from __future__ import annotations
 
-from sqlmodel import select
-
 from bot.app import PledgeApplication
 from bot.standin import BotApiStandIn
-from storage.engine import SessionFactory, transaction
-from storage.models import Member
+from storage.engine import SessionFactory
 from tests.conftest import Invitations
 from tests.conversations.helpers import (
     STEP_ORDER,
@@ -16,18 +13,12 @@ from tests.conversations.helpers import (
     assert_no_error,
     join,
     latest_pledge,
+    reads,
     start_pledge,
     submit_pledge,
     texts,
     walk_to,
 )
-
-
-async def _reads(sessions: SessionFactory, telegram_id: int, language: str) -> None:
-    async with transaction(sessions) as session:
-        member = (await session.exec(select(Member).where(Member.telegram_id == telegram_id))).one()
-        member.language = language
-        session.add(member)
 
 
 async def test_situations_are_typed_with_the_countries_in_the_readers_language(
@@ -38,7 +29,7 @@ async def test_situations_are_typed_with_the_countries_in_the_readers_language(
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
     await walk_to(person, "scope")
-    await _reads(sessions, 22, "fr")
+    await reads(sessions, 22, "fr")
     pid = (await latest_pledge(sessions, 22)).id
     replies = await person.press_data(f"w.scope:{pid}:international")
     assert "Situation en Syrie" in texts(replies)  # the example names a situation too

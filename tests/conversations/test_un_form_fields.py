@@ -14,7 +14,7 @@ from conversations.pledge_steps import name_check
 from storage.attachments import list_attachments
 from storage.engine import SessionFactory, transaction
 from storage.forums import update_forum
-from storage.models import Forum, Member, Role
+from storage.models import Forum, Role
 from tests.conftest import Invitations
 from tests.conversations.helpers import (
     FORUM,
@@ -23,6 +23,7 @@ from tests.conversations.helpers import (
     assert_no_error,
     join,
     latest_pledge,
+    reads,
     start_pledge,
     texts,
     walk_to,
@@ -36,14 +37,6 @@ async def _change_forum(sessions: SessionFactory, **changes: object) -> None:
     async with transaction(sessions) as session:
         forum = (await session.exec(select(Forum).where(Forum.code == "GRF2027"))).one()
         await update_forum(session=session, forum=forum, changes=changes)
-
-
-async def _reads_french(sessions: SessionFactory, telegram_id: int) -> None:
-    """The member reads the bot in French from the next update on."""
-    async with transaction(sessions) as session:
-        member = (await session.exec(select(Member).where(Member.telegram_id == telegram_id))).one()
-        member.language = "fr"
-        session.add(member)
 
 
 async def _attached(sessions: SessionFactory, telegram_id: int) -> list[str]:
@@ -63,7 +56,7 @@ async def test_an_international_pledge_names_its_countries_in_the_readers_words(
 ) -> None:
     person = await join(standin, app, invitations, user_id=22)
     await walk_to(person, "scope")
-    await _reads_french(sessions, 22)  # she reads French from here on
+    await reads(sessions, 22, "fr")  # she reads French from here on
     pid = (await latest_pledge(sessions, 22)).id
     replies = await person.press_data(f"w.scope:{pid}:international")
     assert "Liban" in texts(replies)  # the example, in French
@@ -488,7 +481,7 @@ async def test_link_matching_and_multistakeholder_in_french(
     await _change_forum(sessions, multistakeholder_pledges=["Resettlement"])
     person = await join(standin, app, invitations, user_id=22)
     await walk_to(person, "review")
-    await _reads_french(sessions, 22)
+    await reads(sessions, 22, "fr")
     pid = (await latest_pledge(sessions, 22)).id
     replies = await person.press_data(f"w.edit:{pid}:files")
     assert "Envoyez" in texts(replies)
@@ -574,7 +567,7 @@ async def test_documents_are_kept_by_their_type_and_what_they_hold(
     assert "its name says it is a CSV file" in texts(replies)
     assert_no_error(replies)
 
-    await _reads_french(sessions, 22)
+    await reads(sessions, 22, "fr")
     replies = await person.send_document("rapport.docx", data=b"%PDF-1.7 a PDF renamed")
     assert "Je n’ai pas conservé rapport.docx\u00a0: son nom indique un fichier DOCX" in texts(
         replies
@@ -626,7 +619,7 @@ async def test_a_document_is_sent_back_with_its_name_in_french(
     await walk_to(person, "review")
     minutes = b"%PDF-1.7 compte rendu de la r\xc3\xa9union" * 40
     await person.send_document("Compte rendu – réunion d’été.pdf", data=minutes)
-    await _reads_french(sessions, 22)
+    await reads(sessions, 22, "fr")
     pid = (await latest_pledge(sessions, 22)).id
     replies = await person.press_data(f"w.edit:{pid}:files")
     question = texts(replies)
@@ -643,13 +636,6 @@ async def test_a_document_is_sent_back_with_its_name_in_french(
     assert "Veuillez vérifier votre engagement" in replies[-1].text
 
 
-async def _reads(sessions: SessionFactory, telegram_id: int, language: str) -> None:
-    async with transaction(sessions) as session:
-        member = (await session.exec(select(Member).where(Member.telegram_id == telegram_id))).one()
-        member.language = language
-        session.add(member)
-
-
 async def test_the_form_notes_are_in_the_readers_language(
     app: PledgeApplication,
     standin: BotApiStandIn,
@@ -662,17 +648,17 @@ async def test_the_form_notes_are_in_the_readers_language(
     person = await join(standin, app, invitations, user_id=22)
     await walk_to(person, "compacts")
     await person.press("Global Compact for Migration (GCM)")
-    await _reads(sessions, 22, "fr")
+    await reads(sessions, 22, "fr")
     replies = await person.send("Un centre pour les nouveaux arrivants")  # the title
     assert "comme le demande le formulaire d’engagement de" in texts(replies)
     replies = await person.send("Un centre avec des cours de langue.")
     assert "veuillez en écrire au moins 300" in texts(replies)
     assert "demande au moins cette longueur" in texts(replies)
     await person.send("Un guichet unique pour les nouveaux arrivants, avec des cours. " * 6)
-    await _reads(sessions, 22, "en")  # the buttons of the steps between, in English
+    await reads(sessions, 22, "en")  # the buttons of the steps between, in English
     for step in ("gcm", "support", "groups", "start", "end", "budget", "partners", "scope"):
         await answer(person, step)  # groups: refugees only
-    await _reads(sessions, 22, "fr")
+    await reads(sessions, 22, "fr")
     replies = await answer(person, "contact")
     card = replies[-1].text
     assert "Le formulaire d’engagement du GCM est réservé aux engagements en faveur des" in card
@@ -687,11 +673,11 @@ async def test_a_late_pledge_is_marked_late_in_each_readers_language(
 ) -> None:
     """The official reads Spanish, the coordinator French: each is told in their own."""
     await join(standin, app, invitations, user_id=11, role=Role.COORDINATOR, first_name="Coco")
-    await _reads(sessions, 11, "fr")
+    await reads(sessions, 11, "fr")
     person = await join(standin, app, invitations, user_id=22)
     await walk_to(person, "review")
     await _change_forum(sessions, pledge_deadline=datetime.now(UTC) - timedelta(hours=2))
-    await _reads(sessions, 22, "es")
+    await reads(sessions, 22, "es")
     await person.send("/pledge")
     card = standin.last_message(22)
     assert card is not None and "La fecha límite de compromisos de este foro" in card.text
@@ -728,7 +714,7 @@ async def test_a_submitted_pledge_is_told_the_buttons_that_name_its_partners(
     replies = await person.press("✏️ Edit")
     assert "Partners" in [b.text for b in replies[-1].buttons()]
 
-    await _reads_french(sessions, 22)
+    await reads(sessions, 22, "fr")
     pid = (await latest_pledge(sessions, 22)).id
     await person.press_data(f"m.field:{pid}:type")
     await person.press_data(f"w.type:{pid}:common")
