@@ -22,6 +22,7 @@ from conversations.vocabulary import (
     COMPACT_SHORT,
     OBJECTIVES,
     PLEDGE_TYPES,
+    REFUGEE_SITUATIONS,
     SCOPES,
     STAGES,
     WORKFLOW_STATES,
@@ -71,6 +72,7 @@ FACET_LABELS = {
     "objective": N_("Objective"),
     "scope": N_("Scope"),
     "type": N_("Pledge type"),
+    "situation": N_("Refugee situation"),
 }
 FILTER_FIELDS = {
     "forum": "forum_id",
@@ -81,6 +83,7 @@ FILTER_FIELDS = {
     "objective": "objective",
     "scope": "scope",
     "type": "pledge_type",
+    "situation": "situation",
 }
 # Facets whose values are codes with a label each.
 CODE_LABELS = {
@@ -88,6 +91,7 @@ CODE_LABELS = {
     "compact": COMPACT_SHORT,
     "scope": SCOPES,
     "type": PLEDGE_TYPES,
+    "situation": REFUGEE_SITUATIONS,
 }
 # What a role that may not press a button is told (strings translated already).
 NOT_AVAILABLE = N_("That is not available to you.")

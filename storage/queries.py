@@ -28,10 +28,27 @@ from storage.types import utc_now
 HIDDEN_FROM_READERS = (WorkflowState.DRAFT.value, WorkflowState.WITHDRAWN.value)
 NOT_PLEDGED = HIDDEN_FROM_READERS  # a draft or a withdrawn pledge does not count as pledging
 READERS = frozenset({Role.COORDINATOR.value, Role.STAFF.value})
-FACETS = ("forum", "country", "locality", "stage", "compact", "objective", "scope", "type")
+FACETS = (
+    "forum",
+    "country",
+    "locality",
+    "stage",
+    "compact",
+    "objective",
+    "scope",
+    "type",
+    "situation",
+)
 MAX_WORDS = 8
 # Facets that are one column of the pledge.
 SIMPLE_FACETS = {"stage": Pledge.stage, "scope": Pledge.scope, "type": Pledge.pledge_type}
+# Facets that are the values of one JSON list of the pledge.
+JSON_FACETS = {
+    "compact": Pledge.compacts,
+    "gcm": Pledge.gcm_objectives,
+    "gcr": Pledge.gcr_objectives,
+    "situation": Pledge.refugee_situations,
+}
 COUNT_CAP = 1000
 
 
@@ -60,6 +77,7 @@ class FindFilters:
     stage: str | None = None
     scope: str | None = None
     pledge_type: str | None = None
+    situation: str | None = None  # a RefugeeSituation code
 
     def to_data(self) -> dict[str, Any]:
         """For the conversation state: only what is set."""
@@ -84,6 +102,7 @@ class FindFilters:
             stage=text("stage"),
             scope=text("scope"),
             pledge_type=text("pledge_type"),
+            situation=text("situation"),
         )
 
     @property
@@ -247,6 +266,8 @@ def _conditions(
         conditions.append(col(Pledge.pledge_type) == filters.pledge_type)
     if filters.compact is not None:
         conditions.append(_contains(session, Pledge.compacts, filters.compact))
+    if filters.situation is not None:
+        conditions.append(_contains(session, Pledge.refugee_situations, filters.situation))
     objective = split_objective(filters.objective) if filters.objective else None
     if filters.objective is not None:
         if objective is None:
@@ -329,13 +350,10 @@ async def find_facet(
         base = select(col(Pledge.locality_id).label("code"), count)
     elif facet in SIMPLE_FACETS:
         base = select(col(SIMPLE_FACETS[facet]).label("code"), count)
-    elif facet in ("compact", "gcm", "gcr"):
-        column = {"compact": Pledge.compacts, "gcm": Pledge.gcm_objectives}.get(
-            facet, Pledge.gcr_objectives
-        )
-        values = _json_values(session, column)
+    elif facet in JSON_FACETS:
+        values = _json_values(session, JSON_FACETS[facet])
         base = select(values.c.value.label("code"), count).join_from(Pledge, values, true())
-        if facet != "compact":  # objectives count only under a compact the pledge serves
+        if facet in ("gcm", "gcr"):  # objectives count only under a compact the pledge serves
             base = base.where(_contains(session, Pledge.compacts, facet))
     else:
         raise ValueError(f"unknown facet {facet!r}")

@@ -143,6 +143,7 @@ async def test_find_filters_and_cards(
         gcr_objectives=[2],
         scope="international",
         beneficiary_countries=["LB"],
+        refugee_situations=["syria"],
     )
     await _pledges(sessions, lyon, 1, title="Brouillon Lyon", state=WorkflowState.DRAFT)
 
@@ -181,6 +182,16 @@ async def test_find_filters_and_cards(
     replies = await staff.press("International (1)")
     assert "1 pledge found" in texts(replies) and "Scope: International" in texts(replies)
     await staff.press_data("q.s:type:nonsense")
+    assert staff.last_answer == "That button is not valid."
+    # And the refugee situation it addresses, as the GRF form asks it.
+    await staff.press("✖ clear filters")
+    replies = await staff.press("🔎 Refugee situation")
+    assert replies[-1].buttons()[0].text == "Syria situation (1)"
+    replies = await staff.press("Syria situation (1)")
+    text = texts(replies)
+    assert "1 pledge found" in text and "Refugee situation: Syria situation" in text
+    assert "Lyon centre de réfugiés" in text
+    await staff.press_data("q.s:situation:atlantis")
     assert staff.last_answer == "That button is not valid."
 
     # Forged presses: a draft's card, a filter that does not exist.
