@@ -32,10 +32,6 @@ TROUBLES: dict[Trouble, str] = {
     Trouble.TOO_MANY_DECIMALS: N_("'%(value)s' has more than two decimals"),
     Trouble.NOT_A_PARTNER: N_("'%(value)s' is not a partner like Lyon (FR)"),
     Trouble.OWN_PARTNER: N_("a locality is not its own partner"),
-    Trouble.INDIVIDUAL_WITH_PARTNERS: N_(
-        "an individual pledge has no partners: make it common or partnership, or remove its "
-        "partners"
-    ),
     Trouble.NOT_A_TIME: N_("'%(value)s' is not a time like 2027-03-15T10:00:00Z"),
     Trouble.NOT_FIGURES: N_('figures are a JSON object like {"people": 200}'),
     Trouble.FORBIDDEN_CHARACTER: N_(

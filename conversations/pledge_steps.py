@@ -965,13 +965,16 @@ async def _read_countries(c: FieldContext, text: str) -> Reading:
                 situation=label(t, REFUGEE_SITUATIONS, RefugeeSituation.SYRIA.value),
             )
         )
-    if not codes and not situations:
+    if not codes:  # the UN forms ask which countries, situations or not
         return Refuse(t.gettext("Please name at least one country."))
     if len(codes) > MAX_COUNTRIES:
         return Refuse(
             t.gettext("Please name up to %(limit)s countries.", limit=t.number(MAX_COUNTRIES))
         )
-    return Accept({"beneficiary_countries": codes, "refugee_situations": situations})
+    # Situations chosen on the card stay unless the answer names situations of its own.
+    if situations:
+        return Accept({"beneficiary_countries": codes, "refugee_situations": situations})
+    return Accept({"beneficiary_countries": codes})
 
 
 async def _ask_contact(c: FieldContext) -> Prompt:
@@ -1131,7 +1134,11 @@ async def _read_matched(c: FieldContext, text: str) -> Reading:
     if OWN_REFERENCE.fullmatch(reference):
         # One of ours: it must be a pledge that exists, and another than this one.
         matched = await get_pledge_by_reference(session=c.session, reference=reference)
-        if matched is None or matched.id == c.pledge.id:
+        if (
+            matched is None
+            or matched.id == c.pledge.id
+            or matched.state == WorkflowState.WITHDRAWN.value
+        ):
             return Refuse(
                 c.t.gettext(
                     "There is no other pledge %(reference)s here. Please check the reference, "
@@ -1232,13 +1239,15 @@ FIELDS: tuple[Field, ...] = (
         _ask_countries,
         _read_countries,
         applies=lambda p: p.scope == Scope.INTERNATIONAL.value,
-        missing=lambda p: not p.beneficiary_countries and not p.refugee_situations,
+        missing=lambda p: not p.beneficiary_countries,
     ),
     Field(
         SITUATIONS,
         N_("Refugee situations"),
         _ask_choices,
-        applies=_serves(Compact.GCR),
+        # A pledge that named situations and then left the refugee compact can still take
+        # them off.
+        applies=lambda p: _serves(Compact.GCR)(p) or bool(p.refugee_situations),
         first_pass=False,  # the GRF form asks, optionally; the review card offers it
         choices=_codes(
             "refugee_situations",

@@ -1038,9 +1038,11 @@ async def on_endorsed(update: Update, ctx: PledgeContext, data: Endorsed) -> Non
         if locality is None:
             ack(ctx, ctx.t.plain("That button is not valid."), alert=True)
             return
-        if await set_endorsement(
+        changed = await set_endorsement(
             session=session, locality=locality, endorsed=data.endorsed, was=data.was
-        ):
+        )
+        # Unchanged but already this answer: the person's own, tapped twice.
+        if changed or locality.endorsed_mmd is data.endorsed:
             ack(ctx, ctx.t.plain("Noted for %(locality)s.", locality=locality.name))
         else:  # a colleague answered since this card was shown: theirs stands, shown anew
             ack(

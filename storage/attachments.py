@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import hashlib
 import re
 import shutil
@@ -47,15 +48,15 @@ TYPE_OF_MIME = {
 }
 # The first bytes each kept type starts with (text is checked apart: it has none).
 OOXML_ODF = b"PK\x03\x04"  # a ZIP: Word, Excel, PowerPoint since 2007, and OpenDocument
-OLE2 = b"\xd0\xcf\x11\xe0"  # Word, Excel and PowerPoint before 2007
+# Word, Excel and PowerPoint before 2007, and any of them since when protected by a password
+OLE2 = b"\xd0\xcf\x11\xe0"
 SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    ".pdf": (b"%PDF",),
-    ".docx": (OOXML_ODF,),
-    ".xlsx": (OOXML_ODF,),
-    ".pptx": (OOXML_ODF,),
+    ".docx": (OOXML_ODF, OLE2),
+    ".xlsx": (OOXML_ODF, OLE2),
+    ".pptx": (OOXML_ODF, OLE2),
     ".odt": (OOXML_ODF,),
     ".ods": (OOXML_ODF,),
-    ".doc": (OLE2,),
+    ".doc": (OLE2, b"{\\rtf"),  # Word saves RTF under .doc too
     ".xls": (OLE2,),
     ".ppt": (OLE2,),
     ".png": (b"\x89PNG\r\n\x1a\n",),
@@ -64,6 +65,11 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
     ".gif": (b"GIF87a", b"GIF89a"),
 }
 TEXT_TYPES = frozenset({".txt", ".csv"})
+# PDF readers take a %PDF mark anywhere in the first kilobyte (some writers put bytes before).
+PDF_MARK, PDF_MARK_WITHIN = b"%PDF", 1024
+# Control characters text does not hold (tab, line feed, form feed, return and the old
+# end-of-file mark 0x1A aside): a program is full of them, a letter in any 8-bit code page not.
+NOT_IN_TEXT = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1A}
 HEIF_TYPES = frozenset({".heic", ".heif"})
 HEIF_BRANDS = frozenset({b"heic", b"heix", b"mif1", b"msf1", b"heif"})
 
@@ -96,9 +102,9 @@ def kept_name(file_name: str, mime_type: str) -> str | None:
 
 
 def content_matches(file_name: str, content: bytes) -> bool:
-    """Whether the bytes are what the name's extension says: a PDF starts with %PDF, a
-    picture with its format's mark; a text decodes as UTF-8 and holds no NUL. A renamed
-    program never passes as a document."""
+    """Whether the bytes are what the name's extension says: a PDF holds %PDF at its start,
+    a picture or an Office file starts with its format's mark, a text holds no control
+    character text never has. A renamed program never passes as a document."""
     suffix = Path(file_name).suffix.lower()
     if suffix in TEXT_TYPES:
         return _is_text(content)
@@ -106,15 +112,21 @@ def content_matches(file_name: str, content: bytes) -> bool:
         return content[:4] == b"RIFF" and content[8:12] == b"WEBP"
     if suffix in HEIF_TYPES:
         return _is_heif(content)
+    if suffix == ".pdf":
+        return PDF_MARK in content[:PDF_MARK_WITHIN]
     return content.startswith(SIGNATURES.get(suffix, ()))
 
 
 def _is_text(content: bytes) -> bool:
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return "\x00" not in text
+    """UTF-8, UTF-16 with its byte-order mark (Notepad), or an 8-bit code page (a CSV from
+    Excel on Windows): text, as long as it holds no control character text never has."""
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            decoded = content.decode("utf-16")
+        except UnicodeDecodeError:
+            return False
+        return not any(ord(ch) in NOT_IN_TEXT for ch in decoded)
+    return not any(byte in NOT_IN_TEXT for byte in content)
 
 
 def _is_heif(content: bytes) -> bool:

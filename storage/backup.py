@@ -64,7 +64,13 @@ def backup_documents(data_dir: Path, target: Path) -> int:
         return 0
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    # A ".part" file is a document still being written; its row is not committed yet.
-    shutil.copytree(source, partial, ignore=shutil.ignore_patterns("*.part"))
-    partial.replace(folder)
+    try:
+        # A ".part" file is a document still being written; its row is not committed yet.
+        shutil.copytree(source, partial, ignore=shutil.ignore_patterns("*.part"))
+        partial.replace(folder)
+    except OSError as error:  # shutil.Error too: a full disk, a file it may not read
+        shutil.rmtree(partial, ignore_errors=True)
+        raise BackupError(
+            f"the database was copied to {target}, but its documents could not be: {error}"
+        ) from None
     return sum(1 for path in folder.rglob("*") if path.is_file())

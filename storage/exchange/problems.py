@@ -43,7 +43,6 @@ class Trouble(StrEnum):
     TOO_MANY_DECIMALS = "too_many_decimals"  # value
     NOT_A_PARTNER = "not_a_partner"  # value
     OWN_PARTNER = "own_partner"
-    INDIVIDUAL_WITH_PARTNERS = "individual_with_partners"
     NOT_A_TIME = "not_a_time"  # value
     NOT_FIGURES = "not_figures"
     FORBIDDEN_CHARACTER = "forbidden_character"  # character (U+0000)

@@ -360,15 +360,14 @@ def _un_form_fields(cells: _Cells, *, partnered: bool) -> dict[str, Any]:
 
 
 def _pledge_type(cells: _Cells, *, partnered: bool) -> str:
-    """As the wizard has it: a pledge with partners is common or in partnership, so one
-    without a type is a partnership when it names partners, and individual otherwise."""
+    """As the wizard has it: a pledge with partners is common or in partnership. One without
+    a type, or "individual" beside partners (as files exported before migration 0012 say of
+    joint pledges), is a partnership when it names partners, as 0012 reads them."""
     given = cells.values.get("pledge_type", "").strip()
-    if not given:
+    if not given or (given == PledgeType.INDIVIDUAL.value and partnered):
         return PledgeType.PARTNERSHIP.value if partnered else PledgeType.INDIVIDUAL.value
     if given not in {t.value for t in PledgeType}:
         cells.choice("pledge_type", [t.value for t in PledgeType])
-    elif given == PledgeType.INDIVIDUAL.value and partnered:
-        cells.problem("pledge_type", Trouble.INDIVIDUAL_WITH_PARTNERS)
     return given
 
 

@@ -565,6 +565,17 @@ def test_db_backup_keeps_the_pledges_documents_beside_the_database(
     copied = tmp_path / "b" / "one.sqlite3.attachments" / "7"
     assert [p.name for p in copied.iterdir()] == ["0123456789abcdef-plan.pdf"]
     assert (copied / "0123456789abcdef-plan.pdf").read_bytes() == b"%PDF-1.7 plan"
+
+    # A disk that fills while the documents are copied: one line, nothing half-made stays.
+    def full_disk(source: Path, target: Path, **_: object) -> None:
+        Path(target).mkdir(parents=True)
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("storage.backup.shutil.copytree", full_disk)
+        code = _run(monkeypatch, tmp_path, "db", "backup", "b/two.sqlite3", DATABASE_URL=database)
+    assert code == 2 and "its documents could not be" in capsys.readouterr().err
+    assert not (tmp_path / "b" / "two.sqlite3.attachments.partial").exists()
     # A second backup to the same name touches neither the copy nor its documents.
     assert _run(monkeypatch, tmp_path, "db", "backup", "b/one.sqlite3", DATABASE_URL=database) == 2
     assert "exists" in capsys.readouterr().err

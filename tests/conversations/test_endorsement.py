@@ -10,7 +10,7 @@ from bot.standin import BotApiStandIn
 from storage.engine import SessionFactory, transaction
 from storage.models import Locality
 from tests.conftest import Invitations
-from tests.conversations.helpers import join, walk_to
+from tests.conversations.helpers import join, latest_pledge, walk_to
 
 
 async def _endorsed(sessions: SessionFactory) -> bool | None:
@@ -57,4 +57,20 @@ async def test_a_stale_card_does_not_overwrite_a_colleagues_answer(
         "Someone of Lyon answered this in the meantime; the card shows their answer."
     )
     assert "Marrakech Mayors Declaration: endorsed" in replies[-1].text
+    assert await _endorsed(sessions) is True
+
+
+async def test_the_same_answer_tapped_twice_is_noted_not_blamed_on_a_colleague(
+    app: PledgeApplication,
+    standin: BotApiStandIn,
+    invitations: Invitations,
+    sessions: SessionFactory,
+) -> None:
+    person = await join(standin, app, invitations, user_id=22)
+    await walk_to(person, "review")
+    pid = (await latest_pledge(sessions, 22)).id
+    # Both taps leave the phone before the card is redrawn: both carry the unsaid answer.
+    await person.press_data(f"w.mmd:{pid}:1:u")
+    await person.press_data(f"w.mmd:{pid}:1:u")
+    assert person.last_answer == "Noted for Lyon."
     assert await _endorsed(sessions) is True

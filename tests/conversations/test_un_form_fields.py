@@ -14,7 +14,7 @@ from conversations.pledge_steps import name_check
 from storage.attachments import list_attachments
 from storage.engine import SessionFactory, transaction
 from storage.forums import update_forum
-from storage.models import Forum, Role
+from storage.models import Forum, Pledge, Role, WorkflowState
 from tests.conftest import Invitations
 from tests.conversations.helpers import (
     FORUM,
@@ -385,9 +385,21 @@ async def test_a_matching_pledge_names_another_pledge_of_this_project(
     await walk_to(person, "review")
     await person.press("✏️ Pledge type")
     await person.press("Matching another pledge")
+    # A withdrawn pledge is one nobody reads any more: it is not matched.
+    await _set_state(sessions, matched, WorkflowState.WITHDRAWN)
+    replies = await person.send(matched)
+    assert f"There is no other pledge {matched} here" in texts(replies)
+    await _set_state(sessions, matched, WorkflowState.SUBMITTED)
     replies = await person.send(matched.lower())
     assert f"Pledge type: Matching another pledge · {matched}" in replies[-1].text
     assert (await latest_pledge(sessions, 22)).matching_reference == matched
+
+
+async def _set_state(sessions: SessionFactory, reference: str, state: WorkflowState) -> None:
+    async with transaction(sessions) as session:
+        found = (await session.exec(select(Pledge).where(Pledge.reference == reference))).one()
+        found.state = state.value
+        session.add(found)
 
 
 async def test_an_export_in_chat_offers_the_documents_as_a_zip(
@@ -562,7 +574,7 @@ async def test_documents_are_kept_by_their_type_and_what_they_hold(
         "I did not keep invoice.pdf: its name says it is a PDF file, but its content is not."
         in texts(replies)
     )
-    partners = "name,kind\nUNHCR,UN agency\n".encode("utf-16")  # NULs between the letters
+    partners = "name,kind\nUNHCR,UN agency\n".encode("utf-16-le")  # no mark, NULs between
     replies = await person.send_document("partners.csv", data=partners)
     assert "its name says it is a CSV file" in texts(replies)
     assert_no_error(replies)

@@ -67,6 +67,11 @@ def test_the_content_must_be_what_the_name_says() -> None:
         "notes.txt": "Партнёры: 3 🌍\r\n".encode(),
         "budget.csv": b"\xef\xbb\xbfline,amount\nclasses,1200\n",
         "empty.txt": b"",
+        "notes-notepad.txt": b"\xff\xfeP\x00a\x00",  # UTF-16 with its byte-order mark
+        "budget-excel.csv": "ligne;montant\r\nRéfugiés;1200\r\n".encode("cp1252"),
+        "locked.docx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1...",  # protected by a password
+        "letter.doc": b"{\\rtf1\\ansi ...",
+        "scanned.pdf": b"\r\n\x00junk before the mark %PDF-1.4",
     }
     for name, content in good.items():
         assert content_matches(name, content), name
@@ -78,7 +83,8 @@ def test_the_content_must_be_what_the_name_says() -> None:
         "map.webp": b"RIFF\x10\x00\x00\x00WAVEfmt ",
         "video.heic": MP4,
         "short.heic": b"\x00\x00",
-        "notes.txt": b"\xff\xfeP\x00a\x00",  # UTF-16
+        "notes.txt": b"P\x00a\x00",  # UTF-16 without its mark: NULs
+        "program.txt": b"MZ\x90\x00\x03\x00\x00\x00",
         "nul.csv": b"a,b\x00,c",
         "plan.pdf": b"",
         "virus.exe": b"MZ\x90\x00",
