@@ -19,6 +19,7 @@ from conversations.flow import MEMBERS, Button, ButtonData, Command, Flow
 from conversations.i18n import N_, Html, Translator
 from conversations.keyboards import button
 from conversations.parsing import country_name
+from conversations.un_forms import LAYOUTS
 from conversations.vocabulary import (
     COMPACT_SHORT,
     FIELD_LABELS,
@@ -64,6 +65,14 @@ class ExportAs(ButtonData, prefix="x.go"):
 
     forum: str
     codes: bool
+
+
+@dataclass(frozen=True)
+class ExportForm(ButtonData, prefix="x.form"):
+    """Export a forum's pledges laid out as a UN pledge form (a key of `LAYOUTS`)."""
+
+    forum: str
+    layout: str
 
 
 @dataclass(frozen=True)
@@ -177,9 +186,10 @@ MAX_UPLOAD = 50 * 1024 * 1024
 ZIP_HEADROOM = 1024 * 1024  # the ZIP's own headers, a few hundred bytes a document
 
 
-def file_name(forum: str | None, extension: str) -> str:
-    """pledges-GRF2027-2027-03-01.csv, or pledges-2027-03-01.csv for every forum."""
-    parts = ["pledges", *([forum] if forum else []), utc_now().date().isoformat()]
+def file_name(forum: str | None, extension: str, *, kind: str = "pledges") -> str:
+    """pledges-GRF2027-2027-03-01.csv, or pledges-2027-03-01.csv for every forum (a UN form's
+    layout names the file after it: unhcr-grf-GRF2027-2027-03-01.csv)."""
+    parts = [kind, *([forum] if forum else []), utc_now().date().isoformat()]
     return "-".join(parts) + "." + extension
 
 
@@ -188,6 +198,8 @@ def mode_keyboard(t: Translator, forum: str) -> InlineKeyboardMarkup:
         [
             [button(t.plain("🌐 In my language"), ExportAs(forum, codes=False))],
             [button(t.plain("🔤 Codes (to re-import)"), ExportAs(forum, codes=True))],
+            [button(t.plain("📋 UN Network GCM pledge form"), ExportForm(forum, "unn-gcm"))],
+            [button(t.plain("📋 UNHCR GRF pledge form"), ExportForm(forum, "unhcr-grf"))],
             [button(t.plain("📎 Their documents (ZIP)"), ExportDocuments(forum))],
         ]
     )
@@ -205,18 +217,34 @@ async def export(update: Update, ctx: PledgeContext) -> None:
     else:
         intro = t.gettext("I will send the pledges as a CSV and an XLSX file.")
     question = t.gettext(
-        "Headers and values in your language, or as codes (for systems that re-import them)?"
+        "Headers and values in your language, as codes (for systems that re-import them), or "
+        "laid out as a UN pledge form, in the form's English (only the pledges it takes)?"
     )
     say(ctx, Html(f"{intro}\n{question}"), mode_keyboard(t, forum))
 
 
 async def on_export(update: Update, ctx: PledgeContext, data: ExportAs) -> None:
-    """Button: build both files off the event loop, and send them."""
-    t, chat, member, forum = ctx.t, update.effective_chat, ctx.member, data.forum
+    """Button: the pledges in the reader's language or as codes."""
+    row_format: RowFormat = CODES if data.codes else LabelFormat(ctx.t, ctx.member.time_zone)
+    await _send_export(update, ctx, data.forum, row_format)
+
+
+async def on_export_form(update: Update, ctx: PledgeContext, data: ExportForm) -> None:
+    """Button: the pledges a UN pledge form takes, in its columns."""
+    if data.layout not in LAYOUTS:
+        ack(ctx, ctx.t.plain("That button is no longer valid."), alert=True)
+        return
+    await _send_export(update, ctx, data.forum, LAYOUTS[data.layout], kind=data.layout)
+
+
+async def _send_export(
+    update: Update, ctx: PledgeContext, forum: str, row_format: RowFormat, *, kind: str = "pledges"
+) -> None:
+    """Build both files off the event loop, and send them."""
+    t, chat = ctx.t, update.effective_chat
     filters = _export_filter(ctx, forum)
     if filters is None:
         return
-    row_format: RowFormat = CODES if data.codes else LabelFormat(t, member.time_zone)
     ack(ctx)
     close_keyboard(ctx)
     if chat is None:
@@ -236,13 +264,13 @@ async def on_export(update: Update, ctx: PledgeContext, data: ExportAs) -> None:
             files.pledges,
             forum=forum,
         )
-    upload(ctx, files.csv, file_name(forum, "csv"), caption)
+    upload(ctx, files.csv, file_name(forum, "csv", kind=kind), caption)
     reports = t.ngettext(
         "📊 %(count)s pledge and its progress reports",
         "📊 %(count)s pledges and their progress reports",
         files.pledges,
     )
-    upload(ctx, files.xlsx, file_name(forum, "xlsx"), reports)
+    upload(ctx, files.xlsx, file_name(forum, "xlsx", kind=kind), reports)
 
 
 def _export_filter(ctx: PledgeContext, forum: str) -> ExportFilter | None:
@@ -315,6 +343,7 @@ FLOW = Flow(
     commands=(Command("export", N_("The pledges as CSV and XLSX files"), MEMBERS, export),),
     buttons=(
         Button(ExportAs, on_export, MEMBERS),
+        Button(ExportForm, on_export_form, MEMBERS),
         Button(ExportDocuments, on_export_documents, MEMBERS),
     ),
 )

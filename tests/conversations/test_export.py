@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from bot.app import PledgeApplication
 from bot.standin import BotApiStandIn, SentMessage
+from conversations.un_forms import UNHCR_GRF_COLUMNS, UNN_GCM_COLUMNS
 from storage.exchange import PLEDGE_COLUMNS
 from storage.models import Role
 from tests.conftest import Invitations
@@ -97,3 +98,34 @@ async def test_export_is_refused_without_a_role_and_for_forged_buttons(
     await staff.send("/export NOPE2030")
     replies = await staff.press("Codes")
     assert "There is no forum NOPE2030" in texts(replies) and not documents(replies)
+
+
+async def test_a_coordinator_exports_the_pledges_a_un_form_takes_from_chat(
+    standin: BotApiStandIn, app: PledgeApplication, invitations: Invitations
+) -> None:
+    """The secretariat on a phone: the UNHCR form's columns, only pledges that serve the
+    refugee compact and were submitted, in files named after the form."""
+    lyon = await join(standin, app, invitations, user_id=1, locality="Lyon")
+    reference = await submit_pledge(lyon)  # serves both compacts
+    coordinator = await join(standin, app, invitations, user_id=3, role=Role.COORDINATOR)
+    replies = await coordinator.send("/export GRF2027")
+    assert "laid out as a UN pledge form" in texts(replies)
+    replies = await coordinator.press("📋 UNHCR GRF pledge form")
+    files = documents(replies)
+    [csv_name] = [n for n in files if n.endswith(".csv")]
+    assert csv_name.startswith("unhcr-grf-GRF2027-")
+    assert any(n.startswith("unhcr-grf-GRF2027-") and n.endswith(".xlsx") for n in files)
+    header, *rows = csv_rows(files[csv_name])
+    assert header == list(UNHCR_GRF_COLUMNS)
+    assert [r[header.index("pledgebot reference")] for r in rows] == [reference]
+    # A drafted pledge is not one a form takes.
+    await lyon.send("/pledge")
+    await coordinator.send("/export")
+    replies = await coordinator.press("📋 UN Network GCM pledge form")
+    files = documents(replies)
+    [content] = [c for n, c in files.items() if n.endswith(".csv")]
+    header, *rows = csv_rows(content)
+    assert header == list(UNN_GCM_COLUMNS) and len(rows) == 1
+    # A forged layout is refused, nothing sent.
+    replies = await coordinator.press_data("x.form::codes")
+    assert coordinator.last_answer == "That button is no longer valid." and not documents(replies)
