@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from bot.cli import main
 from bot.logs import REDACTED, RedactSecrets
 from bot.services import Services
 from bot.simulator import simulate
+from storage.exchange import PLEDGE_COLUMNS
 from storage.invites import hash_token
 from storage.models import Invite
 
@@ -28,6 +30,32 @@ def _run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str, **env: str
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return main(list(args))
+
+
+# One pledge as a codes file holds it, for the export and import commands' tests.
+KAMPALA = {
+    **dict.fromkeys(PLEDGE_COLUMNS, ""),
+    "reference": "CLA-2023-0012",
+    "locality": "Kampala",
+    "country": "UG",
+    "compacts": "gcr",
+    "title": "Schools for refugee children",
+    "description": "Ten new classrooms.",
+    "gcr_objectives": "2",
+    "state": "delivered",
+    "stage": "in_progress",
+    "language": "en",
+    "contact": "Grace",
+}
+
+
+def csv_file(path: Path, rows: list[dict[str, str]], header: list[str] | None = None) -> Path:
+    """A codes file of `rows` (every column of the layout unless `header` names others)."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header or list(PLEDGE_COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 
 def test_run_without_a_token_says_so_in_one_line(
@@ -400,32 +428,9 @@ async def test_waiting_in_the_simulator_moves_every_clock_not_only_the_reminders
 def test_export_to_a_path_and_import_with_dry_run(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import csv
-
-    from storage.exchange import PLEDGE_COLUMNS
-
     source = {"DATABASE_URL": f"sqlite:///{tmp_path / 'source.sqlite3'}"}
     target = {"DATABASE_URL": f"sqlite:///{tmp_path / 'target.sqlite3'}"}
-    row = dict.fromkeys(PLEDGE_COLUMNS, "")
-    row.update(
-        reference="CLA-2023-0012",
-        locality="Kampala",
-        country="UG",
-        forum="GRF2023",
-        compacts="gcr",
-        title="Schools for refugee children",
-        description="Ten new classrooms.",
-        gcr_objectives="2",
-        state="delivered",
-        stage="in_progress",
-        language="en",
-        contact="Grace",
-    )
-    given = tmp_path / "given.csv"
-    with given.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(PLEDGE_COLUMNS))
-        writer.writeheader()
-        writer.writerow(row)
+    given = csv_file(tmp_path / "given.csv", [{**KAMPALA, "forum": "GRF2023"}])
 
     assert _run(monkeypatch, tmp_path, "import", str(given), "--dry-run", **source) == 0
     assert "Dry run: 1 pledge and 0 progress reports are fine" in capsys.readouterr().out
@@ -490,30 +495,11 @@ def test_export_to_a_path_and_import_with_dry_run(
 def test_a_file_exported_before_the_un_form_fields_still_imports(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import csv
-
-    from storage.exchange import PLEDGE_COLUMNS
     from storage.exchange.layout import OPTIONAL_COLUMNS
 
     older = [c for c in PLEDGE_COLUMNS if c not in OPTIONAL_COLUMNS]
-    row = dict.fromkeys(older, "")
-    row.update(
-        reference="CLA-2023-0013",
-        locality="Kampala",
-        country="UG",
-        compacts="gcr",
-        title="Schools for refugee children",
-        description="Ten new classrooms.",
-        gcr_objectives="2",
-        state="delivered",
-        stage="in_progress",
-        language="en",
-    )
-    given = tmp_path / "older.csv"
-    with given.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=older)
-        writer.writeheader()
-        writer.writerow(row)
+    row = {c: v for c, v in {**KAMPALA, "reference": "CLA-2023-0013"}.items() if c in older}
+    given = csv_file(tmp_path / "older.csv", [row], header=older)
     database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'older.sqlite3'}"}
     assert _run(monkeypatch, tmp_path, "import", str(given), **database) == 0
     assert "Imported 1 pledge and 0 progress reports." in capsys.readouterr().out
@@ -586,33 +572,15 @@ def test_export_copies_an_attached_document_into_the_documents_folder(
 ) -> None:
     """`pledgebot export --documents FOLDER` copies the project's own copy of each document
     to FOLDER/<reference>/<its name>; a copy gone missing is left out and not counted."""
-    import csv
     import sqlite3
 
     from storage.attachments import keep_copy
-    from storage.exchange import PLEDGE_COLUMNS
 
     source = {"DATABASE_URL": f"sqlite:///{tmp_path / 'source.sqlite3'}"}
-    row = dict.fromkeys(PLEDGE_COLUMNS, "")
-    row.update(
-        reference="CLA-2023-0014",
-        locality="Kampala",
-        country="UG",
-        forum="GRF2023",
-        compacts="gcr",
-        title="Schools for refugee children",
-        description="Ten new classrooms.",
-        gcr_objectives="2",
-        state="delivered",
-        stage="in_progress",
-        language="en",
-        contact="Grace",
+    given = csv_file(
+        tmp_path / "given.csv",
+        [{**KAMPALA, "reference": "CLA-2023-0014", "forum": "GRF2023"}],
     )
-    given = tmp_path / "given.csv"
-    with given.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(PLEDGE_COLUMNS))
-        writer.writeheader()
-        writer.writerow(row)
     assert _run(monkeypatch, tmp_path, "import", str(given), **source) == 0
 
     # A document as the bot keeps it: its bytes under data/attachments/, its row beside it.

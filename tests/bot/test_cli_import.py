@@ -17,23 +17,9 @@ import pytest
 
 from storage.exchange import PLEDGE_COLUMNS
 from storage.xlsx import XlsxWriter
-from tests.bot.test_cli import _run
+from tests.bot.test_cli import KAMPALA, _run, csv_file
 from tests.conftest import fresh_postgres, postgres_url
 
-ROW = {
-    **dict.fromkeys(PLEDGE_COLUMNS, ""),
-    "reference": "CLA-2023-0012",
-    "locality": "Kampala",
-    "country": "UG",
-    "compacts": "gcr",
-    "title": "Schools for refugee children",
-    "description": "Ten new classrooms.",
-    "gcr_objectives": "2",
-    "state": "delivered",
-    "stage": "in_progress",
-    "language": "en",
-    "contact": "Grace",
-}
 SHEET = "xl/worksheets/sheet1.xml"
 
 
@@ -49,14 +35,6 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
         asyncio.run(empty())
         return {"DATABASE_URL": url}
     return {"DATABASE_URL": f"sqlite:///{tmp_path / 'import.sqlite3'}"}
-
-
-def csv_file(path: Path, rows: list[dict[str, str]], header: list[str] | None = None) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header or list(PLEDGE_COLUMNS))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def workbook(rows: list[dict[str, str]]) -> bytes:
@@ -101,25 +79,25 @@ def pledges_in(database: dict[str, str], tmp_path: Path, monkeypatch: pytest.Mon
 
 def _bomb(tmp_path: Path) -> Path:
     # 40 MB of spaces between the sheet's rows: legal XML that packs 1,000 times.
-    xml = zipfile.ZipFile(io.BytesIO(workbook([ROW]))).read(SHEET)
+    xml = zipfile.ZipFile(io.BytesIO(workbook([KAMPALA]))).read(SHEET)
     padded = xml.replace(b"<sheetData>", b"<sheetData>" + b" " * 40_000_000)
     path = tmp_path / "bomb.xlsx"
-    path.write_bytes(with_part(workbook([ROW]), SHEET, padded))
+    path.write_bytes(with_part(workbook([KAMPALA]), SHEET, padded))
     return path
 
 
 def _lying_bomb(tmp_path: Path) -> Path:
-    xml = zipfile.ZipFile(io.BytesIO(workbook([ROW]))).read(SHEET)
+    xml = zipfile.ZipFile(io.BytesIO(workbook([KAMPALA]))).read(SHEET)
     padded = xml.replace(b"<sheetData>", b"<sheetData>" + b" " * 400_000)
     path = tmp_path / "lying.xlsx"
-    path.write_bytes(declaring(with_part(workbook([ROW]), SHEET, padded), SHEET, 1000))
+    path.write_bytes(declaring(with_part(workbook([KAMPALA]), SHEET, padded), SHEET, 1000))
     return path
 
 
 def _malformed(tmp_path: Path) -> Path:
     path = tmp_path / "malformed.xlsx"
     broken = b'<?xml version="1.0"?>\n<worksheet><sheetData><row><c></row></sheetData></worksheet>'
-    path.write_bytes(with_part(workbook([ROW]), SHEET, broken))
+    path.write_bytes(with_part(workbook([KAMPALA]), SHEET, broken))
     return path
 
 
@@ -136,11 +114,12 @@ def _binary_csv(tmp_path: Path) -> Path:
 
 
 def _unknown_extension(tmp_path: Path) -> Path:
-    return csv_file(tmp_path / "pledges.txt", [ROW])
+    return csv_file(tmp_path / "pledges.txt", [KAMPALA])
 
 
 def _nul(tmp_path: Path) -> Path:
-    return csv_file(tmp_path / "nul.csv", [{**ROW, "title": "Schools\x00 for refugee children"}])
+    nul = {**KAMPALA, "title": "Schools\x00 for refugee children"}
+    return csv_file(tmp_path / "nul.csv", [nul])
 
 
 def _repeated_column(tmp_path: Path) -> Path:
@@ -149,13 +128,13 @@ def _repeated_column(tmp_path: Path) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
-        writer.writerow([*(ROW[c] for c in PLEDGE_COLUMNS), "Another title"])
+        writer.writerow([*(KAMPALA[c] for c in PLEDGE_COLUMNS), "Another title"])
     return path
 
 
 def _unknown_column(tmp_path: Path) -> Path:
     header = [*PLEDGE_COLUMNS, "colour"]
-    return csv_file(tmp_path / "colour.csv", [{**ROW, "colour": "blue"}], header)
+    return csv_file(tmp_path / "colour.csv", [{**KAMPALA, "colour": "blue"}], header)
 
 
 TITLE = 1 + PLEDGE_COLUMNS.index("title")
@@ -248,7 +227,7 @@ def test_more_rows_than_sqlite_takes_variables_in_one_statement(
         return connection
 
     monkeypatch.setattr(sqlite3, "connect", limited)
-    rows = [{**ROW, "reference": f"CLA-2023-{i:04d}"} for i in range(1, 1201)]
+    rows = [{**KAMPALA, "reference": f"CLA-2023-{i:04d}"} for i in range(1, 1201)]
     path = csv_file(tmp_path / "many.csv", rows)
     database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'many.sqlite3'}"}
     assert _run(monkeypatch, tmp_path, "import", str(path), "--dry-run", **database) == 0
