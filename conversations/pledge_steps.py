@@ -77,7 +77,7 @@ from storage.models import (
     Scope,
     WorkflowState,
 )
-from storage.pledges import get_pledge_by_reference, last_contact
+from storage.pledges import get_pledge_by_reference, last_contact, looks_like_reference
 
 WIZARD = "wizard"
 EDIT = "edit"
@@ -1087,7 +1087,6 @@ async def _read_link(c: FieldContext, text: str) -> Reading:
 
 # What a matched pledge is named by: a pledgebot reference, or an ID of the UN's platforms
 # (GRF-08531 on UNHCR's dashboard, a number on the UN Network on Migration's).
-OWN_REFERENCE = re.compile(r"CLA-\d{4}-\d{4,6}")  # how storage.pledges numbers pledges
 MATCHED_PLEDGE = re.compile(r"(?i)(CLA-\d{4}-\d{4,6}|GRF-\d{1,8}|[A-Z]{0,6}-?\d{1,8})")
 
 
@@ -1131,7 +1130,7 @@ async def _read_matched(c: FieldContext, text: str) -> Reading:
                 grf="GRF-08531",
             )
         )
-    if OWN_REFERENCE.fullmatch(reference):
+    if looks_like_reference(reference):
         # One of ours: it must be a pledge that exists, and another than this one.
         matched = await get_pledge_by_reference(session=c.session, reference=reference)
         if (
